@@ -1,0 +1,8 @@
+"""Bit-exact golden model of the varimac arithmetic (see docs/arithmetic.md)."""
+
+from .formats import Q, Rounding
+from .prng import prng
+from .contract import GemmJob, GemmResult, gemm, quantize, round_shift, saturate
+
+__all__ = ["Q", "Rounding", "prng", "GemmJob", "GemmResult", "gemm", "quantize",
+           "round_shift", "saturate"]

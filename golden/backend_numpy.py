@@ -1,0 +1,130 @@
+"""The reference backend: the contract on NumPy arrays.
+
+Exact integers travel as float64 arrays (exact below 2**53, see ``golden.exact``); a job whose
+accumulation could pass 2**53 is computed on Python integers instead, slowly but exactly.
+"""
+
+import numpy as np
+
+from . import exact
+from .formats import Rounding
+from .prng import prng_grid
+
+TWO32 = float(1 << 32)
+
+
+class NumpyBackend:
+    name = "numpy"
+
+    # -- conversions ---------------------------------------------------------------------------
+    @staticmethod
+    def asarray(x, dtype=np.float64):
+        return np.asarray(x, dtype=dtype)
+
+    @staticmethod
+    def to_numpy(x):
+        return np.asarray(x)
+
+    # -- the contract ---------------------------------------------------------------------------
+    def prng_grid(self, seed, rows, cols, *, row0=0, col0=0):
+        return prng_grid(seed, rows, cols, row0=row0, col0=col0)
+
+    def matmul_exact(self, a, b, *, a_bound=None, b_bound=None):
+        """``a @ b`` of integer-valued arrays, exactly: float64 (or object dtype past 2**53)."""
+        a_bound = _abs_max(a) if a_bound is None else a_bound
+        b_bound = _abs_max(b) if b_bound is None else b_bound
+        how, chunk = exact.plan(a.shape[1], a_bound, b_bound)
+        if how == "exact":
+            return _object(a) @ _object(b)
+        if how == "float64":
+            return np.matmul(a.astype(np.float64, copy=False), b.astype(np.float64, copy=False))
+        a32, b32 = a.astype(np.float32, copy=False), b.astype(np.float32, copy=False)
+        k = a.shape[1]
+        if chunk >= k:
+            return np.matmul(a32, b32).astype(np.float64)
+        acc = np.zeros((a.shape[0], b.shape[1]), dtype=np.float64)
+        for k0 in range(0, k, chunk):
+            acc += np.matmul(a32[:, k0:k0 + chunk], b32[k0:k0 + chunk])
+        return acc
+
+    def round_shift(self, acc, shift, rounding, seed, *, row0=0, col0=0):
+        """``acc / 2**shift`` rounded by the contract (nearest-even or stochastic)."""
+        if acc.dtype == object:
+            return _round_shift_object(acc, shift, rounding, seed, row0, col0)
+        v = np.ldexp(acc, -shift)  # exact: |acc| < 2**53 and |shift| <= 768 keep it normal
+        if shift <= 0:
+            return v
+        return self.round_scaled(v, rounding, seed, row0=row0, col0=col0)
+
+    def round_scaled(self, v, rounding, seed, *, row0=0, col0=0):
+        """Round exact float64 values ``v`` to integers: nearest-even, or ``floor(v + R/2**32)``.
+
+        ``floor(v + R/2**32)`` is evaluated without an inexact sum: with ``f = v - floor(v)``
+        (exact), it is ``floor(v) + 1`` exactly when ``f * 2**32 >= 2**32 - R`` (both sides
+        exact), else ``floor(v)``.
+        """
+        if rounding == Rounding.NEAREST_EVEN:
+            return np.rint(v)
+        rows, cols = v.shape
+        r = self.prng_grid(seed, rows, cols, row0=row0, col0=col0)
+        y = np.floor(v)
+        f = np.ldexp(v - y, 32)
+        y += f >= TWO32 - r
+        return y
+
+    def saturate(self, y, width):
+        """Clamp to ``width`` bits; returns the clamped values and how many were clamped."""
+        lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+        if y.dtype == object:
+            n = int(sum(1 for v in y.flat if v < lo or v > hi))
+            return np.clip(y, lo, hi).astype(np.float64), n
+        if y.size == 0 or (y.min() >= lo and y.max() <= hi):
+            return y, 0
+        n = int(np.count_nonzero(y < lo) + np.count_nonzero(y > hi))
+        return np.clip(y, lo, hi, out=y), n
+
+    def requantize(self, acc, shift, width, rounding, seed, *, row0=0, col0=0):
+        """round_shift, then saturate; returns ``(y, saturated, underflow)``, y as float64."""
+        nonzero = np.count_nonzero(acc)
+        y = self.round_shift(acc, shift, rounding, seed, row0=row0, col0=col0)
+        y, saturated = self.saturate(y, width)
+        # y != 0 implies acc != 0 (rounding never lifts 0, clamping never yields 0), so the
+        # outputs with acc != 0 and y == 0 number nnz(acc) - nnz(y).
+        return y, saturated, int(nonzero - np.count_nonzero(y))
+
+    def gemm(self, a, b, *, shift, out_width, rounding, seed, a_bound=None, b_bound=None):
+        acc = self.matmul_exact(a, b, a_bound=a_bound, b_bound=b_bound)
+        return self.requantize(acc, shift, out_width, rounding, seed)
+
+    def quantize(self, x, *, frac, width, rounding, seed):
+        """Float values to ``Q(width, frac)`` integers; returns ``(q, saturated, underflow)``."""
+        x = np.asarray(x, dtype=np.float64)
+        v = np.ldexp(x, frac)
+        flat = v.reshape(-1, v.shape[-1]) if v.ndim >= 2 else v.reshape(1, -1)
+        q = self.round_scaled(flat, rounding, seed)
+        q, saturated = self.saturate(q, width)
+        return q.reshape(x.shape), saturated, int(np.count_nonzero(x) - np.count_nonzero(q))
+
+
+def _abs_max(x):
+    return 0 if x.size == 0 else int(max(abs(int(x.max())), abs(int(x.min()))))
+
+
+def _object(x):
+    return np.asarray(x).astype(np.int64).astype(object)
+
+
+def _round_shift_object(acc, shift, rounding, seed, row0, col0):
+    if shift <= 0:
+        return acc * (1 << -shift)
+    if rounding == Rounding.NEAREST_EVEN:
+        half, mask = 1 << (shift - 1), (1 << shift) - 1
+
+        def rne(v):
+            q, r = v >> shift, v & mask
+            return q + (r > half or (r == half and q & 1))
+        return np.frompyfunc(rne, 1, 1)(acc)
+    rows, cols = acc.shape
+    r = prng_grid(seed, rows, cols, row0=row0, col0=col0).astype(object)
+    r = r >> (32 - shift) if shift <= 32 else r << (shift - 32)
+    return (acc + r) >> shift

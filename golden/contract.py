@@ -1,0 +1,201 @@
+"""The GEMM job contract (docs/arithmetic.md): the job, its result, and their files."""
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from .backends import get_backend
+from .formats import MAX_WIDTH, MIN_WIDTH, Q, Rounding, check_int
+
+SCALARS = ("a_width", "a_frac", "b_width", "b_frac", "out_width", "out_frac", "rounding", "seed")
+
+
+@dataclass(frozen=True, eq=False)
+class GemmJob:
+    """One accelerator operation: ``y = saturate(round_shift(a @ b))`` with its formats.
+
+    Every field is keyword-only and validated: ``a`` (M, K) and ``b`` (K, N) are integer arrays
+    in range for their formats; they are stored as int64.
+    """
+    a: np.ndarray
+    b: np.ndarray
+    a_width: int
+    a_frac: int
+    b_width: int
+    b_frac: int
+    out_width: int
+    out_frac: int
+    rounding: Rounding = Rounding.NEAREST_EVEN
+    seed: int = 0
+
+    def __init__(self, *, a, b, a_width, a_frac, b_width, b_frac, out_width, out_frac,
+                 rounding=Rounding.NEAREST_EVEN, seed=0):
+        fields = dict(a_width=a_width, a_frac=a_frac, b_width=b_width, b_frac=b_frac,
+                      out_width=out_width, out_frac=out_frac)
+        for name, value in fields.items():
+            lo, hi = (MIN_WIDTH, MAX_WIDTH) if name.endswith("width") else (None, None)
+            fields[name] = check_int(value, name=name, lo=lo, hi=hi)
+        fields["rounding"] = Rounding.parse(rounding)
+        fields["seed"] = check_int(seed, name="seed", lo=0, hi=(1 << 32) - 1)
+        a, b = _matrix(a, name="a"), _matrix(b, name="b")
+        if a.shape[1] != b.shape[0]:
+            raise ValueError(f"a is {a.shape[0]}x{a.shape[1]} and b is {b.shape[0]}x{b.shape[1]}:"
+                             f" a's columns must equal b's rows")
+        fmts = {}
+        for name in ("a", "b", "out"):
+            try:
+                fmts[name] = Q(fields[f"{name}_width"], fields[f"{name}_frac"])
+            except ValueError as exc:
+                raise ValueError(f"{name}_{exc}") from None
+        fmts["a"].check(a, name="a")
+        fmts["b"].check(b, name="b")
+        object.__setattr__(self, "a", a.astype(np.int64))
+        object.__setattr__(self, "b", b.astype(np.int64))
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def a_fmt(self):
+        return Q(self.a_width, self.a_frac)
+
+    @property
+    def b_fmt(self):
+        return Q(self.b_width, self.b_frac)
+
+    @property
+    def out_fmt(self):
+        return Q(self.out_width, self.out_frac)
+
+    @property
+    def shift(self):
+        """Right shift from the accumulator to the output: a_frac + b_frac - out_frac."""
+        return self.a_frac + self.b_frac - self.out_frac
+
+    @property
+    def shape(self):
+        """(M, K, N)."""
+        return self.a.shape[0], self.a.shape[1], self.b.shape[1]
+
+    def scalars(self):
+        return {name: int(getattr(self, name)) for name in SCALARS}
+
+    def save(self, path):
+        _save_npz(path, a=self.a, b=self.b, **{k: np.int64(v) for k, v in self.scalars().items()})
+
+    @classmethod
+    def load(cls, path):
+        """Read a job file; raises ``ValueError`` naming what is missing or wrong."""
+        data = _load_npz(path)
+        missing = [name for name in ("a", "b") + SCALARS if name not in data]
+        if missing:
+            raise ValueError(f"{path}: missing field(s) {', '.join(missing)}")
+        scalars = {}
+        for name in SCALARS:
+            value = data[name]
+            if value.ndim != 0 or value.dtype.kind not in "iu":
+                raise ValueError(f"{path}: {name} must be a 0-d integer array, "
+                                 f"not shape {value.shape} dtype {value.dtype}")
+            scalars[name] = int(value)
+        return cls(a=data["a"], b=data["b"], **scalars)
+
+
+@dataclass(frozen=True, eq=False)
+class GemmResult:
+    """The outputs ``y`` (int64, M×N) and the two counters of one job."""
+    y: np.ndarray
+    saturated: int
+    underflow: int
+
+    def same_bits(self, other):
+        return (self.saturated == other.saturated and self.underflow == other.underflow
+                and self.y.dtype == other.y.dtype and np.array_equal(self.y, other.y))
+
+    def save(self, path):
+        _save_npz(path, y=self.y.astype(np.int64), saturated=np.int64(self.saturated),
+                  underflow=np.int64(self.underflow))
+
+    @classmethod
+    def load(cls, path):
+        data = _load_npz(path)
+        return cls(y=data["y"], saturated=int(data["saturated"]), underflow=int(data["underflow"]))
+
+
+def gemm(job, *, backend="numpy", device=None):
+    """Run ``job`` under the contract on a golden backend; returns a ``GemmResult``."""
+    be = get_backend(backend, device=device) if isinstance(backend, str) else backend
+    y, saturated, underflow = be.gemm(
+        be.asarray(job.a), be.asarray(job.b), shift=job.shift, out_width=job.out_width,
+        rounding=job.rounding, seed=job.seed,
+        a_bound=_abs_bound(job.a), b_bound=_abs_bound(job.b))
+    return GemmResult(y=be.to_numpy(y).astype(np.int64), saturated=saturated,
+                      underflow=underflow)
+
+
+def quantize(x, fmt, *, rounding=Rounding.NEAREST_EVEN, seed=0, backend="numpy"):
+    """Float values to the integers of ``fmt``: returns ``(q, saturated, underflow)``.
+
+    ``q`` is int64 with ``x``'s shape. Stochastic rounding draws ``prng(seed, m, n)`` for the
+    element at row m and column n of ``x`` viewed as 2-D (leading dimensions flattened).
+    """
+    be = get_backend(backend) if isinstance(backend, str) else backend
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"quantize takes float values, not {x.dtype}")
+    if not np.isfinite(x).all():
+        raise ValueError("quantize: x holds NaN or infinity")
+    q, saturated, underflow = be.quantize(x, frac=fmt.frac, width=fmt.width,
+                                          rounding=Rounding.parse(rounding), seed=seed)
+    return be.to_numpy(q).astype(np.int64), saturated, underflow
+
+
+def round_shift(acc, shift, *, rounding=Rounding.NEAREST_EVEN, seed=0):
+    """The contract's step 3 on a 2-D integer array: ``acc / 2**shift``, rounded."""
+    be = get_backend("numpy")
+    acc = np.asarray(acc)
+    acc = acc.astype(object) if _abs_bound(acc) >= 1 << 53 else acc.astype(np.float64)
+    return np.asarray(be.round_shift(acc, shift, Rounding.parse(rounding), seed)).astype(object)
+
+
+def saturate(y, width):
+    """The contract's step 4: clamp to ``width`` bits; returns ``(y, n_clamped)``."""
+    y, n = get_backend("numpy").saturate(np.asarray(y).astype(object), width)
+    return np.asarray(y).astype(np.int64), n
+
+
+def _abs_bound(x):
+    return 0 if x.size == 0 else max(abs(int(x.max())), abs(int(x.min())))
+
+
+def _matrix(x, *, name):
+    x = np.asarray(x)
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an array of integers, not {x.dtype}")
+    if x.ndim != 2 or 0 in x.shape:
+        raise ValueError(f"{name} must be a non-empty 2-D array, not shape {x.shape}")
+    return x
+
+
+def _load_npz(path):
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {name: f[name] for name in f.files}
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable .npz file ({exc})") from None
+
+
+def _save_npz(path, **arrays):
+    """Write atomically, so that a failure never leaves a partial file behind."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
