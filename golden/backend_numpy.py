@@ -51,25 +51,27 @@ class NumpyBackend:
         """``acc / 2**shift`` rounded by the contract (nearest-even or stochastic)."""
         if acc.dtype == object:
             return _round_shift_object(acc, shift, rounding, seed, row0, col0)
-        v = np.ldexp(acc, -shift)  # exact: |acc| < 2**53 and |shift| <= 768 keep it normal
-        if shift <= 0:
-            return v
-        return self.round_scaled(v, rounding, seed, row0=row0, col0=col0)
+        return self._round_shift_inplace(acc.astype(np.float64), shift, rounding, seed, row0, col0)
+
+    def _round_shift_inplace(self, v, shift, rounding, seed, row0, col0):
+        np.ldexp(v, np.int32(-shift), out=v)  # exact: see _working_copy
+        return self._round_inplace(v, rounding, seed, row0, col0) if shift > 0 else v
 
     def round_scaled(self, v, rounding, seed, *, row0=0, col0=0):
-        """Round exact float64 values ``v`` to integers: nearest-even, or ``floor(v + R/2**32)``.
+        """Round exact values ``v`` to integers: nearest-even, or ``floor(v + R/2**32)``."""
+        return self._round_inplace(np.array(v, dtype=np.float64), rounding, seed, row0, col0)
 
-        ``floor(v + R/2**32)`` is evaluated without an inexact sum: with ``f = v - floor(v)``
-        (exact), it is ``floor(v) + 1`` exactly when ``f * 2**32 >= 2**32 - R`` (both sides
-        exact), else ``floor(v)``.
-        """
+    def _round_inplace(self, v, rounding, seed, row0, col0):
+        # floor(v + R/2**32) without an inexact sum: with f = v - floor(v) (exact), it is
+        # floor(v) + 1 exactly when f * 2**32 >= 2**32 - R (both sides exact in float64).
         if rounding == Rounding.NEAREST_EVEN:
-            return np.rint(v)
+            return np.rint(v, out=v)
         rows, cols = v.shape
         r = self.prng_grid(seed, rows, cols, row0=row0, col0=col0)
         y = np.floor(v)
-        f = np.ldexp(v - y, 32)
-        y += f >= TWO32 - r
+        np.subtract(v, y, out=v)
+        np.ldexp(v, 32, out=v)
+        y += v >= TWO32 - r
         return y
 
     def saturate(self, y, width):
@@ -84,17 +86,39 @@ class NumpyBackend:
         return np.clip(y, lo, hi, out=y), n
 
     def requantize(self, acc, shift, width, rounding, seed, *, row0=0, col0=0):
-        """round_shift, then saturate; returns ``(y, saturated, underflow)``, y as float64."""
+        """round_shift, then saturate; returns ``(y, saturated, underflow)``."""
         nonzero = np.count_nonzero(acc)
-        y = self.round_shift(acc, shift, rounding, seed, row0=row0, col0=col0)
+        if acc.dtype == object:
+            y = _round_shift_object(acc, shift, rounding, seed, row0, col0)
+        else:
+            y = self._round_shift_inplace(_working_copy(acc, shift, width, rounding), shift,
+                                          rounding, seed, row0, col0)
         y, saturated = self.saturate(y, width)
         # y != 0 implies acc != 0 (rounding never lifts 0, clamping never yields 0), so the
         # outputs with acc != 0 and y == 0 number nnz(acc) - nnz(y).
         return y, saturated, int(nonzero - np.count_nonzero(y))
 
     def gemm(self, a, b, *, shift, out_width, rounding, seed, a_bound=None, b_bound=None):
+        """The contract GEMM on integer-valued arrays; returns ``(y, saturated, underflow)``."""
+        a_bound = _abs_max(a) if a_bound is None else a_bound
+        b_bound = _abs_max(b) if b_bound is None else b_bound
+        how, chunk = exact.plan(a.shape[1], a_bound, b_bound)
+        if how == "float32" and chunk >= a.shape[1] and abs(shift) <= 100:
+            # Fast path, all in place: b * 2**-shift is exact (a power of two; |shift| <= 100
+            # keeps it normal and finite in float32) and so is the float32 GEMM with it, by
+            # the argument of golden.exact applied to the integers acc = v * 2**shift.
+            v = np.matmul(a.astype(np.float32, copy=False),
+                          np.ldexp(b.astype(np.float32), np.int32(-shift)))
+            nonzero = np.count_nonzero(v)
+            if rounding != Rounding.NEAREST_EVEN or out_width > 24:
+                v = v.astype(np.float64)
+            if shift > 0:
+                v = self._round_inplace(v, rounding, seed, 0, 0)
+            y, saturated = self.saturate(v, out_width)
+            return y.astype(np.float64, copy=False), saturated, int(nonzero - np.count_nonzero(y))
         acc = self.matmul_exact(a, b, a_bound=a_bound, b_bound=b_bound)
-        return self.requantize(acc, shift, out_width, rounding, seed)
+        y, saturated, underflow = self.requantize(acc, shift, out_width, rounding, seed)
+        return y.astype(np.float64, copy=False), saturated, underflow
 
     def quantize(self, x, *, frac, width, rounding, seed):
         """Float values to ``Q(width, frac)`` integers; returns ``(q, saturated, underflow)``."""
@@ -104,6 +128,20 @@ class NumpyBackend:
         q = self.round_scaled(flat, rounding, seed)
         q, saturated = self.saturate(q, width)
         return q.reshape(x.shape), saturated, int(np.count_nonzero(x) - np.count_nonzero(q))
+
+
+def _working_copy(acc, shift, width, rounding):
+    """A fresh copy of ``acc`` in a dtype where scaling by 2**-shift and rounding are exact.
+
+    float32 serves nearest-even while |acc| <= 2**24 (it came from an exact float32 GEMM),
+    |shift| <= 100 keeps every nonzero scaled value normal and finite, and the clamp bounds of
+    ``width`` bits are float32 integers (width <= 24). Everything else runs in float64, where
+    |acc| < 2**53 and |shift| <= 768 keep it exact.
+    """
+    if (acc.dtype == np.float32 and rounding == Rounding.NEAREST_EVEN and abs(shift) <= 100
+            and width <= 24):
+        return acc.copy()
+    return acc.astype(np.float64)
 
 
 def _abs_max(x):
