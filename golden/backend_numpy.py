@@ -11,6 +11,7 @@ from .formats import Rounding
 from .prng import prng_grid
 
 TWO32 = float(1 << 32)
+CACHE_BLOCK = 1 << 15  # elements per block of stochastic rounding
 
 
 class NumpyBackend:
@@ -54,7 +55,9 @@ class NumpyBackend:
         return self._round_shift_inplace(acc.astype(np.float64), shift, rounding, seed, row0, col0)
 
     def _round_shift_inplace(self, v, shift, rounding, seed, row0, col0):
-        np.ldexp(v, np.int32(-shift), out=v)  # exact: see _working_copy
+        # Scaling by a power of two is exact while the result stays normal: |acc| < 2**53 and
+        # |shift| <= 768 (formats bound |frac| by 256) keep it so.
+        v *= 2.0 ** -shift
         return self._round_inplace(v, rounding, seed, row0, col0) if shift > 0 else v
 
     def round_scaled(self, v, rounding, seed, *, row0=0, col0=0):
@@ -67,12 +70,16 @@ class NumpyBackend:
         if rounding == Rounding.NEAREST_EVEN:
             return np.rint(v, out=v)
         rows, cols = v.shape
-        r = self.prng_grid(seed, rows, cols, row0=row0, col0=col0)
-        y = np.floor(v)
-        np.subtract(v, y, out=v)
-        np.ldexp(v, 32, out=v)
-        y += v >= TWO32 - r
-        return y
+        step = max(1, CACHE_BLOCK // max(cols, 1))  # the generator's 40 passes stay in cache
+        for i in range(0, rows, step):
+            block = v[i:i + step]
+            r = self.prng_grid(seed, block.shape[0], cols, row0=row0 + i, col0=col0)
+            y = np.floor(block)
+            np.subtract(block, y, out=block)
+            block *= TWO32
+            y += block >= TWO32 - r
+            block[...] = y
+        return v
 
     def saturate(self, y, width):
         """Clamp to ``width`` bits; returns the clamped values and how many were clamped."""
@@ -91,8 +98,8 @@ class NumpyBackend:
         if acc.dtype == object:
             y = _round_shift_object(acc, shift, rounding, seed, row0, col0)
         else:
-            y = self._round_shift_inplace(_working_copy(acc, shift, width, rounding), shift,
-                                          rounding, seed, row0, col0)
+            y = self._round_shift_inplace(acc.astype(np.float64), shift, rounding, seed,
+                                          row0, col0)
         y, saturated = self.saturate(y, width)
         # y != 0 implies acc != 0 (rounding never lifts 0, clamping never yields 0), so the
         # outputs with acc != 0 and y == 0 number nnz(acc) - nnz(y).
@@ -108,7 +115,7 @@ class NumpyBackend:
             # keeps it normal and finite in float32) and so is the float32 GEMM with it, by
             # the argument of golden.exact applied to the integers acc = v * 2**shift.
             v = np.matmul(a.astype(np.float32, copy=False),
-                          np.ldexp(b.astype(np.float32), np.int32(-shift)))
+                          b.astype(np.float32) * np.float32(2.0 ** -shift))
             nonzero = np.count_nonzero(v)
             if rounding != Rounding.NEAREST_EVEN or out_width > 24:
                 v = v.astype(np.float64)
@@ -123,25 +130,11 @@ class NumpyBackend:
     def quantize(self, x, *, frac, width, rounding, seed):
         """Float values to ``Q(width, frac)`` integers; returns ``(q, saturated, underflow)``."""
         x = np.asarray(x, dtype=np.float64)
-        v = np.ldexp(x, frac)
+        v = x * 2.0 ** frac
         flat = v.reshape(-1, v.shape[-1]) if v.ndim >= 2 else v.reshape(1, -1)
         q = self.round_scaled(flat, rounding, seed)
         q, saturated = self.saturate(q, width)
         return q.reshape(x.shape), saturated, int(np.count_nonzero(x) - np.count_nonzero(q))
-
-
-def _working_copy(acc, shift, width, rounding):
-    """A fresh copy of ``acc`` in a dtype where scaling by 2**-shift and rounding are exact.
-
-    float32 serves nearest-even while |acc| <= 2**24 (it came from an exact float32 GEMM),
-    |shift| <= 100 keeps every nonzero scaled value normal and finite, and the clamp bounds of
-    ``width`` bits are float32 integers (width <= 24). Everything else runs in float64, where
-    |acc| < 2**53 and |shift| <= 768 keep it exact.
-    """
-    if (acc.dtype == np.float32 and rounding == Rounding.NEAREST_EVEN and abs(shift) <= 100
-            and width <= 24):
-        return acc.copy()
-    return acc.astype(np.float64)
 
 
 def _abs_max(x):
