@@ -1,0 +1,156 @@
+"""The seed experiment's report: accuracy over training per precision scheme beside the energy
+each scheme spends, from committed training logs and a measured energy per MAC.
+
+Training energy of a run = Σ over widths of MACs × energy per MAC at that width (measured on the
+accelerator's gates by ``varimac power``; float32 MACs priced at the Horowitz ISSCC 2014 45 nm
+FP32 multiply + add) + bits moved × a stated memory-access energy per bit.
+"""
+
+import json
+import os
+
+# Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm: 32-bit FP multiply 3.7 pJ + add 0.9 pJ.
+FLOAT32_MAC_PJ = 3.7 + 0.9
+# The same table's 64-bit read of an 8 KB SRAM: 10 pJ, i.e. 10/64 pJ per bit moved on chip.
+SRAM_PJ_PER_BIT = 10 / 64
+FLOAT_WIDTH = "32"
+ORDER = ("float32", "fixed-16", "fixed-12", "fixed-8", "fixed-4", "two-phase", "two-phase-float",
+         "adaptive", "autoflex")
+
+
+class ReportError(ValueError):
+    """A run directory or power file that the report cannot use."""
+
+
+def load_run(path):
+    """A training run's summary from ``path/log.json`` (or the log file itself)."""
+    log_path = os.path.join(path, "log.json") if os.path.isdir(path) else path
+    try:
+        with open(log_path) as f:
+            log = json.load(f)
+    except FileNotFoundError:
+        raise ReportError(f"{path}: no log.json (run varimac train --out {path})") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{log_path}: not valid JSON ({exc})") from None
+    epochs = log.get("epochs") or []
+    if not epochs:
+        raise ReportError(f"{log_path}: no finished epoch yet")
+    macs, bits = {}, {}
+    for e in epochs:
+        for w, n in e["macs_per_width"].items():
+            macs[w] = macs.get(w, 0) + n
+        for w, n in e["bits_moved_per_width"].items():
+            bits[w] = bits.get(w, 0) + n
+    accuracy = [e["test_accuracy"] for e in epochs]
+    return {"policy": log["config"]["policy"], "path": str(path), "command": log.get("command"),
+            "complete": bool(log.get("complete")), "epochs": len(epochs),
+            "epochs_planned": log["config"]["epochs"], "train_images": log.get("train_images"),
+            "dataset": log.get("dataset"), "accuracy": accuracy, "final_accuracy": accuracy[-1],
+            "best_accuracy": max(accuracy), "macs_per_width": macs, "bits_moved_per_width": bits}
+
+
+def energy_per_mac(power):
+    """``{width (str): pJ per MAC}`` from a ``power.json`` dict."""
+    try:
+        table = power["energy_per_mac_pj"]
+        return {str(w): float(v) for w, v in table.items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ReportError("power file has no energy_per_mac_pj table (write it with "
+                          "varimac power)") from None
+
+
+def training_energy(run, per_mac, *, pj_per_bit=SRAM_PJ_PER_BIT):
+    """Joules of a run: compute (per width) and memory, from its MAC and bit counts."""
+    prices = dict(per_mac, **{FLOAT_WIDTH: FLOAT32_MAC_PJ})
+    missing = sorted(set(run["macs_per_width"]) - set(prices), key=int)
+    if missing:
+        raise ReportError(f"{run['path']}: MACs at width(s) {', '.join(missing)} but the power "
+                          f"file prices only {', '.join(sorted(per_mac, key=int))}")
+    compute = sum(n * prices[w] for w, n in run["macs_per_width"].items()) * 1e-12
+    memory = sum(run["bits_moved_per_width"].values()) * pj_per_bit * 1e-12
+    return {"compute_j": compute, "memory_j": memory, "total_j": compute + memory}
+
+
+def build(runs, power, *, pj_per_bit=SRAM_PJ_PER_BIT):
+    """Rows of the report, ordered as ``ORDER``; energy relative to fixed-16 when present."""
+    per_mac = energy_per_mac(power)
+    rows = [dict(run, **training_energy(run, per_mac, pj_per_bit=pj_per_bit)) for run in runs]
+    rows.sort(key=lambda r: (ORDER.index(r["policy"]) if r["policy"] in ORDER else len(ORDER),
+                             r["policy"]))
+    ref = next((r["total_j"] for r in rows if r["policy"] == "fixed-16"), None)
+    for r in rows:
+        r["energy_vs_fixed16"] = r["total_j"] / ref if ref else None
+        total = sum(r["macs_per_width"].values())
+        r["mac_share_per_width"] = {w: n / total for w, n in r["macs_per_width"].items()}
+    return rows
+
+
+def pareto_front(rows):
+    """Policies not beaten by another on both energy (lower) and final accuracy (higher)."""
+    return [r["policy"] for r in rows
+            if not any(o["total_j"] <= r["total_j"] and o["final_accuracy"] >= r["final_accuracy"]
+                       and (o["total_j"], o["final_accuracy"]) != (r["total_j"], r["final_accuracy"])
+                       for o in rows)]
+
+
+def markdown(rows, *, power_path, pj_per_bit):
+    lines = ["| scheme | epochs | final acc. | best acc. | MACs per width | energy (J) | "
+             "vs fixed-16 | command |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        share = ", ".join(f"{'fp32' if w == FLOAT_WIDTH else w + '-bit'} {s:.0%}"
+                          for w, s in sorted(r["mac_share_per_width"].items(), key=lambda x: int(x[0])))
+        rel = f"{r['energy_vs_fixed16']:.2f}×" if r["energy_vs_fixed16"] else "–"
+        epochs = f"{r['epochs']}/{r['epochs_planned']}"
+        lines.append(f"| {r['policy']} | {epochs} | {r['final_accuracy']:.2%} | "
+                     f"{r['best_accuracy']:.2%} | {share} | {r['total_j']:.3g} | {rel} | "
+                     f"`{r['command']}` |")
+    lines += ["", f"Energy = Σ MACs × energy per MAC (from `{power_path}`; float32 MACs at "
+              f"{FLOAT32_MAC_PJ} pJ, Horowitz ISSCC 2014) + bits moved × {pj_per_bit:.4g} pJ/bit. "
+              f"Pareto front (accuracy vs energy): {', '.join(pareto_front(rows))}."]
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows, out_dir):
+    """``figure.png`` (accuracy curves and energy bars) and ``pareto.png``; returns the paths."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [3, 2]})
+    for r in rows:
+        epochs = range(1, len(r["accuracy"]) + 1)
+        left.plot(epochs, [100 * a for a in r["accuracy"]], marker=".", label=r["policy"])
+    left.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy during training")
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    names = [r["policy"] for r in rows]
+    compute = [r["compute_j"] for r in rows]
+    memory = [r["memory_j"] for r in rows]
+    right.bar(names, compute, label="MACs")
+    right.bar(names, memory, bottom=compute, label="memory traffic")
+    right.set(ylabel="estimated training energy (J)", title="Training energy per scheme")
+    right.tick_params(axis="x", rotation=45)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    figure = os.path.join(out_dir, "figure.png")
+    fig.savefig(figure, dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    front = set(pareto_front(rows))
+    for r in rows:
+        ax.scatter(r["total_j"], 100 * r["final_accuracy"], color="C3" if r["policy"] in front else "C0")
+        ax.annotate(r["policy"], (r["total_j"], 100 * r["final_accuracy"]), fontsize=8,
+                    xytext=(4, 4), textcoords="offset points")
+    on_front = sorted((r for r in rows if r["policy"] in front), key=lambda r: r["total_j"])
+    ax.plot([r["total_j"] for r in on_front], [100 * r["final_accuracy"] for r in on_front],
+            color="C3", alpha=0.5, label="Pareto front")
+    ax.set(xlabel="estimated training energy (J)", ylabel="final test accuracy (%)",
+           title="Accuracy vs energy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    pareto = os.path.join(out_dir, "pareto.png")
+    fig.savefig(pareto, dpi=120)
+    plt.close(fig)
+    return figure, pareto

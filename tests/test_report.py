@@ -1,0 +1,90 @@
+"""``varimac report``: energy arithmetic, the Pareto front, figures and clear errors."""
+
+import json
+
+import pytest
+
+from flows import report
+from flows.cli import main
+
+
+def write_run(root, policy, accuracy, macs, bits, *, complete=True):
+    run = root / policy
+    run.mkdir()
+    epochs = [{"test_accuracy": a, "macs_per_width": macs, "bits_moved_per_width": bits}
+              for a in accuracy]
+    (run / "log.json").write_text(json.dumps({
+        "config": {"policy": policy, "epochs": len(accuracy)}, "command": f"train {policy}",
+        "complete": complete, "epochs": epochs, "train_images": 100, "dataset": "x"}))
+    return run
+
+
+POWER = {"energy_per_mac_pj": {"4": 0.1, "8": 0.25, "12": 0.5, "16": 1.0}}
+
+
+def test_energy_is_macs_times_price_plus_bits(tmp_path):
+    run = report.load_run(write_run(tmp_path, "two-phase", [0.5, 0.6],
+                                    {"8": 1000, "16": 3000}, {"8": 64, "16": 128}))
+    assert run["macs_per_width"] == {"8": 2000, "16": 6000}  # summed over both epochs
+    e = report.training_energy(run, report.energy_per_mac(POWER), pj_per_bit=0.5)
+    # 2000 * 0.25 pJ + 6000 * 1.0 pJ = 6500 pJ; (128 + 256) bits * 0.5 pJ = 192 pJ
+    assert e["compute_j"] == pytest.approx(6500e-12)
+    assert e["memory_j"] == pytest.approx(192e-12)
+
+
+def test_float32_macs_use_the_horowitz_fp32_price(tmp_path):
+    run = report.load_run(write_run(tmp_path, "float32", [0.7], {"32": 10}, {"32": 0}))
+    e = report.training_energy(run, report.energy_per_mac(POWER), pj_per_bit=0)
+    assert e["compute_j"] == pytest.approx(10 * (3.7 + 0.9) * 1e-12)
+
+
+def test_pareto_front_and_relative_energy(tmp_path):
+    runs = [report.load_run(write_run(tmp_path, p, [acc], macs, {"16": 0}))
+            for p, acc, macs in [("fixed-16", 0.70, {"16": 100}), ("fixed-8", 0.60, {"8": 100}),
+                                 ("two-phase", 0.70, {"8": 50, "16": 50}),
+                                 ("fixed-12", 0.55, {"12": 100})]]
+    rows = report.build(runs, POWER, pj_per_bit=0)
+    assert [r["policy"] for r in rows] == ["fixed-16", "fixed-12", "fixed-8", "two-phase"]
+    rel = {r["policy"]: r["energy_vs_fixed16"] for r in rows}
+    assert rel["two-phase"] == pytest.approx((50 * 0.25 + 50 * 1.0) / 100)
+    # fixed-12 costs more than fixed-8 for less accuracy; two-phase beats fixed-16 on energy
+    assert report.pareto_front(rows) == ["fixed-8", "two-phase"]
+
+
+def test_cli_writes_figures_table_and_json(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    write_run(runs, "fixed-16", [0.5, 0.6], {"16": 100}, {"16": 1600})
+    write_run(runs, "fixed-8", [0.4, 0.5], {"8": 100}, {"8": 800})
+    (tmp_path / "power.json").write_text(json.dumps(POWER))
+    out = tmp_path / "out"
+    assert main(["report", "--runs", str(runs / "*"), "--power", str(tmp_path / "power.json"),
+                 "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["figure.png", "pareto.png", "report.json",
+                                                     "results.md"]
+    assert (out / "figure.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| fixed-8 | 2/2 | 50.00% |" in (out / "results.md").read_text()
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda d: None, "no log.json"),
+    (lambda d: (d / "log.json").write_text("{"), "not valid JSON"),
+    (lambda d: (d / "log.json").write_text(json.dumps({"epochs": []})), "no finished epoch yet"),
+])
+def test_bad_runs_are_clear_errors(tmp_path, capsys, setup, message):
+    run = tmp_path / "run"
+    run.mkdir()
+    setup(run)
+    (tmp_path / "power.json").write_text(json.dumps(POWER))
+    assert main(["report", "--runs", str(run), "--power", str(tmp_path / "power.json"),
+                 "--out", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_width_without_a_price_is_refused(tmp_path, capsys):
+    write_run(tmp_path, "fixed-12", [0.5], {"12": 1}, {"12": 1})
+    (tmp_path / "power.json").write_text(json.dumps({"energy_per_mac_pj": {"16": 1.0}}))
+    assert main(["report", "--runs", str(tmp_path / "fixed-12"), "--power",
+                 str(tmp_path / "power.json"), "--out", str(tmp_path / "out")]) == 2
+    assert "MACs at width(s) 12 but the power file prices only 16" in capsys.readouterr().err
