@@ -48,6 +48,49 @@ class NumpyBackend:
             acc += np.matmul(a32[:, k0:k0 + chunk], b32[k0:k0 + chunk])
         return acc
 
+    def accumulate(self, a, b, *, a_bound, b_bound):
+        """``a @ b`` exactly, in the narrowest dtype that holds it: float32 when one float32
+        GEMM is exact, float64 otherwise (object past 2**53), as ``golden.exact.plan`` says.
+        With ``requantize_inplace`` this is ``gemm`` split open so that the caller can look
+        at the accumulator (its maximum, its histogram) before choosing the shift."""
+        how, chunk = exact.plan(a.shape[1], a_bound, b_bound)
+        if how != "float32":
+            return self.matmul_exact(a, b, a_bound=a_bound, b_bound=b_bound)
+        a32, b32 = a.astype(np.float32, copy=False), b.astype(np.float32, copy=False)
+        k = a.shape[1]
+        chunks = [(0, k)] if chunk >= k else exact.l1_chunks(
+            _block_abs_sums(b32, chunk), chunk, k, a_bound)
+        if len(chunks) == 1:
+            return np.matmul(a32, b32)
+        acc = np.zeros((a.shape[0], b.shape[1]), dtype=np.float64)
+        for k0, k1 in chunks:
+            acc += np.matmul(a32[:, k0:k1], b32[k0:k1])
+        return acc
+
+    def requantize_inplace(self, acc, shift, width, rounding, seed, *, acc_abs_max=None):
+        """``requantize`` of an accumulator the caller gives up (its memory may hold the
+        result); the same bits. Given ``acc_abs_max`` (the exact max |acc|), the saturation
+        pass is skipped when no output can reach the clamp."""
+        if acc.dtype == object:
+            return self.requantize(acc, shift, width, rounding, seed)
+        nonzero = np.count_nonzero(acc)
+        if (acc.dtype == np.float32 and rounding == Rounding.NEAREST_EVEN and width <= 24
+                and abs(shift) <= 100):
+            # Stay in float32: acc * 2**-shift is exact (a power of two; |shift| <= 100 keeps
+            # every nonzero value, an integer below 2**24 times 2**-shift, normal and finite),
+            # rint of a float32 is a float32, and the clamp bounds (< 2**23) are float32 too.
+            if shift:
+                acc *= np.float32(2.0 ** -shift)
+            y = np.rint(acc, out=acc) if shift > 0 else acc
+        else:
+            y = self._round_shift_inplace(acc.astype(np.float64, copy=False), shift, rounding,
+                                          seed, 0, 0)
+        if acc_abs_max is None or may_saturate(acc_abs_max, shift, width):
+            y, saturated = self.saturate(y, width)
+        else:
+            saturated = 0
+        return y, saturated, int(nonzero - np.count_nonzero(y))
+
     def round_shift(self, acc, shift, rounding, seed, *, row0=0, col0=0):
         """``acc / 2**shift`` rounded by the contract (nearest-even or stochastic)."""
         if acc.dtype == object:
@@ -135,6 +178,26 @@ class NumpyBackend:
         q = self.round_scaled(flat, rounding, seed)
         q, saturated = self.saturate(q, width)
         return q.reshape(x.shape), saturated, int(np.count_nonzero(x) - np.count_nonzero(q))
+
+
+def may_saturate(acc_abs_max, shift, width):
+    """Whether an accumulator with max |acc| = ``acc_abs_max`` can give an output that the
+    saturation to ``width`` bits clamps. Both roundings give |y| <= ceil(|acc| / 2**shift)."""
+    a = int(acc_abs_max)
+    bound = a << -shift if shift <= 0 else -((-a) >> shift)
+    return bound > (1 << (width - 1)) - 1
+
+
+def _block_abs_sums(b, block):
+    """Sums of |b| over consecutive blocks of ``block`` rows (the last may be shorter), per
+    column, in float64: exact, as integers below 2**53."""
+    k = b.shape[0]
+    whole = k - k % block
+    sums = np.abs(b[:whole]).reshape(whole // block, block, b.shape[1]).sum(axis=1,
+                                                                           dtype=np.float64)
+    if whole < k:
+        sums = np.vstack([sums, np.abs(b[whole:]).sum(axis=0, dtype=np.float64)])
+    return sums
 
 
 def _abs_max(x):

@@ -9,11 +9,13 @@ import contextlib
 import torch
 
 from . import exact
+from .backend_numpy import may_saturate
 from .formats import Rounding
 from .prng import KEY, ROTATIONS
 
 TWO32 = float(1 << 32)
 MASK32 = 0xFFFFFFFF
+PRNG_BLOCK = 1 << 15  # elements per block of the generator on the CPU
 
 
 class TorchBackend:
@@ -34,16 +36,32 @@ class TorchBackend:
 
     # -- the contract ---------------------------------------------------------------------------
     def prng_grid(self, seed, rows, cols, *, row0=0, col0=0):
-        """``prng`` on a grid, as int64 tensors holding unsigned 32-bit words."""
+        """``prng`` on a grid, as int64 tensors holding unsigned 32-bit words.
+
+        The mix runs on int32 words, in row blocks that stay in cache on the CPU: int32 ``+``
+        wraps modulo 2**32 (two's complement) and ``^``, ``|``, ``<<`` act on the bit pattern,
+        so every word carries the bits of the unsigned mix; the one signed difference, ``>>``
+        (arithmetic), is undone by masking off the copied sign bits."""
         seed = int(seed) & MASK32
-        m = (torch.arange(row0, row0 + rows, device=self.device, dtype=torch.int64) & MASK32)
-        n = (torch.arange(col0, col0 + cols, device=self.device, dtype=torch.int64) & MASK32)
-        x0 = (m ^ seed)[:, None].expand(rows, cols)
-        x1 = (n ^ (seed ^ KEY))[None, :].expand(rows, cols)
-        for r in ROTATIONS:
-            x0 = (x0 + x1) & MASK32
-            x1 = (((x1 << r) | (x1 >> (32 - r))) & MASK32) ^ x0
-        return x0
+        out = torch.empty((rows, cols), dtype=torch.int64, device=self.device)
+        step = rows if self.device.type != "cpu" else max(1, PRNG_BLOCK // max(cols, 1))
+        n = _int32(torch.arange(col0, col0 + cols, device=self.device, dtype=torch.int64)
+                   ^ (seed ^ KEY))
+        for i in range(0, rows, step):
+            r = min(step, rows - i)
+            m = _int32(torch.arange(row0 + i, row0 + i + r, device=self.device,
+                                    dtype=torch.int64) ^ seed)
+            x0 = m[:, None].expand(r, cols).contiguous()
+            x1 = n[None, :].expand(r, cols).contiguous()
+            for rot in ROTATIONS:
+                x0 += x1
+                hi = x1 << rot
+                x1 >>= 32 - rot
+                x1 &= (1 << rot) - 1
+                x1 |= hi
+                x1 ^= x0
+            out[i:i + r] = x0.to(torch.int64) & MASK32
+        return out
 
     def matmul_exact(self, a, b, *, a_bound=None, b_bound=None):
         a_bound = _abs_max(a) if a_bound is None else a_bound
@@ -64,6 +82,41 @@ class TorchBackend:
             for k0 in range(0, k, chunk):
                 acc += torch.matmul(a32[:, k0:k0 + chunk], b32[k0:k0 + chunk])
             return acc
+
+    def accumulate(self, a, b, *, a_bound, b_bound):
+        """As ``NumpyBackend.accumulate``: exact ``a @ b``, float32 when one float32 GEMM is
+        exact, float64 otherwise."""
+        k = a.shape[1]
+        how, chunk = exact.plan(k, a_bound, b_bound)
+        if how != "float32":
+            return self.matmul_exact(a, b, a_bound=a_bound, b_bound=b_bound)
+        with _full_precision():
+            a32, b32 = a.to(torch.float32), b.to(torch.float32)
+            chunks = [(0, k)] if chunk >= k else exact.l1_chunks(
+                _block_abs_sums(b32, chunk).cpu().numpy(), chunk, k, a_bound)
+            if len(chunks) == 1:
+                return torch.matmul(a32, b32)
+            acc = torch.zeros((a.shape[0], b.shape[1]), dtype=torch.float64, device=a.device)
+            for k0, k1 in chunks:
+                acc += torch.matmul(a32[:, k0:k1], b32[k0:k1])
+            return acc
+
+    def requantize_inplace(self, acc, shift, width, rounding, seed, *, acc_abs_max=None):
+        """As ``NumpyBackend.requantize_inplace`` (the same bits as ``requantize``)."""
+        nonzero = int(torch.count_nonzero(acc))
+        if (acc.dtype == torch.float32 and rounding == Rounding.NEAREST_EVEN and width <= 24
+                and abs(shift) <= 100):
+            # float32 throughout, exact for the reasons given in NumpyBackend.
+            if shift:
+                acc.mul_(2.0 ** -shift)
+            y = acc.round_() if shift > 0 else acc  # ties to even, as np.rint
+        else:
+            y = self.round_shift(acc.to(torch.float64), shift, rounding, seed)
+        if acc_abs_max is None or may_saturate(acc_abs_max, shift, width):
+            y, saturated = self.saturate(y, width)
+        else:
+            saturated = 0
+        return y, saturated, nonzero - int(torch.count_nonzero(y))
 
     def round_shift(self, acc, shift, rounding, seed, *, row0=0, col0=0):
         v = acc * (2.0 ** -shift)  # a power of two in float64: exact, as np.ldexp
@@ -103,6 +156,22 @@ class TorchBackend:
         q, saturated = self.saturate(q, width)
         underflow = int(torch.count_nonzero(x)) - int(torch.count_nonzero(q))
         return q.reshape(x.shape), saturated, underflow
+
+
+def _block_abs_sums(b, block):
+    """As ``backend_numpy._block_abs_sums``."""
+    k = b.shape[0]
+    whole = k - k % block
+    sums = b[:whole].abs().reshape(whole // block, block, b.shape[1]).sum(dim=1,
+                                                                          dtype=torch.float64)
+    if whole < k:
+        sums = torch.cat([sums, b[whole:].abs().sum(dim=0, dtype=torch.float64)[None]])
+    return sums
+
+
+def _int32(x):
+    """int64 words in [0, 2**32) as int32 tensors with the same 32 bits."""
+    return ((x & MASK32) - ((x & 0x80000000) << 1)).to(torch.int32)
 
 
 def _abs_max(x):

@@ -1,0 +1,298 @@
+"""One training step and the evaluation of the network in fixed point (docs/training.md).
+
+Every conv and dense layer runs three contract GEMMs — forward, backward-data, backward-weight —
+on the backend (``accumulate`` then ``requantize_inplace``: exactly ``backend.gemm``, split so
+that the accumulator's maximum can be observed before the policy picks the output's shift). Everything between them is a host op from
+``golden.hostops``. Formats: per (layer, role) a width chosen by the policy and fraction bits
+chosen either from the tensor's exact maximum (inputs, weights, the loss gradient: the host has
+the values before it quantizes them) or predicted by the policy's exponent rule (every GEMM
+output: the accelerator needs its shift before the accumulator exists).
+"""
+
+from collections import defaultdict
+
+import numpy as np
+
+from .backend_numpy import NumpyBackend
+from .batches import job_seed
+from .formats import Q, Rounding
+from .hostops import host_ops
+from .network import INPUT_FRAC, INPUT_OFFSET, LAYERS, LOGITS
+from .optim import fixed_update
+
+RNE, SR = Rounding.NEAREST_EVEN, Rounding.STOCHASTIC
+# Rounding of each GEMM's result: stochastic for the weight gradients (small updates must not
+# vanish on average), to nearest for activations and errors.
+ROUNDING = {"forward": RNE, "backward_data": RNE, "backward_weight": SR}
+HIST_LO, HIST_HI = 1, 54  # frexp exponents of nonzero integers below 2**53
+
+
+def _bound(known_max, fmt):
+    """A bound of |v| for v in ``fmt``: the exact maximum when known, else 2**(W-1)."""
+    return (1 << (fmt.width - 1)) if known_max is None else max(int(known_max), 1)
+
+
+def frac_for_max(max_int, src_frac, width):
+    """Fraction bits that fit an exact maximum ``max_int * 2**-src_frac`` into ``width`` bits:
+    the largest F with max_int * 2**(F - src_frac) < 2**(width-1)."""
+    return src_frac + width - 1 - int(max_int).bit_length()
+
+
+class StepStats:
+    """Counters of one step (or summed over many): per tensor key, and MACs/bits per width."""
+
+    def __init__(self):
+        self.tensors = defaultdict(lambda: {"saturated": 0, "underflow": 0, "count": 0})
+        self.exponents = {}      # key -> exponent e of the exact maximum (|v| < 2**e)
+        self.histograms = {}     # key -> (counts, offset): counts[i] of exponent i + offset
+        self.macs = defaultdict(int)
+        self.bits = defaultdict(int)
+        self.formats = {}        # key -> str(Q) last used
+        self.maxima = {}         # key -> exact maximum |value| of the accumulator (float64)
+        self.update_clamped = 0
+        self.want_histograms = False
+
+    def count(self, key, *, saturated, underflow, count):
+        t = self.tensors[key]
+        t["saturated"] += saturated
+        t["underflow"] += underflow
+        t["count"] += count
+
+
+class FixedEngine:
+    """Runs steps on ``backend`` ("numpy" or "torch" object from ``golden.backends``)."""
+
+    def __init__(self, backend, *, seed):
+        self.be = backend
+        self.ops = host_ops(backend)
+        self.seed = seed
+        self.host = NumpyBackend()
+        self.trace = None  # callable(kind, layer, a, b, a_fmt, b_fmt, out_fmt, rounding, seed)
+
+    # -- parameters -------------------------------------------------------------------------
+    def upload(self, master):
+        """Master parameters (NumPy int64) onto the backend."""
+        ops = self.ops
+        self.w = [ops.from_host(x) for x in master.w]
+        self.b = [ops.from_host(x) for x in master.b]
+        self.vw = [ops.from_host(x) for x in master.vw]
+        self.vb = [ops.from_host(x) for x in master.vb]
+        self.w_frac, self.b_frac = list(master.w_frac), list(master.b_frac)
+
+    def download(self):
+        from .network import MasterParams
+        h = self.ops.to_host
+        return MasterParams(w=[h(x) for x in self.w], b=[h(x) for x in self.b],
+                            vw=[h(x) for x in self.vw], vb=[h(x) for x in self.vb],
+                            w_frac=list(self.w_frac), b_frac=list(self.b_frac))
+
+    def quantize_weights(self, i, width, stats=None, *, keep=None):
+        """Kernel i in Q(width, F) with F from its exact maximum; ``keep`` = (num, exp) scales
+        it by num/2**exp first (evaluation after dropout), exactly."""
+        ops = self.ops
+        w, frac = self.w[i], self.w_frac[i]
+        if keep is not None and keep != (1, 0):
+            w, frac = w * keep[0], frac + keep[1]
+        f = frac_for_max(ops.int_abs_max(w), frac, width)
+        q, sat = ops.saturate(ops.shift_round(w, frac - f), width)
+        if stats is not None:
+            stats.formats[(LAYERS[i].name, "weights")] = str(Q(width, f))
+            stats.count((LAYERS[i].name, "weights"), saturated=sat,
+                        underflow=ops.nonzero(w) - ops.nonzero(q), count=ops.size(w))
+        return ops.f32(q), Q(width, f)
+
+    def _bias(self, i, out_fmt):
+        ops = self.ops
+        return ops.f64(ops.shift_round(self.b[i], self.b_frac[i] - out_fmt.frac))
+
+    # -- one GEMM through the contract ---------------------------------------------------------
+    def _gemm(self, kind, layer, a, b, a_fmt, b_fmt, out_width, out_key, exponents, stats, step,
+              *, a_max=None, b_max=None):
+        """One contract GEMM. ``a_max``/``b_max``: exact bounds of |a|, |b| when the caller
+        knows tighter ones than the formats' 2**(W-1) (fewer K-chunks; same bits, any exact
+        accumulation gives the same accumulator)."""
+        acc = self.be.accumulate(a, b, a_bound=_bound(a_max, a_fmt), b_bound=_bound(b_max, b_fmt))
+        acc_frac = a_fmt.frac + b_fmt.frac
+        amax = self.ops.abs_max(acc)
+        e = amax.bit_length() - acc_frac if amax else None
+        out_fmt = Q(out_width, exponents.predict(out_key, out_width, e))
+        rounding = ROUNDING[kind]
+        seed = job_seed(self.seed, step, layer, kind)
+        if stats is not None and stats.want_histograms and kind == "backward_weight":
+            counts = self.ops.exponent_histogram(acc, HIST_LO, HIST_HI)
+            stats.histograms[out_key] = (counts, HIST_LO - acc_frac)
+        y, sat, unf = self.be.requantize_inplace(acc, acc_frac - out_fmt.frac, out_width,
+                                                 rounding, seed, acc_abs_max=amax)
+        if stats is not None:
+            m, k, n = a.shape[0], a.shape[1], b.shape[1]
+            stats.count(out_key, saturated=sat, underflow=unf, count=m * n)
+            stats.formats[out_key] = str(out_fmt)
+            if e is not None:
+                stats.exponents[out_key] = e
+                stats.maxima[out_key] = float(np.ldexp(float(amax), -acc_frac))
+            width = max(a_fmt.width, b_fmt.width)
+            stats.macs[width] += m * k * n
+            stats.bits[a_fmt.width] += m * k * a_fmt.width
+            stats.bits[b_fmt.width] += k * n * b_fmt.width
+            stats.bits[out_width] += m * n * out_width
+            if self.trace is not None:
+                self.trace(kind, layer, a, b, a_fmt, b_fmt, out_fmt, rounding, seed)
+        return y, out_fmt
+
+    # -- forward ----------------------------------------------------------------------------
+    def _input(self, images, width, stats):
+        """uint8 pixels p, as (p - 128) / 128, to Q(width, F) with F from the batch's extremes
+        (the largest F with hi * 2**(F-7) < 2**(width-1) and lo * 2**(F-7) >= -2**(width-1)),
+        nearest-even."""
+        x = images.astype(np.float64) - INPUT_OFFSET
+        f = frac_for_max(max(int(images.max()) - INPUT_OFFSET, INPUT_OFFSET - 1 - int(images.min())),
+                         INPUT_FRAC, width)
+        flat = x.reshape(-1, x.shape[-1])
+        q, sat, _ = self.host.requantize(flat, INPUT_FRAC - f, width, RNE, 0)
+        unf = int(np.count_nonzero(x)) - int(np.count_nonzero(q))
+        if stats is not None:
+            stats.formats[(LAYERS[0].name, "activations")] = str(Q(width, f))
+            stats.count((LAYERS[0].name, "activations"), saturated=sat, underflow=unf,
+                        count=q.size)
+        return self.ops.from_host(q.reshape(images.shape).astype(np.float32)), Q(width, f)
+
+    def forward(self, images, widths, exponents, *, stats=None, masks=None, step=0,
+                train=True):
+        """Logits (float64 integers on the backend) and their format; with ``train`` it keeps
+        what backward needs and applies the dropout ``masks`` (bool, host NumPy)."""
+        ops = self.ops
+        x, x_fmt = self._input(images, widths[(LAYERS[0].name, "activations")], stats)
+        self.cache = []
+        self.wq = []
+        mask_iter = iter(masks or [])
+        keep_next = None
+        for i, layer in enumerate(LAYERS):
+            wq, w_fmt = self.quantize_weights(i, widths[(layer.name, "weights")],
+                                              stats if train else None,
+                                              keep=None if train else keep_next)
+            nxt = LAYERS[i + 1].name if i + 1 < len(LAYERS) else LOGITS
+            out_width = widths[(nxt, "activations")]
+            # Exact maxima of the operands (im2col only adds zeros): tighter bounds than the
+            # formats', so fewer K-chunks; backward reuses them.
+            x_max, w_max = ops.abs_max(x), ops.abs_max(wq)
+            if layer.kind == "conv":
+                a, (b, ho, wo) = ops.im2col(x, layer.pad)
+            else:
+                a = x.reshape(x.shape[0], -1)
+            y, out_fmt = self._gemm("forward", layer.name, a, wq, x_fmt, w_fmt, out_width,
+                                    (nxt, "activations"), exponents, stats, step,
+                                    a_max=x_max, b_max=w_max)
+            y, sat = ops.saturate(y + self._bias(i, out_fmt), out_width)
+            if stats is not None:
+                stats.count((nxt, "activations"), saturated=sat, underflow=0, count=0)
+            if layer.kind == "conv":
+                y = y.reshape(b, ho, wo, layer.cout)
+            entry = {"a": a, "x_fmt": x_fmt, "w_fmt": w_fmt, "wq": wq, "in_shape": x.shape,
+                     "x_max": x_max, "w_max": w_max}
+            if layer.relu:
+                y = ops.relu(y)
+                if layer.pool:
+                    entry["pre_pool"] = y.shape
+                    y, entry["route"] = ops.maxpool(y)
+                else:
+                    entry["relu"] = ops.positive(y)
+            keep_next = None
+            if layer.dropout:
+                if train:
+                    entry["mask"] = ops.from_host(next(mask_iter))
+                    y = ops.mask(y, entry["mask"])
+                else:
+                    keep_next = layer.dropout[1]
+            if train:
+                self.cache.append(entry)
+            x, x_fmt = (ops.f32(y) if i + 1 < len(LAYERS) else y), out_fmt
+        return x, x_fmt
+
+    # -- loss -------------------------------------------------------------------------------
+    def loss_gradient(self, logits, fmt, labels, width, stats, step):
+        """Softmax cross-entropy in float64 NumPy on the host (the one float op), and its
+        gradient (softmax - onehot) / batch quantized stochastically to Q(width, F), F from its
+        exact maximum. Returns (mean loss, gradient on the backend, its format)."""
+        z = np.ldexp(self.ops.to_host(logits).astype(np.float64), -fmt.frac)
+        loss, grad = softmax_xent(z, labels)
+        gmax = np.abs(grad).max()
+        f = width - 1 - (int(np.frexp(gmax)[1]) if gmax > 0 else 0)
+        q, sat, unf = self.host.quantize(grad, frac=f, width=width, rounding=SR,
+                                         seed=job_seed(self.seed, step, LOGITS, "loss"))
+        stats.count((LAYERS[-1].name, "errors"), saturated=sat, underflow=unf, count=q.size)
+        stats.formats[(LAYERS[-1].name, "errors")] = str(Q(width, f))
+        return loss, self.ops.from_host(q.astype(np.float32)), Q(width, f)
+
+    # -- backward and update ------------------------------------------------------------------
+    def backward(self, e, e_fmt, widths, exponents, stats, step):
+        """Gradients of every layer from the output error; returns [(dW, frac), (db, frac)]."""
+        ops = self.ops
+        grads = [None] * len(LAYERS)
+        for i in reversed(range(len(LAYERS))):
+            layer, entry = LAYERS[i], self.cache[i]
+            e2 = e.reshape(-1, layer.cout)
+            e_max = ops.abs_max(e2)
+            dw, dw_fmt = self._gemm("backward_weight", layer.name, ops.transpose(entry["a"]), e2,
+                                    entry["x_fmt"], e_fmt, widths[(layer.name, "updates")],
+                                    (layer.name, "updates"), exponents, stats, step,
+                                    a_max=entry["x_max"], b_max=e_max)
+            grads[i] = (dw, dw_fmt.frac, ops.col_sum(e2), e_fmt.frac)
+            if i == 0:
+                break
+            prev = LAYERS[i - 1]
+            out_width = widths[(prev.name, "errors")]
+            if layer.kind == "conv":
+                a, _ = ops.im2col(e, 2 - layer.pad)
+                wf = ops.flip_kernel(entry["wq"], layer.cin, layer.cout)
+            else:
+                a, wf = e, ops.transpose(entry["wq"])
+            dx, e_fmt = self._gemm("backward_data", layer.name, a, wf, e_fmt, entry["w_fmt"],
+                                   out_width, (prev.name, "errors"), exponents, stats, step,
+                                   a_max=e_max, b_max=entry["w_max"])
+            dx = dx.reshape(entry["in_shape"])
+            pe = self.cache[i - 1]
+            if "mask" in pe:
+                dx = ops.mask(dx, pe["mask"])
+            if "route" in pe:
+                dx = ops.maxpool_backward(dx, pe["route"], pe["pre_pool"])
+            elif "relu" in pe:
+                dx = ops.mask(dx, pe["relu"])
+            e = ops.f32(dx)
+        self.cache = []
+        return grads
+
+    def update(self, grads, lr, stats):
+        ops = self.ops
+        for i, (dw, dw_frac, db, db_frac) in enumerate(grads):
+            self.w[i], self.vw[i], n1 = fixed_update(ops, self.w[i], self.vw[i], ops.i64(dw),
+                                                     g_frac=dw_frac, m_frac=self.w_frac[i], lr=lr)
+            self.b[i], self.vb[i], n2 = fixed_update(ops, self.b[i], self.vb[i], ops.i64(db),
+                                                     g_frac=db_frac, m_frac=self.b_frac[i], lr=lr)
+            stats.update_clamped += n1 + n2
+
+    def step(self, images, labels, masks, widths, exponents, lr, stats, step):
+        """One SGD step on a batch (uint8 NHWC images, int labels); returns the mean loss."""
+        logits, fmt = self.forward(images, widths, exponents, stats=stats, masks=masks,
+                                   step=step, train=True)
+        loss, e, e_fmt = self.loss_gradient(logits, fmt, labels,
+                                            widths[(LAYERS[-1].name, "errors")], stats, step)
+        grads = self.backward(e, e_fmt, widths, exponents, stats, step)
+        self.update(grads, lr, stats)
+        return loss
+
+    def predict(self, images, widths, exponents):
+        logits, _ = self.forward(images, widths, exponents, train=False)
+        return np.argmax(self.ops.to_host(logits), axis=1)
+
+
+def softmax_xent(z, labels):
+    """Mean cross-entropy of float64 logits z (B, 10) and its gradient (softmax - onehot) / B."""
+    z = z - z.max(axis=1, keepdims=True)
+    ez = np.exp(z)
+    s = ez.sum(axis=1, keepdims=True)
+    p = ez / s
+    b = z.shape[0]
+    rows = np.arange(b)
+    loss = float(np.mean(np.log(s[:, 0]) - z[rows, labels]))
+    p[rows, labels] -= 1.0
+    return loss, p / b

@@ -1,0 +1,288 @@
+"""The host operations of fixed-point training, bit-exact on both backends (docs/training.md).
+
+Every value here is an integer: GEMM operands and results travel as float32/float64 arrays that
+hold exact integers (|v| < 2**24 for float32), the parameter state as int64. Each operation is
+exact integer arithmetic (gather, compare, select, add, shift) or the contract's rounding, so
+NumPy and PyTorch give the same bits. ``NumpyOps`` and ``TorchOps`` implement the same methods;
+``host_ops(backend)`` picks one.
+
+Layouts: images and feature maps are NHWC; im2col rows are (image, y, x) and columns
+(ky, kx, channel), so a conv weight matrix is (9*Cin, Cout) with rows in (ky, kx, cin) order.
+"""
+
+import numpy as np
+
+
+def host_ops(backend):
+    return TorchOps(backend.device) if backend.name == "torch" else NumpyOps()
+
+
+class NumpyOps:
+    name = "numpy"
+
+    # -- conversion -------------------------------------------------------------------------
+    @staticmethod
+    def from_host(x, dtype=None):
+        return np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+
+    @staticmethod
+    def to_host(x):
+        return np.asarray(x)
+
+    @staticmethod
+    def f32(x):
+        return x.astype(np.float32, copy=False)
+
+    @staticmethod
+    def f64(x):
+        return x.astype(np.float64, copy=False)
+
+    @staticmethod
+    def i64(x):
+        return x.astype(np.int64)
+
+    # -- reductions (exact, returned as Python ints) ------------------------------------------
+    @staticmethod
+    def abs_max(x):
+        return 0 if x.size == 0 else int(max(-x.min(), x.max()))
+
+    @staticmethod
+    def nonzero(x):
+        return int(np.count_nonzero(x))
+
+    @staticmethod
+    def size(x):
+        return int(x.size)
+
+    @staticmethod
+    def exponent_histogram(x, lo, hi):
+        """Counts of ``e`` with ``2**(e-1) <= |v| < 2**e`` over the nonzero ``v``, e in [lo, hi]."""
+        v = x[x != 0]
+        _, e = np.frexp(np.abs(v.astype(np.float64)))
+        return np.bincount(np.clip(e, lo, hi) - lo, minlength=hi - lo + 1).tolist()
+
+    # -- convolution layout -------------------------------------------------------------------
+    @staticmethod
+    def im2col(x, pad):
+        """(B, H, W, C) -> (B*Ho*Wo, 9*C) for 3x3 windows at stride 1, zero padding ``pad``;
+        columns in (ky, kx, c) order."""
+        b, h, w, c = x.shape
+        ho, wo = h + 2 * pad - 2, w + 2 * pad - 2
+        if pad:
+            x = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+        # The windows as one strided view (B, Ho, Wo, ky, kx, C) of x and a single copy: 2-3x
+        # faster than concatenating 9 shifted slices along the short channel axis.
+        s = x.strides
+        win = np.lib.stride_tricks.as_strided(x, (b, ho, wo, 3, 3, c),
+                                              (s[0], s[1], s[2], s[1], s[2], s[3]),
+                                              writeable=False)
+        return np.ascontiguousarray(win).reshape(b * ho * wo, 9 * c), (b, ho, wo)
+
+    @staticmethod
+    def flip_kernel(w, cin, cout):
+        """(9*Cin, Cout) -> (9*Cout, Cin): the weights of the backward-data convolution."""
+        return np.ascontiguousarray(
+            w.reshape(3, 3, cin, cout)[::-1, ::-1].transpose(0, 1, 3, 2).reshape(9 * cout, cin))
+
+    @staticmethod
+    def transpose(x):
+        return x.T
+
+    # -- element-wise -------------------------------------------------------------------------
+    @staticmethod
+    def relu(x):
+        return np.maximum(x, 0, out=x)
+
+    @staticmethod
+    def positive(x):
+        return x > 0
+
+    @staticmethod
+    def mask(x, m):
+        return x * m
+
+    @staticmethod
+    def saturate(x, width):
+        lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+        if x.size == 0 or (x.min() >= lo and x.max() <= hi):
+            return x, 0
+        n = int(np.count_nonzero(x < lo) + np.count_nonzero(x > hi))
+        return np.clip(x, lo, hi), n
+
+    @staticmethod
+    def col_sum(x):
+        return x.sum(axis=0, dtype=np.float64)  # exact: |sum| < 2**53
+
+    # -- max-pool 2x2 (floor: an odd last row/column is dropped) -----------------------------
+    @staticmethod
+    def maxpool(x):
+        """Returns the pooled map and the routing mask: in each window the first maximum in the
+        order (0,0), (0,1), (1,0), (1,1), and only where it is positive (ReLU came before)."""
+        b, h, w, c = x.shape
+        h2, w2 = h // 2, w // 2
+        xr = x[:, :2 * h2, :2 * w2, :].reshape(b, h2, 2, w2, 2, c)
+        y = xr.max(axis=(2, 4))
+        eq = xr == y[:, :, None, :, None, :]
+        first = np.empty_like(eq)
+        taken = np.zeros_like(eq[:, :, 0, :, 0, :])
+        for i in (0, 1):
+            for j in (0, 1):
+                first[:, :, i, :, j, :] = eq[:, :, i, :, j, :] & ~taken
+                taken |= eq[:, :, i, :, j, :]
+        first &= (y > 0)[:, :, None, :, None, :]
+        return y, first
+
+    @staticmethod
+    def maxpool_backward(d, route, shape):
+        b, h, w, c = shape
+        h2, w2 = d.shape[1], d.shape[2]
+        g = (d[:, :, None, :, None, :] * route).reshape(b, 2 * h2, 2 * w2, c)
+        if (2 * h2, 2 * w2) != (h, w):
+            g = np.pad(g, ((0, 0), (0, h - 2 * h2), (0, w - 2 * w2), (0, 0)))
+        return g
+
+    # -- int64 state ----------------------------------------------------------------------------
+    @staticmethod
+    def shift_round(x, s):
+        """int64 ``x / 2**s`` rounded to nearest, ties to even (``x * 2**-s`` when s <= 0)."""
+        if s <= 0:
+            return x << -s
+        q = x >> s
+        r = x - (q << s)
+        half = 1 << (s - 1)
+        return q + ((r > half) | ((r == half) & ((q & 1) == 1)))
+
+    @staticmethod
+    def clamp_int(x, bound):
+        """Clamp int64 to [-bound, bound]; returns (x, how many were clamped)."""
+        n = int(np.count_nonzero((x > bound) | (x < -bound)))
+        return (np.clip(x, -bound, bound) if n else x), n
+
+    @staticmethod
+    def int_abs_max(x):
+        return 0 if x.size == 0 else int(np.abs(x).max())
+
+
+class TorchOps:
+    name = "torch"
+
+    def __init__(self, device):
+        import torch
+        self.torch = torch
+        self.device = device
+
+    def from_host(self, x, dtype=None):
+        t = self.torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
+        return t if dtype is None else t.to(_torch_dtype(self.torch, dtype))
+
+    @staticmethod
+    def to_host(x):
+        return x.detach().cpu().numpy()
+
+    def f32(self, x):
+        return x.to(self.torch.float32)
+
+    def f64(self, x):
+        return x.to(self.torch.float64)
+
+    def i64(self, x):
+        return x.to(self.torch.int64)
+
+    def abs_max(self, x):
+        if x.numel() == 0:
+            return 0
+        lo, hi = self.torch.aminmax(x)  # one pass
+        return int(max(-lo.item(), hi.item()))
+
+    def nonzero(self, x):
+        return int(self.torch.count_nonzero(x))
+
+    @staticmethod
+    def size(x):
+        return int(x.numel())
+
+    def exponent_histogram(self, x, lo, hi):
+        v = x[x != 0].to(self.torch.float64).abs()
+        _, e = self.torch.frexp(v)
+        e = self.torch.clamp(e.to(self.torch.int64), lo, hi) - lo
+        return self.torch.bincount(e, minlength=hi - lo + 1).tolist()
+
+    def im2col(self, x, pad):
+        b, h, w, c = x.shape
+        ho, wo = h + 2 * pad - 2, w + 2 * pad - 2
+        if pad:
+            x = self.torch.nn.functional.pad(x, (0, 0, pad, pad, pad, pad))
+        win = x.unfold(1, 3, 1).unfold(2, 3, 1)  # (B, Ho, Wo, C, ky, kx)
+        return win.permute(0, 1, 2, 4, 5, 3).reshape(b * ho * wo, 9 * c), (b, ho, wo)
+
+    def flip_kernel(self, w, cin, cout):
+        return (w.reshape(3, 3, cin, cout).flip(0, 1).permute(0, 1, 3, 2)
+                .reshape(9 * cout, cin).contiguous())
+
+    @staticmethod
+    def transpose(x):
+        return x.T
+
+    def relu(self, x):
+        return x.clamp_(min=0)
+
+    @staticmethod
+    def positive(x):
+        return x > 0
+
+    @staticmethod
+    def mask(x, m):
+        return x * m
+
+    def saturate(self, x, width):
+        lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+        n = int(self.torch.count_nonzero((x < lo) | (x > hi)))
+        return (self.torch.clamp(x, lo, hi) if n else x), n
+
+    def col_sum(self, x):
+        return x.to(self.torch.float64).sum(dim=0)
+
+    def maxpool(self, x):
+        b, h, w, c = x.shape
+        h2, w2 = h // 2, w // 2
+        xr = x[:, :2 * h2, :2 * w2, :].reshape(b, h2, 2, w2, 2, c)
+        y = xr.amax(dim=(2, 4))
+        eq = xr == y[:, :, None, :, None, :]
+        first = self.torch.empty_like(eq)
+        taken = self.torch.zeros_like(eq[:, :, 0, :, 0, :])
+        for i in (0, 1):
+            for j in (0, 1):
+                first[:, :, i, :, j, :] = eq[:, :, i, :, j, :] & ~taken
+                taken |= eq[:, :, i, :, j, :]
+        first &= (y > 0)[:, :, None, :, None, :]
+        return y, first
+
+    def maxpool_backward(self, d, route, shape):
+        b, h, w, c = shape
+        h2, w2 = d.shape[1], d.shape[2]
+        g = (d[:, :, None, :, None, :] * route).reshape(b, 2 * h2, 2 * w2, c)
+        if (2 * h2, 2 * w2) != (h, w):
+            g = self.torch.nn.functional.pad(g, (0, 0, 0, w - 2 * w2, 0, h - 2 * h2))
+        return g
+
+    @staticmethod
+    def shift_round(x, s):
+        if s <= 0:
+            return x << -s
+        q = x >> s
+        r = x - (q << s)
+        half = 1 << (s - 1)
+        return q + ((r > half) | ((r == half) & ((q & 1) == 1))).to(x.dtype)
+
+    def clamp_int(self, x, bound):
+        n = int(self.torch.count_nonzero((x > bound) | (x < -bound)))
+        return (self.torch.clamp(x, -bound, bound) if n else x), n
+
+    @staticmethod
+    def int_abs_max(x):
+        return 0 if x.numel() == 0 else int(x.abs().max())
+
+
+def _torch_dtype(torch, dtype):
+    return {np.float32: torch.float32, np.float64: torch.float64, np.int64: torch.int64,
+            bool: torch.bool, np.bool_: torch.bool}[dtype]

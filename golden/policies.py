@@ -1,0 +1,320 @@
+"""Precision policies: who decides the width of every tensor, and its fraction bits.
+
+A policy sees a ``Context`` (step, epoch, epochs, steps per epoch) and, after each step, that
+step's ``StepStats`` (per-tensor exact maxima, saturation and underflow counters, exponent
+histograms when it asked for them). It answers two questions:
+
+- ``widths(ctx)``: a width for every (layer, role) key of ``network.tensor_keys()``, or ``None``
+  for float32 training; every change is logged by the trainer with the policy's ``reason``;
+- ``exponents``: an exponent rule that predicts the fraction bits of each GEMM result before
+  the accelerator computes it (``predict``), from what it saw (``observe``).
+
+All state is plain JSON (``state_dict``/``load_state_dict``), so that a resumed run decides
+exactly as an uninterrupted one, and every decision is a function of exact integers.
+"""
+
+import math
+from dataclasses import dataclass
+
+from .formats import FRAC_LIMIT
+from .network import LAYERS, LOGITS, ROLES, tensor_keys
+
+FIXED_WIDTHS = (4, 8, 12, 16)
+POLICIES = ("float32", "fixed-4", "fixed-8", "fixed-12", "fixed-16", "two-phase",
+            "two-phase-float", "adaptive", "autoflex")
+
+
+@dataclass(frozen=True)
+class Context:
+    step: int              # global step, from 0
+    epoch: int
+    epochs: int
+    steps_per_epoch: int
+
+
+def make_policy(name):
+    """The policy called ``name`` (one of ``POLICIES``)."""
+    if name == "float32":
+        return Float32()
+    if name.startswith("fixed-") and name[6:] in tuple(map(str, FIXED_WIDTHS)):
+        return Fixed(int(name[6:]))
+    if name == "two-phase":
+        return TwoPhase(name, second=16)
+    if name == "two-phase-float":
+        return TwoPhase(name, second=None)
+    if name == "adaptive":
+        return Adaptive()
+    if name == "autoflex":
+        return Autoflex()
+    raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {name!r}")
+
+
+def _key(k):
+    return f"{k[0]}/{k[1]}"
+
+
+def _unkey(s):
+    layer, role = s.split("/")
+    return layer, role
+
+
+def _clamp_frac(f):
+    return max(-FRAC_LIMIT, min(FRAC_LIMIT, f))
+
+
+# -- exponent rules ---------------------------------------------------------------------------
+class MaxRule:
+    """Dynamic fixed point: a GEMM result's fraction bits fit the exact maximum that the same
+    tensor had at the previous step (|v| < 2**e  ->  F = width - 1 - e). A tensor seen for the
+    first time is calibrated on its own accumulator."""
+    name = "max"
+
+    def __init__(self):
+        self.last = {}
+
+    def predict(self, key, width, e_now):
+        e = self.last.get(_key(key), e_now)
+        return _clamp_frac(width - 1 - (e if e is not None else 0))
+
+    def observe(self, stats):
+        for key, e in stats.exponents.items():
+            self.last[_key(key)] = e
+
+    def state_dict(self):
+        return {"last": dict(self.last)}
+
+    def load_state_dict(self, state):
+        self.last = dict(state["last"])
+
+
+class AutoflexRule:
+    """Flexpoint-style Autoflex: the next maximum is predicted from the last ``window`` maxima
+    as mean + 3 standard deviations, times 2**margin; the margin grows by one bit after a step
+    in which the tensor saturated and shrinks by one after ``calm`` steps without saturation."""
+    name = "autoflex"
+
+    def __init__(self, *, window=16, max_margin=3, calm=100):
+        self.window, self.max_margin, self.calm = window, max_margin, calm
+        self.maxima, self.margin, self.clean = {}, {}, {}
+
+    def predict(self, key, width, e_now):
+        k = _key(key)
+        hist = self.maxima.get(k)
+        if not hist:
+            e = e_now if e_now is not None else 0
+        else:
+            mean = sum(hist) / len(hist)
+            sd = math.sqrt(sum((v - mean) ** 2 for v in hist) / len(hist))
+            pred = (mean + 3.0 * sd) * 2.0 ** self.margin.get(k, 0)
+            e = math.frexp(pred)[1] if pred > 0 else 0
+        return _clamp_frac(width - 1 - e)
+
+    def observe(self, stats):
+        for key, v in stats.maxima.items():
+            k = _key(key)
+            hist = self.maxima.setdefault(k, [])
+            hist.append(v)
+            del hist[:-self.window]
+        for key, t in stats.tensors.items():
+            k = _key(key)
+            if key not in stats.maxima:
+                continue
+            if t["saturated"]:
+                self.margin[k] = min(self.max_margin, self.margin.get(k, 0) + 1)
+                self.clean[k] = 0
+            else:
+                self.clean[k] = self.clean.get(k, 0) + 1
+                if self.clean[k] >= self.calm and self.margin.get(k, 0) > 0:
+                    self.margin[k] -= 1
+                    self.clean[k] = 0
+
+    def state_dict(self):
+        return {"maxima": {k: list(v) for k, v in self.maxima.items()},
+                "margin": dict(self.margin), "clean": dict(self.clean)}
+
+    def load_state_dict(self, state):
+        self.maxima = {k: list(v) for k, v in state["maxima"].items()}
+        self.margin, self.clean = dict(state["margin"]), dict(state["clean"])
+
+
+# -- policies ---------------------------------------------------------------------------------
+class Policy:
+    """Base: one width everywhere (``None`` = float32), the MaxRule for exponents."""
+    name = "policy"
+
+    def __init__(self):
+        self.exponents = MaxRule()
+        self.reason = ""
+
+    def widths(self, ctx):
+        raise NotImplementedError
+
+    def wants_histograms(self, ctx):
+        return False
+
+    def observe(self, ctx, stats):
+        self.exponents.observe(stats)
+
+    def state_dict(self):
+        return {"exponents": self.exponents.state_dict()}
+
+    def load_state_dict(self, state):
+        self.exponents.load_state_dict(state["exponents"])
+
+
+def uniform(width):
+    return {key: width for key in tensor_keys()}
+
+
+class Float32(Policy):
+    name = "float32"
+
+    def widths(self, ctx):
+        self.reason = "float32 reference"
+        return None
+
+
+class Fixed(Policy):
+    def __init__(self, width):
+        super().__init__()
+        self.width = width
+        self.name = f"fixed-{width}"
+
+    def widths(self, ctx):
+        self.reason = f"fixed width {self.width}"
+        return uniform(self.width)
+
+
+class TwoPhase(Policy):
+    """8 bits for the first half of the epochs, then ``second`` (16, or None = float32)."""
+
+    def __init__(self, name, *, second):
+        super().__init__()
+        self.name, self.second = name, second
+
+    def widths(self, ctx):
+        if 2 * ctx.epoch < ctx.epochs:
+            self.reason = "first half of the epochs: 8 bits"
+            return uniform(8)
+        self.reason = ("second half of the epochs: " +
+                       ("float32" if self.second is None else f"{self.second} bits"))
+        return None if self.second is None else uniform(self.second)
+
+
+class Autoflex(Policy):
+    """A fixed width with Autoflex exponent prediction."""
+
+    def __init__(self, width=8):
+        super().__init__()
+        self.width = width
+        self.name = "autoflex"
+        self.exponents = AutoflexRule()
+
+    def widths(self, ctx):
+        self.reason = f"fixed width {self.width}, Autoflex exponents"
+        return uniform(self.width)
+
+
+class Adaptive(Policy):
+    """Per-layer width in {8, 12, 16} from the layer's gradient statistics (docs/training.md).
+
+    Every ``period`` steps the step's weight-gradient accumulators are histogrammed by binary
+    exponent (exact). For layer l, with e_max, e_min the exponents of its largest and smallest
+    nonzero |dW| and e_q that of the ``quantile`` lowest: need = e_max - e_q + 1 bits keep the
+    upper (1 - quantile) of the gradients from flushing to zero. With u and s the underflow and
+    saturation rates of the layer's errors and updates since the last check:
+
+    - widen at once (to the lane multiple >= need + 1, at least W + 4) when
+      need > W - 1, or u > ``widen_underflow``, or s > ``widen_saturation``;
+    - narrow by 4 when need <= W - 5 and u < ``narrow_underflow`` and s == 0 at ``patience``
+      checks in a row (hysteresis: a 4-bit band and a delay separate the two decisions).
+    """
+    name = "adaptive"
+
+    def __init__(self, *, start=8, lo=8, hi=16, lane=4, period=100, quantile=0.1,
+                 widen_underflow=0.2, widen_saturation=0.01, narrow_underflow=0.02, patience=3):
+        super().__init__()
+        self.lo, self.hi, self.lane, self.period, self.quantile = lo, hi, lane, period, quantile
+        self.widen_underflow, self.widen_saturation = widen_underflow, widen_saturation
+        self.narrow_underflow, self.patience = narrow_underflow, patience
+        self.layer_width = {layer.name: start for layer in LAYERS}
+        self.streak = {layer.name: 0 for layer in LAYERS}
+        self.window = {layer.name: [0, 0, 0] for layer in LAYERS}  # underflow, saturated, count
+        self.reasons = {}
+
+    def widths(self, ctx):
+        out = {}
+        for layer in LAYERS:
+            for role in ROLES:
+                out[(layer.name, role)] = self.layer_width[layer.name]
+        out[(LOGITS, "activations")] = self.layer_width[LAYERS[-1].name]
+        self.reason = "; ".join(f"{k}: {v}" for k, v in self.reasons.items()) or "start at 8 bits"
+        return out
+
+    def wants_histograms(self, ctx):
+        return ctx.step > 0 and ctx.step % self.period == 0
+
+    def observe(self, ctx, stats):
+        super().observe(ctx, stats)
+        for (layer, role), t in stats.tensors.items():
+            if layer in self.window and role in ("errors", "updates"):
+                w = self.window[layer]
+                w[0] += t["underflow"]
+                w[1] += t["saturated"]
+                w[2] += t["count"]
+        if not stats.histograms:
+            return
+        self.reasons = {}
+        for layer in LAYERS:
+            key = (layer.name, "updates")
+            if key not in stats.histograms:
+                continue
+            counts, offset = stats.histograms[key]
+            under, sat, count = self.window[layer.name]
+            self.window[layer.name] = [0, 0, 0]
+            u = under / count if count else 0.0
+            s = sat / count if count else 0.0
+            total = sum(counts)
+            if not total:
+                continue
+            nz = [i for i, c in enumerate(counts) if c]
+            e_min, e_max = nz[0] + offset, nz[-1] + offset
+            acc, e_q = 0, e_max
+            for i, c in enumerate(counts):
+                acc += c
+                if acc >= self.quantile * total:
+                    e_q = i + offset
+                    break
+            need = e_max - e_q + 1
+            w = self.layer_width[layer.name]
+            stats_text = (f"need={need} bits (e_max={e_max}, e_q{int(self.quantile * 100)}={e_q},"
+                          f" min|g|=2^{e_min - 1}, max/min=2^{e_max - e_min + 1},"
+                          f" low-quantile spread={e_q - e_min} bits), underflow={u:.3f},"
+                          f" saturation={s:.4f}")
+            new = w
+            if need > w - 1 or u > self.widen_underflow or s > self.widen_saturation:
+                self.streak[layer.name] = 0
+                target = -(-(need + 1) // self.lane) * self.lane
+                new = min(self.hi, max(w + self.lane, target))
+            elif need <= w - 5 and u < self.narrow_underflow and s == 0:
+                self.streak[layer.name] += 1
+                if self.streak[layer.name] >= self.patience:
+                    self.streak[layer.name] = 0
+                    new = max(self.lo, w - self.lane)
+            else:
+                self.streak[layer.name] = 0
+            if new != w:
+                self.layer_width[layer.name] = new
+                self.reasons[layer.name] = f"{w}->{new}: {stats_text}"
+
+    def state_dict(self):
+        return {**super().state_dict(), "layer_width": dict(self.layer_width),
+                "streak": dict(self.streak), "window": {k: list(v) for k, v in self.window.items()},
+                "reasons": dict(self.reasons)}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.layer_width = dict(state["layer_width"])
+        self.streak = dict(state["streak"])
+        self.window = {k: list(v) for k, v in state["window"].items()}
+        self.reasons = dict(state["reasons"])

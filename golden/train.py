@@ -1,0 +1,434 @@
+"""The training loop: data order, policy decisions, checkpoints, the per-epoch log, traces.
+
+``train(TrainConfig(...))`` trains the network under a precision policy and writes into
+``out``: ``log.json`` (rewritten after every epoch), ``checkpoint.npz`` (every
+``checkpoint_every`` steps and after every epoch; a run started again on the same ``out`` resumes
+from it, mid-epoch included, with exactly the bits of an uninterrupted run) and, with
+``trace``, ``traces/w<W>/*.npz`` contract job files sampled from the run.
+"""
+
+import json
+import math
+import os
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .backends import BACKENDS, get_backend
+from .batches import augment, dropout_masks, epoch_order
+from .data import load_cifar10
+from .engine_fixed import FixedEngine, StepStats
+from .formats import check_int
+from .network import LAYERS, MasterParams, dropout_rates, feature_shapes, parameter_count
+from .optim import learning_rate
+from .policies import POLICIES, Context, make_policy
+
+CHECKPOINT = "checkpoint.npz"
+LOG = "log.json"
+EVAL_BATCH = 500
+# What a checkpoint must agree on to be resumed by a run.
+IDENTITY = ("policy", "epochs", "seed", "batch", "train_subset", "test_subset")
+
+
+@dataclass
+class TrainConfig:
+    policy: str
+    epochs: int
+    out: str
+    backend: str = "numpy"
+    device: str = None
+    seed: int = 0
+    batch: int = 128
+    train_subset: int = None
+    test_subset: int = None
+    data: str = None
+    trace: bool = False
+    trace_cap: int = 64          # job files kept per width
+    checkpoint_every: int = 100  # steps
+    command: str = ""
+
+    def validate(self):
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {self.policy!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        check_int(self.epochs, name="epochs", lo=1, hi=10_000)
+        check_int(self.seed, name="seed", lo=0, hi=(1 << 32) - 1)
+        check_int(self.batch, name="batch", lo=1, hi=4096)
+        check_int(self.checkpoint_every, name="checkpoint_every", lo=1)
+        check_int(self.trace_cap, name="trace_cap", lo=1)
+        for name in ("train_subset", "test_subset"):
+            if getattr(self, name) is not None:
+                check_int(getattr(self, name), name=name, lo=1)
+
+
+class Trainer:
+    def __init__(self, config, *, data=None, progress=True):
+        config.validate()
+        self.cfg = config
+        self.progress = progress
+        self.data = data if data is not None else load_cifar10(config.data)
+        n_train, n_test = len(self.data.train_y), len(self.data.test_y)
+        self.n_train = min(config.train_subset or n_train, n_train)
+        self.n_test = min(config.test_subset or n_test, n_test)
+        self.steps_per_epoch = math.ceil(self.n_train / config.batch)
+        self.backend = get_backend(config.backend, device=config.device)
+        self.fixed = FixedEngine(self.backend, seed=config.seed)
+        self.float = None
+        self.policy = make_policy(config.policy)
+        self.tracer = Tracer(os.path.join(config.out, "traces"), cap=config.trace_cap) \
+            if config.trace else None
+
+    # -- state ------------------------------------------------------------------------------
+    def fresh_state(self):
+        self.mode = "fixed"
+        self.fixed.upload(MasterParams.init(self.cfg.seed))
+        self.w_frac, self.b_frac = list(self.fixed.w_frac), list(self.fixed.b_frac)
+        self.step = 0
+        self.epoch, self.pos = 0, 0
+        self.widths = "unset"
+        self.acc = EpochAccumulator()
+        self.log = {"config": self.identity(), "command": self.cfg.command,
+                    "dataset": self.data.source, "parameters": parameter_count(),
+                    "train_images": self.n_train, "test_images": self.n_test,
+                    "steps_per_epoch": self.steps_per_epoch, "backend": self.cfg.backend,
+                    "epochs": [], "decisions": [], "complete": False}
+
+    def identity(self):
+        return {k: getattr(self.cfg, k) for k in IDENTITY}
+
+    def save_checkpoint(self):
+        arrays = (self.fixed.download().arrays() if self.mode == "fixed"
+                  else self.float.float_arrays())
+        state = {"identity": self.identity(), "mode": self.mode, "step": self.step,
+                 "epoch": self.epoch, "pos": self.pos, "widths": _widths_json(self.widths),
+                 "w_frac": self.w_frac, "b_frac": self.b_frac,
+                 "policy": self.policy.state_dict(), "acc": self.acc.state_dict(),
+                 "log": self.log, "tracer": self.tracer.state_dict() if self.tracer else None}
+        arrays["state"] = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
+        _atomic_npz(os.path.join(self.cfg.out, CHECKPOINT), arrays)
+
+    def load_checkpoint(self, path):
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+        state = json.loads(arrays.pop("state").tobytes().decode())
+        if state["identity"] != self.identity():
+            raise ValueError(
+                f"{path} belongs to another run ({_diff(state['identity'], self.identity())}): "
+                f"use another --out, or delete the checkpoint to start over")
+        self.mode, self.step = state["mode"], state["step"]
+        self.epoch, self.pos = state["epoch"], state["pos"]
+        self.widths = _widths_unjson(state["widths"])
+        self.w_frac, self.b_frac = state["w_frac"], state["b_frac"]
+        self.policy.load_state_dict(state["policy"])
+        self.acc = EpochAccumulator.from_state(state["acc"])
+        self.log = state["log"]
+        if self.tracer and state["tracer"]:
+            self.tracer.load_state_dict(state["tracer"])
+        if self.mode == "fixed":
+            self.fixed.upload(MasterParams.from_arrays(arrays, w_frac=self.w_frac,
+                                                       b_frac=self.b_frac))
+        else:
+            self._float_engine().load_float_arrays(arrays, w_frac=self.w_frac, b_frac=self.b_frac)
+
+    def _float_engine(self):
+        if self.float is None:
+            from .engine_float import FloatEngine
+            device = self.backend.device if self.cfg.backend == "torch" else "cpu"
+            self.float = FloatEngine(device)
+        return self.float
+
+    def _switch(self, mode):
+        if mode == self.mode:
+            return
+        if mode == "float":
+            self._float_engine().upload(self.fixed.download())
+        else:
+            self.fixed.upload(self.float.download())
+        self.mode = mode
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self, *, stop_after=None):
+        """Train to the end (or until ``stop_after`` steps of this call, then checkpoint)."""
+        os.makedirs(self.cfg.out, exist_ok=True)
+        path = os.path.join(self.cfg.out, CHECKPOINT)
+        if os.path.exists(path):
+            self.load_checkpoint(path)
+        else:
+            self.fresh_state()
+        if self.log["complete"]:
+            return self.log
+        done = 0
+        while self.epoch < self.cfg.epochs:
+            order = epoch_order(self.cfg.seed, self.epoch, self.n_train)
+            bar = _bar(self.progress, self.steps_per_epoch, self.pos,
+                       f"{self.cfg.policy} epoch {self.epoch + 1}/{self.cfg.epochs}")
+            t0 = time.perf_counter()
+            while self.pos < self.steps_per_epoch:
+                if stop_after is not None and done >= stop_after:
+                    self.acc.wall += time.perf_counter() - t0
+                    self.save_checkpoint()
+                    _close(bar)
+                    return self.log
+                idx = order[self.pos * self.cfg.batch:(self.pos + 1) * self.cfg.batch]
+                loss = self.train_step(idx)
+                self.pos += 1
+                self.step += 1
+                done += 1
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+                if self.step % self.cfg.checkpoint_every == 0 and self.pos < self.steps_per_epoch:
+                    self.acc.wall += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    self.save_checkpoint()
+            _close(bar)
+            self.acc.wall += time.perf_counter() - t0
+            self.end_epoch()
+        self.log["complete"] = True
+        self.save_checkpoint()
+        _atomic_json(os.path.join(self.cfg.out, LOG), self.log)
+        return self.log
+
+    def train_step(self, idx):
+        cfg = self.cfg
+        ctx = Context(step=self.step, epoch=self.epoch, epochs=cfg.epochs,
+                      steps_per_epoch=self.steps_per_epoch)
+        widths = self.policy.widths(ctx)
+        if widths != self.widths:
+            self.log_decisions(widths)
+            self.widths = widths
+        self._switch("float" if widths is None else "fixed")
+        images = augment(self.data.train_x[idx], cfg.seed, self.step)
+        labels = self.data.train_y[idx].astype(np.int64)
+        masks = dropout_masks(cfg.seed, self.step, feature_shapes(len(idx)), dropout_rates())
+        lr = learning_rate(self.epoch, cfg.epochs)
+        stats = StepStats()
+        stats.want_histograms = self.policy.wants_histograms(ctx)
+        if self.mode == "float":
+            loss = self.float.step(images, labels, masks, lr, stats)
+        else:
+            self.fixed.trace = self.tracer.hook(self.epoch, self.step) \
+                if self.tracer and self.pos == 0 else None
+            loss = self.fixed.step(images, labels, masks, widths, self.policy.exponents, lr,
+                                   stats, self.step)
+            self.fixed.trace = None
+            self.policy.observe(ctx, stats)
+        self.acc.add(loss, len(idx), stats)
+        return loss
+
+    def log_decisions(self, widths):
+        """One entry per changed (layer, role), or one "*" entry when every width changes to
+        the same value (or to or from float32)."""
+        old, reason = self.widths, self.policy.reason
+        entry = {"step": self.step, "epoch": self.epoch}
+        if widths is None or old is None or old == "unset" or (
+                len(set(widths.values())) == 1 and len(set(old.values())) == 1):
+            self.log["decisions"].append({**entry, "layer": "*", "role": "*",
+                                          "from": _describe(old), "to": _describe(widths),
+                                          "reason": reason})
+            return
+        for key, w in widths.items():
+            if old.get(key) != w:
+                self.log["decisions"].append({**entry, "layer": key[0], "role": key[1],
+                                              "from": old.get(key), "to": w, "reason": reason})
+
+    def evaluate(self):
+        correct = 0
+        x, y = self.data.test_x[:self.n_test], self.data.test_y[:self.n_test]
+        for s in range(0, self.n_test, EVAL_BATCH):
+            xb = x[s:s + EVAL_BATCH]
+            if self.mode == "float":
+                pred = self.float.predict(xb)
+            else:
+                pred = self.fixed.predict(xb, self.widths, self.policy.exponents)
+            correct += int(np.count_nonzero(pred == y[s:s + EVAL_BATCH]))
+        return correct / self.n_test
+
+    def end_epoch(self):
+        t0 = time.perf_counter()
+        accuracy = self.evaluate()
+        eval_time = time.perf_counter() - t0
+        entry = self.acc.summary()
+        entry.update(epoch=self.epoch + 1, engine=self.mode,
+                     learning_rate=learning_rate(self.epoch, self.cfg.epochs).value,
+                     test_accuracy=accuracy, eval_time_s=round(eval_time, 3),
+                     wall_time_s=round(self.acc.wall + eval_time, 3))
+        self.log["epochs"].append(entry)
+        self.epoch += 1
+        self.pos = 0
+        self.acc = EpochAccumulator()
+        self.save_checkpoint()
+        _atomic_json(os.path.join(self.cfg.out, LOG), self.log)
+
+
+class EpochAccumulator:
+    """Sums over one epoch; JSON state so that a mid-epoch resume continues the same sums."""
+
+    def __init__(self):
+        self.loss, self.images, self.steps, self.wall, self.update_clamped = 0.0, 0, 0, 0.0, 0
+        self.tensors = defaultdict(lambda: [0, 0, 0])   # "layer/role" -> sat, underflow, count
+        self.macs, self.bits = defaultdict(int), defaultdict(int)
+        self.formats = {}
+
+    def add(self, loss, images, stats):
+        self.loss += loss * images
+        self.images += images
+        self.steps += 1
+        self.update_clamped += stats.update_clamped
+        for (layer, role), t in stats.tensors.items():
+            s = self.tensors[f"{layer}/{role}"]
+            s[0] += t["saturated"]
+            s[1] += t["underflow"]
+            s[2] += t["count"]
+        for w, n in stats.macs.items():
+            self.macs[str(w)] += n
+        for w, n in stats.bits.items():
+            self.bits[str(w)] += n
+        self.formats.update({f"{k[0]}/{k[1]}": v for k, v in stats.formats.items()})
+
+    def summary(self):
+        layers = {}
+        for key, (sat, unf, count) in sorted(self.tensors.items()):
+            layer, role = key.split("/")
+            entry = layers.setdefault(layer, {}).setdefault(role, {})
+            entry["saturation"] = sat / count if count else 0.0
+            entry["underflow"] = unf / count if count else 0.0
+        formats = {}
+        for key, fmt in self.formats.items():
+            layer, role = key.split("/")
+            formats.setdefault(layer, {})[role] = fmt
+        return {"train_loss": self.loss / self.images if self.images else None,
+                "steps": self.steps, "images": self.images, "formats": formats,
+                "rates": layers, "macs_per_width": dict(sorted(self.macs.items(), key=_num)),
+                "bits_moved_per_width": dict(sorted(self.bits.items(), key=_num)),
+                "update_clamped": self.update_clamped, "train_time_s": round(self.wall, 3)}
+
+    def state_dict(self):
+        return {"loss": self.loss, "images": self.images, "steps": self.steps, "wall": self.wall,
+                "update_clamped": self.update_clamped, "tensors": dict(self.tensors),
+                "macs": dict(self.macs), "bits": dict(self.bits), "formats": self.formats}
+
+    @classmethod
+    def from_state(cls, s):
+        acc = cls()
+        acc.loss, acc.images, acc.steps, acc.wall = s["loss"], s["images"], s["steps"], s["wall"]
+        acc.update_clamped = s["update_clamped"]
+        acc.tensors.update({k: list(v) for k, v in s["tensors"].items()})
+        acc.macs.update(s["macs"])
+        acc.bits.update(s["bits"])
+        acc.formats = dict(s["formats"])
+        return acc
+
+
+class Tracer:
+    """Saves the GEMM jobs of sampled steps (the first step of every epoch) as contract job
+    files, ``traces/w<W>/e<epoch>_s<step>_<layer>_<kind>.npz``, W = the array width
+    max(a_width, b_width). Jobs are cropped to at most ``CROP`` = (M, K, N) so that files stay
+    small: a crop is still a real job (real operands, formats, rounding and seed) whose result
+    golden recomputes; it is not the full job's result."""
+    CROP = (64, 512, 64)
+
+    def __init__(self, root, *, cap):
+        self.root, self.cap = root, cap
+        self.counts = {}
+
+    def hook(self, epoch, step):
+        def save(kind, layer, a, b, a_fmt, b_fmt, out_fmt, rounding, seed):
+            from .contract import GemmJob
+            width = max(a_fmt.width, b_fmt.width)
+            if self.counts.get(str(width), 0) >= self.cap:
+                return
+            m, k, n = self.CROP
+            host = lambda x: np.asarray(x.cpu().numpy() if hasattr(x, "cpu") else x)  # noqa: E731
+            job = GemmJob(a=host(a[:m, :k]).astype(np.int64), b=host(b[:k, :n]).astype(np.int64),
+                          a_width=a_fmt.width, a_frac=a_fmt.frac, b_width=b_fmt.width,
+                          b_frac=b_fmt.frac, out_width=out_fmt.width, out_frac=out_fmt.frac,
+                          rounding=rounding, seed=seed)
+            folder = os.path.join(self.root, f"w{width}")
+            os.makedirs(folder, exist_ok=True)
+            job.save(os.path.join(folder, f"e{epoch}_s{step}_{layer}_{kind}.npz"))
+            self.counts[str(width)] = self.counts.get(str(width), 0) + 1
+        return save
+
+    def state_dict(self):
+        return {"counts": dict(self.counts)}
+
+    def load_state_dict(self, s):
+        self.counts = dict(s["counts"])
+
+
+def train(config, *, data=None, progress=True, stop_after=None):
+    """Train (or resume) per ``config``; returns the log dict (also in ``out/log.json``)."""
+    return Trainer(config, data=data, progress=progress).run(stop_after=stop_after)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _num(item):
+    return int(item[0])
+
+
+def _describe(widths):
+    if widths is None:
+        return "float32"
+    if widths == "unset":
+        return None
+    values = sorted(set(widths.values()))
+    return values[0] if len(values) == 1 else "mixed"
+
+
+def _widths_json(widths):
+    if widths is None or widths == "unset":
+        return widths
+    return {f"{k[0]}/{k[1]}": v for k, v in widths.items()}
+
+
+def _widths_unjson(w):
+    if w is None or w == "unset":
+        return w
+    return {tuple(k.split("/")): v for k, v in w.items()}
+
+
+def _diff(a, b):
+    return ", ".join(f"{k}: {a.get(k)!r} there, {b.get(k)!r} here" for k in b if a.get(k) != b[k])
+
+
+def _bar(enabled, total, initial, desc):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, initial=initial, desc=desc, unit="step", dynamic_ncols=True)
+
+
+def _close(bar):
+    if bar is not None:
+        bar.close()
+
+
+def _atomic_npz(path, arrays):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _atomic_json(path, obj):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".json.tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+

@@ -1,0 +1,119 @@
+"""Host operations of fixed-point training against naive references, on both backends."""
+
+import numpy as np
+import pytest
+
+from golden.backends import get_backend
+from golden.hostops import host_ops
+from golden.optim import GUARD, MOMENTUM, WEIGHT_DECAY, Dyadic, fixed_update
+
+BACKENDS = ["numpy", "torch"]
+
+
+def ops_for(name):
+    return host_ops(get_backend(name, device="cpu" if name == "torch" else None))
+
+
+def ints(rng, shape, lo=-100, hi=100):
+    return rng.integers(lo, hi, shape).astype(np.float32)
+
+
+def conv_ref(x, w, pad):
+    """Naive 3x3 stride-1 convolution, NHWC input, weights (3, 3, Cin, Cout)."""
+    b, h, wd, c = x.shape
+    xp = np.pad(x.astype(np.int64), ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    ho, wo = h + 2 * pad - 2, wd + 2 * pad - 2
+    out = np.zeros((b, ho, wo, w.shape[3]), np.int64)
+    for ky in range(3):
+        for kx in range(3):
+            out += np.einsum("bhwc,cd->bhwd", xp[:, ky:ky + ho, kx:kx + wo, :], w[ky, kx])
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("pad", [0, 1])
+def test_im2col_gemm_is_the_convolution(backend, pad):
+    ops, rng = ops_for(backend), np.random.default_rng(1)
+    x, w = ints(rng, (2, 7, 6, 3)), rng.integers(-9, 9, (3, 3, 3, 4))
+    a, (b, ho, wo) = ops.im2col(ops.from_host(x), pad)
+    y = ops.to_host(a).astype(np.int64) @ w.reshape(27, 4)
+    assert np.array_equal(y.reshape(b, ho, wo, 4), conv_ref(x, w, pad))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("pad", [0, 1])
+def test_backward_data_is_the_transposed_convolution(backend, pad):
+    """dL/dx from the flipped-kernel GEMM equals the naive chain rule of conv_ref."""
+    ops, rng = ops_for(backend), np.random.default_rng(2)
+    cin, cout, h = 3, 4, 6
+    w = rng.integers(-9, 9, (3, 3, cin, cout))
+    e = ints(rng, (2, h + 2 * pad - 2, h + 2 * pad - 2, cout), -20, 20)
+    ref = np.zeros((2, h + 2 * pad, h + 2 * pad, cin), np.int64)
+    for ky in range(3):
+        for kx in range(3):
+            ref[:, ky:ky + e.shape[1], kx:kx + e.shape[2], :] += np.einsum(
+                "bhwd,cd->bhwc", e.astype(np.int64), w[ky, kx])
+    ref = ref[:, pad:pad + h, pad:pad + h, :]
+    a, _ = ops.im2col(ops.from_host(e), 2 - pad)
+    wf = ops.flip_kernel(ops.from_host(w.reshape(9 * cin, cout).astype(np.float32)), cin, cout)
+    dx = ops.to_host(a).astype(np.int64) @ ops.to_host(wf).astype(np.int64)
+    assert np.array_equal(dx.reshape(ref.shape), ref)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_maxpool_routes_to_the_first_positive_maximum(backend):
+    ops = ops_for(backend)
+    x = np.zeros((1, 5, 4, 1), np.float32)  # odd height: the last row is dropped
+    x[0, 0:2, 0:2, 0] = [[3, 7], [7, 1]]     # tie: (0,1) comes before (1,0)
+    x[0, 2:4, 2:4, 0] = [[0, 0], [0, 0]]     # all zero: routes nowhere
+    x[0, 2:4, 0:2, 0] = [[2, 2], [2, 2]]     # all tied: the first
+    x[0, 4, :, 0] = 99
+    y, route = ops.maxpool(ops.from_host(x))
+    assert np.array_equal(ops.to_host(y)[0, :, :, 0], [[7, 0], [2, 0]])
+    d = ops.from_host(np.array([[[[10], [20]], [[30], [40]]]], np.float32))
+    g = ops.to_host(ops.maxpool_backward(d, route, x.shape))[0, :, :, 0]
+    want = np.zeros((5, 4))
+    want[0, 1], want[2, 0] = 10, 30
+    assert np.array_equal(g, want)
+
+
+def _rne_ref(v, s):
+    if s <= 0:
+        return v << -s
+    q, r = v >> s, v & ((1 << s) - 1)
+    half = 1 << (s - 1)
+    return q + (r > half or (r == half and q & 1))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_shift_round_is_nearest_even(backend):
+    ops = ops_for(backend)
+    v = np.arange(-70, 71, dtype=np.int64)
+    for s in (-2, 0, 1, 2, 3, 5):
+        got = ops.to_host(ops.shift_round(ops.from_host(v), s))
+        assert np.array_equal(got, [_rne_ref(int(x), s) for x in v]), s
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fixed_update_matches_python_integers(backend):
+    ops, rng = ops_for(backend), np.random.default_rng(3)
+    w = rng.integers(-(1 << 30), 1 << 30, 200)
+    v = rng.integers(-(1 << 20), 1 << 20, 200)
+    g = rng.integers(-(1 << 15), 1 << 15, 200)
+    lr = Dyadic(3, 7)
+    for g_frac, m_frac in ((20, 30), (45, 30), (-3, 30)):
+        w2, v2, n = fixed_update(ops, ops.from_host(w), ops.from_host(v), ops.from_host(g),
+                                 g_frac=g_frac, m_frac=m_frac, lr=lr)
+        for i in range(len(w)):
+            gm = _rne_ref(int(g[i]), g_frac - (m_frac + GUARD))
+            total = gm + _rne_ref(int(w[i]) * WEIGHT_DECAY.num, WEIGHT_DECAY.exp - GUARD)
+            vr = (_rne_ref(int(v[i]) * MOMENTUM.num, MOMENTUM.exp)
+                  + _rne_ref(total * lr.num, lr.exp + GUARD))
+            vr = max(-(2**31 - 1), min(2**31 - 1, vr))
+            wr = max(-(2**31 - 1), min(2**31 - 1, int(w[i]) - vr))
+            assert int(ops.to_host(v2)[i]) == vr and int(ops.to_host(w2)[i]) == wr
+
+
+def test_dyadic_is_validated():
+    with pytest.raises(ValueError, match=r"num must be an integer in \[0, 255\], not 256"):
+        Dyadic(256, 3)
