@@ -1,0 +1,155 @@
+"""``AccelConfig``: everything that fixes one generated accelerator (the params.json beside it)."""
+
+import json
+from dataclasses import dataclass, fields
+
+PARAMS_VERSION = 1
+# The contract allows shifts in [-768, 768]; a generated shifter covers a sub-range of it.
+SHIFT_LIMIT = 512
+
+
+def _check_int(value, *, name, lo, hi=None):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        bound = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name} must be {'in ' if hi is not None else ''}{bound}, not {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class AccelConfig:
+    """A ``rows`` × ``cols`` output-stationary MAC array with runtime operand/output widths.
+
+    Widths are the multiples of ``lane_width`` up to ``max_width`` (only ``max_width`` when
+    ``tunable`` is False: the fixed-width baseline without lane gating). Jobs may have
+    K <= ``max_k``, M, N <= ``max_dim`` and a contract shift in [``min_shift``, ``max_shift``].
+    """
+    rows: int
+    cols: int
+    max_width: int = 16
+    lane_width: int = 4
+    max_k: int = 4096
+    max_dim: int = 65535
+    min_shift: int = -16
+    max_shift: int = 32
+    tunable: bool = True
+
+    def __init__(self, *, rows, cols, max_width=16, lane_width=4, max_k=4096, max_dim=65535,
+                 min_shift=None, max_shift=None, tunable=True):
+        _check_int(rows, name="rows", lo=1, hi=64)
+        _check_int(cols, name="cols", lo=1, hi=64)
+        _check_int(lane_width, name="lane_width", lo=2, hi=32)
+        _check_int(max_width, name="max_width", lo=lane_width, hi=32)
+        if max_width % lane_width:
+            raise ValueError(f"max_width ({max_width}) must be a multiple of "
+                             f"lane_width ({lane_width})")
+        _check_int(max_k, name="max_k", lo=1, hi=1 << 24)
+        _check_int(max_dim, name="max_dim", lo=1, hi=(1 << 32) - 1)
+        min_shift = -max_width if min_shift is None else min_shift
+        max_shift = 2 * max_width if max_shift is None else max_shift
+        _check_int(min_shift, name="min_shift", lo=-SHIFT_LIMIT, hi=SHIFT_LIMIT)
+        _check_int(max_shift, name="max_shift", lo=-SHIFT_LIMIT, hi=SHIFT_LIMIT)
+        if min_shift > max_shift:
+            raise ValueError(f"min_shift ({min_shift}) must not exceed max_shift ({max_shift})")
+        if not isinstance(tunable, bool):
+            raise TypeError(f"tunable must be a bool, not {tunable!r}")
+        for name, value in dict(rows=rows, cols=cols, max_width=max_width,
+                                lane_width=lane_width, max_k=max_k, max_dim=max_dim,
+                                min_shift=min_shift, max_shift=max_shift,
+                                tunable=tunable).items():
+            object.__setattr__(self, name, value)
+
+    # --- derived sizes -----------------------------------------------------------------------
+    @property
+    def lanes(self):
+        """Lanes per operand register."""
+        return self.max_width // self.lane_width
+
+    @property
+    def widths(self):
+        """The runtime widths this array accepts, for a, b and the output independently."""
+        if not self.tunable:
+            return (self.max_width,)
+        return tuple(range(self.lane_width, self.max_width + 1, self.lane_width))
+
+    @property
+    def acc_width(self):
+        """Exact accumulator: |sum of K <= max_k products| <= max_k * 2**(2*max_width-2)."""
+        return 2 * self.max_width - 1 + self.max_k.bit_length()
+
+    @property
+    def k_bits(self):
+        return self.max_k.bit_length()
+
+    @property
+    def dim_bits(self):
+        return self.max_dim.bit_length()
+
+    @property
+    def count_bits(self):
+        """Counters of saturated/underflowed outputs: up to max_dim**2 of them."""
+        return (self.max_dim * self.max_dim).bit_length()
+
+    @property
+    def left_pad(self):
+        """Zero bits appended below the accumulator so that every shift is a right shift."""
+        return max(0, -self.min_shift)
+
+    @property
+    def max_right_shift(self):
+        """Largest right shift of the padded accumulator: max_shift + alignment + left_pad."""
+        return max(0, self.max_shift + 2 * (self.max_width - min(self.widths)) + self.left_pad)
+
+    # --- presets and params.json -------------------------------------------------------------
+    @classmethod
+    def preset(cls, name, **overrides):
+        if name not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, not {name!r}")
+        return cls(**{**PRESETS[name], **overrides})
+
+    def params(self):
+        """The constructor's fields as a dict (``AccelConfig(**c.params()) == c``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def to_json(self):
+        derived = {name: getattr(self, name) for name in
+                   ("lanes", "widths", "acc_width", "k_bits", "dim_bits", "count_bits",
+                    "left_pad", "max_right_shift")}
+        derived["widths"] = list(derived["widths"])
+        return json.dumps({"version": PARAMS_VERSION, "config": self.params(),
+                           "derived": derived}, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text):
+        """Read ``to_json``'s text; raises ``ValueError`` when it is not a params file."""
+        try:
+            data = json.loads(text)
+            version, params = data["version"], data["config"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError("not a varimac params.json (needs 'version' and 'config')") \
+                from None
+        if version != PARAMS_VERSION:
+            raise ValueError(f"params.json version {version!r} is not {PARAMS_VERSION}")
+        unknown = sorted(set(params) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"params.json: unknown field(s) {', '.join(unknown)}")
+        return cls(**params)
+
+    def save(self, path):
+        with open(path, "w") as f:
+            f.write(self.to_json())
+
+    @classmethod
+    def load(cls, path):
+        with open(path) as f:
+            return cls.from_json(f.read())
+
+
+PRESETS = {
+    # Small enough for fast CI simulation; not square, so that rows and columns cannot be mixed up.
+    "tiny": dict(rows=2, cols=3, max_width=12, lane_width=4, max_k=32, max_dim=255),
+    # Every 16-bit width in a 4x4 array: what `varimac sim` checks on Icarus in minutes.
+    "small": dict(rows=4, cols=4, max_width=16, lane_width=4, max_k=256),
+    "default": dict(rows=8, cols=8, max_width=16, lane_width=4, max_k=4096),
+}

@@ -1,0 +1,150 @@
+"""The control block: accepts a job command, checks it, holds its runtime configuration, and
+sequences the operand beats into tiles.
+
+A command is accepted while no job runs. A command the array cannot run ends at once with a
+``JobError`` code in ``error``, ``done`` set and no results. Otherwise the block turns the
+job's formats into lane enables and one right-shift amount, and counts operand beats: K beats
+per tile, tiles row-major over ceil(M/rows) × ceil(N/cols), flagging each tile's first and last
+beat. A tile's last beat waits until ``rows`` cycles after the previous tile's last beat, so
+that two tiles' results never meet in an array column (only matters when K < rows).
+"""
+
+from enum import IntEnum
+
+from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .lanes import lane_count
+from .layouts import Flags, WIDTH_BITS, job_layout
+
+
+class JobError(IntEnum):
+    """The ``error`` status after a refused command (0 after an accepted one)."""
+    NONE = 0
+    A_WIDTH = 1     # a_width is not one of config.widths
+    B_WIDTH = 2
+    OUT_WIDTH = 3
+    K = 4           # K is 0 or above max_k
+    M = 5           # M is 0 or above max_dim
+    N = 6
+    SHIFT = 7       # a_frac + b_frac - out_frac outside [min_shift, max_shift]
+
+
+ERROR_BITS = 3
+
+
+def job_ports(config):
+    """The per-job settings the control block hands to the datapath."""
+    c = config
+    ports = {
+        "shift": Out(unsigned(max(1, c.max_right_shift.bit_length()))),
+        "stochastic": Out(1), "seed": Out(32), "out_width": Out(unsigned(WIDTH_BITS)),
+        "m_limit": Out(unsigned(c.dim_bits)), "n_limit": Out(unsigned(c.dim_bits)),
+    }
+    if c.tunable:
+        ports.update(a_on=Out(c.lanes), b_on=Out(c.lanes),
+                     acc_on=Out(lane_count(c.acc_width, c.lane_width)), out_on=Out(c.lanes))
+    return ports
+
+
+class Control(wiring.Component):
+    def __init__(self, config):
+        self.config = c = config
+        super().__init__({
+            "cmd": In(stream.Signature(job_layout(c))),
+            "busy": Out(1), "done": Out(1), "error": Out(ERROR_BITS),
+            "start": Out(1),            # one cycle: a job was accepted (clears the drain)
+            "job_end": In(1),           # the drain emitted the job's final result row
+            "en": In(1),                # the array advances this cycle
+            "operands_valid": In(1),    # both operand streams hold a beat
+            "operands_ready": Out(1),   # ... and the array takes it
+            "flags": Out(Flags),        # the beat as it enters the array
+            **job_ports(c),
+        })
+
+    def _check(self, job):
+        """The first ``JobError`` of a command, as a value (0 when it can run)."""
+        c = self.config
+        s = job.a_frac + job.b_frac - job.out_frac
+        checks = [
+            (JobError.A_WIDTH, Cat(job.a_width == w for w in c.widths).any()),
+            (JobError.B_WIDTH, Cat(job.b_width == w for w in c.widths).any()),
+            (JobError.OUT_WIDTH, Cat(job.out_width == w for w in c.widths).any()),
+            (JobError.K, (job.k >= 1) & (job.k <= c.max_k)),
+            (JobError.M, (job.m >= 1) & (job.m <= c.max_dim)),
+            (JobError.N, (job.n >= 1) & (job.n <= c.max_dim)),
+            (JobError.SHIFT, (s >= c.min_shift) & (s <= c.max_shift)),
+        ]
+        error = 0
+        for code, ok in reversed(checks):
+            error = Mux(ok, error, int(code))
+        return error
+
+    def elaborate(self, platform):
+        m = Module()
+        c = self.config
+        job = self.cmd.payload
+
+        k_total = Signal(unsigned(c.k_bits))
+        k = Signal(unsigned(c.k_bits))
+        m0 = Signal(unsigned(c.dim_bits))
+        n0 = Signal(unsigned(c.dim_bits))
+        feeding = Signal()
+        since_last = Signal(range(c.rows + 1))
+
+        accept = self.cmd.valid & self.cmd.ready
+        error = Signal(ERROR_BITS)
+        m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(self._check(job)),
+                     self.start.eq(accept & (error == 0))]
+
+        with m.If(accept):
+            m.d.sync += [self.error.eq(error), self.done.eq(error != 0)]
+        with m.If(self.start):
+            pad = 2 * c.max_width - job.a_width - job.b_width
+            s = job.a_frac + job.b_frac - job.out_frac
+            m.d.sync += [
+                self.busy.eq(1), feeding.eq(1),
+                k_total.eq(job.k), k.eq(0), m0.eq(0), n0.eq(0), since_last.eq(c.rows),
+                self.shift.eq(s + pad + c.left_pad), self.stochastic.eq(job.rounding),
+                self.seed.eq(job.seed), self.out_width.eq(job.out_width),
+                self.m_limit.eq(job.m), self.n_limit.eq(job.n),
+            ]
+            if c.tunable:
+                lw, top = c.lane_width, c.max_width
+                m.d.sync += [
+                    self.a_on.eq(Cat(job.a_width >= top - i * lw for i in range(c.lanes))),
+                    self.b_on.eq(Cat(job.b_width >= top - i * lw for i in range(c.lanes))),
+                    self.out_on.eq(Cat(job.out_width >= top - i * lw for i in range(c.lanes))),
+                    self.acc_on.eq(Cat(pad < (i + 1) * lw for i in range(len(self.acc_on)))),
+                ]
+        with m.If(self.job_end):
+            m.d.sync += [self.busy.eq(0), self.done.eq(1)]
+
+        # Operand beats.
+        is_last = k == k_total - 1
+        fire = self.en & feeding & self.operands_valid & (~is_last | (since_last >= c.rows))
+        m.d.comb += [
+            self.operands_ready.eq(fire),
+            self.flags.valid.eq(fire), self.flags.first.eq(k == 0), self.flags.last.eq(is_last),
+        ]
+        with m.If(self.en & feeding):
+            with m.If(fire & is_last):
+                m.d.sync += since_last.eq(1)
+            with m.Elif(since_last < c.rows):
+                m.d.sync += since_last.eq(since_last + 1)
+        with m.If(fire):
+            with m.If(~is_last):
+                m.d.sync += k.eq(k + 1)
+            with m.Else():
+                m.d.sync += k.eq(0)
+                with m.If(n0 + c.cols < self.n_limit):
+                    m.d.sync += n0.eq(n0 + c.cols)
+                with m.Else():
+                    m.d.sync += n0.eq(0)
+                    with m.If(m0 + c.rows < self.m_limit):
+                        m.d.sync += m0.eq(m0 + c.rows)
+                    with m.Else():
+                        m.d.sync += feeding.eq(0)
+        return m
+

@@ -1,0 +1,85 @@
+"""``ProcessingElement``: one output-stationary MAC cell of the systolic array.
+
+Pipeline: operand registers (a from the left, b from above, passed on unchanged) -> lane
+multiplier -> product register -> exact accumulator. Every register advances only while the
+array's global enable ``en`` is set (a stall freezes the whole array), and a register's lanes
+only load while their lane is on and a beat is valid, so bubbles and narrow widths cost no
+switching. The accumulator restarts on a beat's ``first`` flag; one cycle after the beat with
+``last`` it presents the finished sum on ``result`` with ``result_valid`` (for exactly one
+enabled cycle, since the next tile's first product then overwrites it).
+
+Operands are MSB-aligned, so at widths Wa, Wb the product's and accumulator's low
+``pad = 2*max_width - Wa - Wb`` bits are zero: their lanes are gated by ``acc_on``.
+"""
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .lanes import LaneRegister, lane_count
+from .layouts import Flags
+from .multiplier import LaneMultiplier
+
+
+def gate_inputs(config):
+    """Lane-enable ports shared by the PE and the array (none for the fixed-width baseline)."""
+    if not config.tunable:
+        return {}
+    return {"a_on": In(config.lanes), "b_on": In(config.lanes),
+            "acc_on": In(lane_count(config.acc_width, config.lane_width))}
+
+
+class ProcessingElement(wiring.Component):
+    def __init__(self, config, *, name="pe"):
+        self.config = c = config
+        w, lw = c.max_width, (c.lane_width if c.tunable else None)
+        super().__init__({
+            "en": In(1),
+            "a_in": In(signed(w)), "b_in": In(signed(w)), "flags_in": In(Flags),
+            "a_out": Out(signed(w)), "b_out": Out(signed(w)), "flags_out": Out(Flags),
+            "result": Out(signed(c.acc_width)), "result_valid": Out(1),
+            **gate_inputs(c),
+        })
+        self.a = LaneRegister(signed(w), name="a", group="a", lane_width=lw)
+        self.b = LaneRegister(signed(w), name="b", group="b", lane_width=lw)
+        self.p = LaneRegister(signed(2 * w), name="p", group="acc", lane_width=lw)
+        self.acc = LaneRegister(signed(c.acc_width), name="acc", group="acc", lane_width=lw)
+        # (path below this component, register) of every lane-gated register
+        self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)]
+
+    def elaborate(self, platform):
+        m = Module()
+        c = self.config
+        a_on = getattr(self, "a_on", None)
+        b_on = getattr(self, "b_on", None)
+        acc_on = getattr(self, "acc_on", None)
+        p_on = None if acc_on is None else acc_on[:len(self.p.lanes)]
+
+        flags = Signal(Flags)
+        p_flags = Signal(Flags)
+        done = Signal()
+
+        take = self.en & self.flags_in.valid
+        self.a.load(m, self.a_in, en=take, lane_on=a_on)
+        self.b.load(m, self.b_in, en=take, lane_on=b_on)
+
+        m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
+                                                lane_width=c.lane_width if c.tunable else None)
+        m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
+        self.p.load(m, mul.p, en=self.en & flags.valid, lane_on=p_on)
+
+        p = self.p.masked(p_on)
+        acc = self.acc.masked(acc_on)
+        self.acc.load(m, Mux(p_flags.first, p, acc + p), en=self.en & p_flags.valid,
+                      lane_on=acc_on)
+
+        with m.If(self.en):
+            m.d.sync += [flags.eq(self.flags_in), p_flags.eq(flags),
+                         done.eq(p_flags.valid & p_flags.last)]
+
+        m.d.comb += [
+            self.a_out.eq(self.a.value), self.b_out.eq(self.b.value),
+            self.flags_out.eq(flags),
+            self.result.eq(acc), self.result_valid.eq(done),
+        ]
+        return m

