@@ -50,13 +50,21 @@ def load_run(path):
 
 
 def energy_per_mac(power):
-    """``{width (str): pJ per MAC}`` from a ``power.json`` dict."""
+    """``{width (str): pJ per MAC}`` of the tunable array in a ``power.json`` dict: measured on
+    replayed training traces where there are some, else on random-data jobs."""
     try:
-        table = power["energy_per_mac_pj"]
-        return {str(w): float(v) for w, v in table.items()}
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise ReportError("power file has no energy_per_mac_pj table (write it with "
+        runs = [r for r in power["runs"] if r["variant"] == "tunable"]
+        table = {}
+        for source in ("random", "trace"):  # traces, where present, override random data
+            table.update({str(r["width"]): float(r["pj_per_mac"]) for r in runs
+                          if r["source"] == source})
+    except (KeyError, TypeError, ValueError):
+        raise ReportError("power file has no runs of the tunable array (write it with "
                           "varimac power)") from None
+    if not table:
+        raise ReportError("power file has no runs of the tunable array (write it with "
+                          "varimac power)")
+    return table
 
 
 def training_energy(run, per_mac, *, pj_per_bit=SRAM_PJ_PER_BIT):

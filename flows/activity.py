@@ -1,0 +1,210 @@
+"""Switching activity of the accelerator: GEMM jobs replayed on its gate-level netlist.
+
+The jobs are packed by ``sim.host`` (the same host protocol as the cocotb testbench) into hex
+files that a plain Verilog testbench plays on the ``cmd``, ``a`` and ``b`` streams, one job
+after the other without reset, with ``y.ready`` always high. Inputs are x until 1 ns and then take their values, so that every
+combinational block of the RTL evaluates (Icarus runs no ``always @*`` at time 0 by itself). It records every result beat and
+each job's status, so that the results are checked bit for bit against golden: an energy
+figure is only reported for a netlist that computed the right answers. The VCD window opens
+after reset and closes after the last job's ``done``.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+TB_TOP = "varimac_replay"
+CLOCK_NS = 10
+
+
+@dataclass(frozen=True)
+class Replay:
+    cycles: int                 # clock cycles inside the VCD window
+    macs: int                   # sum of M*N*K over the jobs
+    toggles: dict               # net -> 0<->1 changes
+
+
+class ReplayError(RuntimeError):
+    """The netlist did not compute what golden computes (or did not finish)."""
+
+
+def testbench(*, top, ports, n_jobs, n_beats, max_cycles):
+    """Verilog text of the replay testbench; ``ports`` maps name -> (direction, width)."""
+    need = ["clk", "rst", "cmd__payload", "cmd__valid", "cmd__ready", "a__payload",
+            "a__valid", "a__ready", "b__payload", "b__valid", "b__ready", "y__payload",
+            "y__valid", "y__ready", "busy", "done", "error", "saturated", "underflow"]
+    missing = [p for p in need if p not in ports]
+    if missing:
+        raise ValueError(f"module {top} lacks the port(s) {', '.join(missing)}")
+    w = {p: ports[p][1] for p in need}
+    regs = ["cmd__payload", "a__payload", "b__payload"]
+    # Inputs start as x and get their values at 1 ns: the x->0 events make every
+    # combinational block evaluate once (Icarus does not run an always @* at time 0).
+    decl = [f"  reg [{w[p] - 1}:0] {p};" for p in regs]
+    decl += ["  reg cmd__valid, a__valid, b__valid, y__ready;"]
+    for p in ("cmd__ready", "a__ready", "b__ready", "y__valid", "busy", "done"):
+        decl.append(f"  wire {p};")
+    for p in ("y__payload", "error", "saturated", "underflow"):
+        decl.append(f"  wire [{w[p] - 1}:0] {p};")
+    conns = ", ".join(f".{p}({p})" for p in need if p not in ("clk", "rst", "y__ready"))
+    return f"""
+module {TB_TOP};
+  reg clk = 0, rst;
+  always #{CLOCK_NS / 2} clk = ~clk;
+{chr(10).join(decl)}
+  {top} dut (.clk(clk), .rst(rst), .y__ready(y__ready), {conns});
+  reg [{w['cmd__payload'] - 1}:0] cmd_mem [0:{max(n_jobs - 1, 0)}];
+  reg [{w['a__payload'] - 1}:0] a_mem [0:{max(n_beats - 1, 0)}];
+  reg [{w['b__payload'] - 1}:0] b_mem [0:{max(n_beats - 1, 0)}];
+  reg [31:0] beats_mem [0:{max(n_jobs - 1, 0)}];
+  reg [8*512-1:0] vcd, dir;
+  integer j, ai = 0, bi = 0, a_end = 0, fd_y, fd_s, cycles = 0, counting = 0;
+  always @(posedge clk) begin
+    if (counting) cycles = cycles + 1;
+    if (y__valid && counting) $fwrite(fd_y, "%h\\n", y__payload);
+    if (cycles > {max_cycles}) begin $display("TIMEOUT after %0d cycles", cycles); $finish; end
+  end
+  initial begin
+    if (!$value$plusargs("vcd=%s", vcd) || !$value$plusargs("dir=%s", dir)) $finish;
+    $readmemh({{dir, "/cmd.hex"}}, cmd_mem);
+    $readmemh({{dir, "/a.hex"}}, a_mem);
+    $readmemh({{dir, "/b.hex"}}, b_mem);
+    $readmemh({{dir, "/beats.hex"}}, beats_mem);
+    fd_y = $fopen({{dir, "/y.txt"}}, "w");
+    fd_s = $fopen({{dir, "/status.txt"}}, "w");
+    #1 rst = 1;                       // after time 0, so that async clears see an edge
+    {{cmd__valid, a__valid, b__valid, y__ready}} = 4'b0001;
+    cmd__payload = 0; a__payload = 0; b__payload = 0;
+    repeat (3) @(negedge clk);
+    rst = 0;
+    @(negedge clk);
+    $dumpfile(vcd);
+    $dumpvars(1, {TB_TOP}.dut);
+    counting = 1;
+    for (j = 0; j < {n_jobs}; j = j + 1) begin
+      cmd__payload = cmd_mem[j];
+      cmd__valid = 1;
+      @(posedge clk);
+      while (!cmd__ready) @(posedge clk);
+      #1 cmd__valid = 0;
+      a_end = a_end + beats_mem[j];
+      fork
+        begin
+          while (ai < a_end) begin
+            a__payload = a_mem[ai]; a__valid = 1;
+            @(posedge clk);
+            if (a__ready) ai = ai + 1;
+            #1;
+          end
+          a__valid = 0;
+        end
+        begin
+          while (bi < a_end) begin
+            b__payload = b_mem[bi]; b__valid = 1;
+            @(posedge clk);
+            if (b__ready) bi = bi + 1;
+            #1;
+          end
+          b__valid = 0;
+        end
+      join
+      @(posedge clk);
+      while (!(done && !busy)) @(posedge clk);
+      $fwrite(fd_s, "%0d %0d %0d\\n", error, saturated, underflow);
+    end
+    counting = 0;
+    $dumpoff;
+    $fwrite(fd_s, "cycles %0d\\n", cycles);
+    $fclose(fd_y); $fclose(fd_s);
+    $finish;
+  end
+endmodule
+"""
+
+
+def write_stimulus(config, jobs, work):
+    """The hex files of ``jobs`` in ``work``; returns (number of beats, expected y beats)."""
+    from sim import host
+    cmds, a_all, b_all, beats = [], [], [], []
+    for job in jobs:
+        host.check_job(config, job)
+        cmds.append(host.packed_command(config, job))
+        a, b = host.packed_beats(config, job)
+        a_all += a
+        b_all += b
+        beats.append(len(a))
+    work = Path(work)
+    for name, words in (("cmd", cmds), ("a", a_all), ("b", b_all), ("beats", beats)):
+        (work / f"{name}.hex").write_text("".join(f"{w:x}\n" for w in words))
+    return len(a_all)
+
+
+def check_results(config, jobs, work):
+    """Compare the recorded results with golden; returns the cycle count of the window."""
+    from golden import gemm
+    from sim import host
+    work = Path(work)
+    status = (work / "status.txt").read_text().split("\n") if (work / "status.txt").exists() \
+        else []
+    if not status or not status[-2].startswith("cycles"):
+        log = (work / "vvp.log").read_text() if (work / "vvp.log").exists() else ""
+        raise ReplayError(f"the replay did not finish: {log.strip()[-300:]}")
+    words = [int(x, 16) for x in (work / "y.txt").read_text().split()]
+    pos = 0
+    for i, job in enumerate(jobs):
+        err, sat, und = (int(x) for x in status[i].split())
+        asm = host.ResultAssembler(config, job)
+        while not asm.complete:
+            if pos >= len(words):
+                raise ReplayError(f"job {i}: {asm.count} of {len(asm.expected)} result beats")
+            asm.add(words[pos])
+            pos += 1
+        want = gemm(job)
+        if err or not np.array_equal(asm.y, want.y) or (sat, und) != (want.saturated,
+                                                                      want.underflow):
+            raise ReplayError(f"job {i}: the netlist's result differs from golden (error "
+                              f"{err}, saturated {sat}/{want.saturated}, underflow "
+                              f"{und}/{want.underflow})")
+    if pos != len(words):
+        raise ReplayError(f"{len(words) - pos} result beats more than the jobs produce")
+    return int(status[-2].split()[1])
+
+
+def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None):
+    """Run ``jobs`` on the gate-level ``netlist``; returns a checked ``Replay``."""
+    from .gatesim import simulate
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in ("y.txt", "status.txt"):
+        (work / stale).unlink(missing_ok=True)
+    n_beats = write_stimulus(config, jobs, work)
+    ports = {name: (d, len(bits)) for name, (d, bits) in netlist.ports.items()}
+    if max_cycles is None:
+        max_cycles = 10 * n_beats + 200 * len(jobs) + 1000
+    tb = testbench(top=netlist.top, ports=ports, n_jobs=len(jobs), n_beats=n_beats,
+                   max_cycles=max_cycles)
+    toggles, _ = simulate(netlist=netlist, library=library, testbench=tb, tb_top=TB_TOP,
+                          work_dir=work, plusargs=(f"+dir={work.resolve()}",))
+    cycles = check_results(config, jobs, work)
+    macs = sum(int(np.prod(job.shape)) for job in jobs)
+    return Replay(cycles=cycles, macs=macs, toggles=toggles)
+
+
+def replay_rtl(*, config, jobs, verilog, top, work_dir):
+    """The same replay on the RTL Verilog (no VCD): checks the testbench and the protocol."""
+    from .fpga import top_ports
+    from .tools import require_tool, run_tool
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    n_beats = write_stimulus(config, jobs, work)
+    ports = {name: (d, w) for d, name, w in top_ports(Path(verilog).read_text(), top)}
+    tb = testbench(top=top, ports=ports, n_jobs=len(jobs), n_beats=n_beats,
+                   max_cycles=10 * n_beats + 200 * len(jobs) + 1000)
+    (work / "tb.v").write_text("`timescale 1ns/1ps\n" + tb)
+    run_tool([require_tool("iverilog"), "-g2012", "-o", str(work / "rtl.vvp"), "-s", TB_TOP,
+              str(work / "tb.v"), str(verilog)], log_path=work / "iverilog.log")
+    run_tool([require_tool("vvp"), "-n", str(work / "rtl.vvp"), f"+dir={work.resolve()}",
+              f"+vcd={(work / 'rtl.vcd').resolve()}"], log_path=work / "vvp.log")
+    (work / "rtl.vcd").unlink(missing_ok=True)
+    return check_results(config, jobs, work)

@@ -1,0 +1,149 @@
+"""``varimac demo``: the main job on built-in defaults, end to end, in a few minutes.
+
+1. generate the default accelerator's Verilog;
+2. prove RTL == golden on a handful of random jobs at every width, both roundings;
+3. train the CIFAR-10 network for a short ``two-phase`` run on a subset;
+4. measure energy per MAC at every width on the accelerator's gates (a small array);
+5. write a summary table and plot to the output directory.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .cli import UsageError
+from .results import write_json, write_text
+
+REPO = Path(__file__).resolve().parent.parent
+HELP = "the main job on built-in defaults: Verilog, RTL == golden, a short training, energy"
+
+
+def add_arguments(parser):
+    parser.add_argument("--out", default="build/demo", metavar="DIR",
+                        help="output directory (default: build/demo)")
+    parser.add_argument("--data", default=None, metavar="PATH",
+                        help="CIFAR-10 (default: $VARIMAC_DATA or ../shared/datasets)")
+    parser.add_argument("--train-subset", type=int, default=2560, metavar="N",
+                        help="training images for the short run (default: 2560)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs of the short run (default: 2)")
+    parser.add_argument("--jobs-per-width", type=int, default=2, metavar="N",
+                        help="random RTL jobs per width and rounding (default: 2)")
+
+
+def _stage(number, title):
+    print(f"\n== [{number}/5] {title}", flush=True)
+    return time.monotonic()
+
+
+def run(args):
+    if args.train_subset < 128 or args.epochs < 1 or args.jobs_per_width < 1:
+        raise UsageError("--train-subset must be >= 128, --epochs and --jobs-per-width >= 1")
+    from golden import gemm
+    from golden.data import DataError, load_cifar10
+    from golden.train import TrainConfig, Trainer
+    from hw.config import AccelConfig
+    from sim.runner import default_simulator, run_rtl_jobs
+    from sim.scenarios import random_job
+
+    from .cmd_verilog import write_verilog
+    from .power import run_power, trace_jobs, write_outputs
+    from .report import energy_per_mac
+
+    try:
+        data = load_cifar10(args.data)
+    except DataError as exc:
+        raise UsageError(str(exc)) from None
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    summary = {"command": "varimac demo " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+        if k in ("out", "train_subset", "epochs", "jobs_per_width"))}
+
+    start = _stage(1, "Verilog of the default accelerator")
+    config = AccelConfig.preset("default")
+    path = write_verilog(config, os.path.join(out, "verilog"))
+    summary["verilog"] = {"path": path, "config": config.params(), "widths": list(config.widths),
+                          "seconds": round(time.monotonic() - start, 1)}
+    print(f"{path}: {config.rows}x{config.cols} array, widths {list(config.widths)}")
+
+    start = _stage(2, "RTL == golden, bit for bit, on random jobs at every width")
+    rng = np.random.default_rng(2026)
+    jobs = [random_job(config, rng, a_width=w, b_width=w, out_width=w, rounding=r)
+            for w in config.widths for r in (0, 1) for _ in range(args.jobs_per_width)]
+    sim = default_simulator()
+    results = run_rtl_jobs(jobs, config, sim=sim, build_root=os.path.join(out, "sim"))
+    checks = [{"width": j.a_width, "rounding": int(j.rounding), "shape": list(j.shape),
+               "cycles": rep["cycles"], "exact": res.same_bits(gemm(j))}
+              for j, (res, rep) in zip(jobs, results)]
+    summary["rtl"] = {"simulator": sim, "jobs": checks,
+                      "all_exact": all(c["exact"] for c in checks),
+                      "seconds": round(time.monotonic() - start, 1)}
+    print(f"{sum(c['exact'] for c in checks)}/{len(checks)} jobs bit-exact on {sim}")
+
+    start = _stage(3, f"two-phase training: {args.epochs} epochs on {args.train_subset} images")
+    train_dir = os.path.join(out, "train")
+    cfg = TrainConfig(policy="two-phase", epochs=args.epochs, out=train_dir, backend="torch",
+                      train_subset=args.train_subset, test_subset=2000, trace=True,
+                      command="varimac demo")
+    log = Trainer(cfg, data=data).run()
+    summary["training"] = {"dir": train_dir, "epochs": [
+        {k: e[k] for k in ("epoch", "train_loss", "test_accuracy", "macs_per_width")}
+        for e in log["epochs"]], "seconds": round(time.monotonic() - start, 1)}
+
+    start = _stage(4, "energy per MAC at every width (gate level, small array)")
+    power_dir = os.path.join(out, "power")
+    os.makedirs(power_dir, exist_ok=True)
+    small = AccelConfig.preset("small")
+    traces = trace_jobs(os.path.join(train_dir, "traces"), small, per_width=1)
+    report = run_power(config=small, library_name="nangate45", out_dir=power_dir,
+                       build_dir=REPO / "build", traces=traces)
+    write_outputs(report, power_dir)
+    summary["energy_pj_per_mac"] = energy_per_mac(report)
+    summary["power_seconds"] = round(time.monotonic() - start, 1)
+
+    _stage(5, "summary")
+    write_json(os.path.join(out, "summary.json"), summary)
+    table = _markdown(summary)
+    write_text(os.path.join(out, "summary.md"), table)
+    _plot(summary, os.path.join(out, "summary.png"))
+    print(table)
+    print(f"wrote {out}/summary.md, summary.json, summary.png")
+    return 0 if summary["rtl"]["all_exact"] else 1
+
+
+def _markdown(s):
+    rtl = s["rtl"]
+    lines = ["# varimac demo", "", f"Command: `{s['command']}`", "",
+             f"- Verilog: `{s['verilog']['path']}` ({s['verilog']['config']['rows']}×"
+             f"{s['verilog']['config']['cols']} array, widths {s['verilog']['widths']})",
+             f"- RTL == golden: {sum(j['exact'] for j in rtl['jobs'])}/{len(rtl['jobs'])} random "
+             f"jobs bit-exact on {rtl['simulator']}", "",
+             "| epoch | train loss | test accuracy | MACs per width |", "|---|---|---|---|"]
+    for e in s["training"]["epochs"]:
+        macs = ", ".join(f"{w}-bit {n:.3g}" for w, n in e["macs_per_width"].items())
+        lines.append(f"| {e['epoch']} | {e['train_loss']:.3f} | {e['test_accuracy']:.2%} | {macs} |")
+    lines += ["", "| width | energy per MAC (pJ) |", "|---|---|"]
+    lines += [f"| {w} | {pj:.3f} |" for w, pj in sorted(s["energy_pj_per_mac"].items(),
+                                                        key=lambda x: int(x[0]))]
+    return "\n".join(lines) + "\n"
+
+
+def _plot(s, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    epochs = s["training"]["epochs"]
+    left.plot([e["epoch"] for e in epochs], [100 * e["test_accuracy"] for e in epochs], marker="o")
+    left.set(xlabel="epoch", ylabel="test accuracy (%)", title="two-phase training (subset)")
+    left.grid(alpha=0.3)
+    widths = sorted(s["energy_pj_per_mac"], key=int)
+    right.bar([f"{w}-bit" for w in widths], [s["energy_pj_per_mac"][w] for w in widths])
+    right.set(ylabel="pJ per MAC", title="energy per MAC by runtime width")
+    fig.tight_layout()
+    fig.savefig(path + ".tmp.png", dpi=110)
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)

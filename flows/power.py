@@ -1,0 +1,250 @@
+"""The power flow: energy per MAC of a configuration at every runtime width, and of its
+fixed-width baseline, from its own gates switching on GEMM jobs.
+
+For the tunable array and the fixed-width (``tunable=False``) array of the same size: generate
+the Verilog, synthesize it (``flows.synth``), then per width replay jobs on the gate-level
+netlist (``flows.activity``) and turn the toggles into energy (``flows.energy``). Jobs are
+random (uniform over each width's range) and, when a trace directory is given, real training
+jobs (``traces/w<W>/*.npz`` from ``varimac train --trace``), cut down to at most two tiles in
+each dimension and K <= 64 by keeping evenly spaced rows, columns and k (real operand values
+from the whole matrix, not one corner of it).
+"""
+
+import glob
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .breakdown import CATEGORIES
+
+# M. Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm, 0.9 V (pJ per operation).
+HOROWITZ_45NM_PJ = {"add8": 0.03, "add32": 0.1, "mult8": 0.2, "mult32": 3.1}
+DEFAULT_SLEW_S = {"nangate45": 0.0171859e-9, "sky130": 0.0531329e-9}   # a table index point
+RANDOM_JOBS_PER_WIDTH = 2
+TARGETS = {"w8_over_w16": 0.35, "w4_over_w16": 0.15, "tunable_w16_over_fixed_w16": 1.10}
+
+
+def horowitz_mac_pj(width, acc_width):
+    """A MAC scaled from Horowitz's table: multiplier energy quadratic in the width between
+    his 8- and 32-bit points, adder energy linear in the accumulator width."""
+    mult = HOROWITZ_45NM_PJ["mult32"] * (width / 32) ** 2 if width > 8 else \
+        HOROWITZ_45NM_PJ["mult8"] * (width / 8) ** 2
+    add = HOROWITZ_45NM_PJ["add32"] * acc_width / 32
+    return mult + add
+
+
+def random_jobs(config, width, *, seed, count=RANDOM_JOBS_PER_WIDTH):
+    """``count`` jobs of 2x2 tiles and K = min(max_k, 64), uniform operands at ``width``."""
+    from golden import GemmJob
+    rng = np.random.default_rng([seed, width])
+    m, n, k = 2 * config.rows, 2 * config.cols, min(config.max_k, 64)
+    lo, hi = -(1 << (width - 1)), 1 << (width - 1)
+    frac = width - 1
+    return [GemmJob(a=rng.integers(lo, hi, (m, k)), b=rng.integers(lo, hi, (k, n)),
+                    a_width=width, a_frac=frac, b_width=width, b_frac=frac,
+                    out_width=width, out_frac=frac, rounding=i % 2, seed=int(rng.integers(1 << 32)))
+            for i in range(count)]
+
+
+def trace_jobs(directory, config, *, per_width):
+    """``{width: [jobs]}`` from ``directory``/w<W>/*.npz (or ``directory``/traces/w<W>/), each
+    cropped to fit ``config``; ``ValueError`` when there are none for any supported width."""
+    from golden import GemmJob
+    from sim import host
+    root = Path(directory)
+    if (root / "traces").is_dir():
+        root = root / "traces"
+    if not root.is_dir():
+        raise ValueError(f"--jobs: {directory} is not a directory")
+    out = {}
+    for width in config.widths:
+        files = sorted(glob.glob(str(root / f"w{width}" / "*.npz")))
+        if len(files) > per_width:          # spread over layers and GEMM kinds
+            files = [files[i] for i in np.linspace(0, len(files) - 1, per_width).astype(int)]
+        jobs = []
+        for path in files:
+            job = _crop(GemmJob.load(path), config)
+            try:
+                host.check_job(config, job)
+            except ValueError as exc:
+                raise ValueError(f"--jobs: {path}: {exc}") from None
+            jobs.append(job)
+        if jobs:
+            out[width] = jobs
+    if not out:
+        raise ValueError(f"--jobs: no job files in {root}/w<W>/ for widths "
+                         f"{', '.join(map(str, config.widths))}")
+    return out
+
+
+def _crop(job, config):
+    from golden import GemmJob
+    m, k, n = job.shape
+    m2, n2, k2 = min(m, 2 * config.rows), min(n, 2 * config.cols), min(k, config.max_k, 64)
+    shift = min(max(job.shift, config.min_shift), config.max_shift)
+    out_frac = job.a_frac + job.b_frac - shift
+    rows, cols, ks = (np.linspace(0, size - 1, keep).round().astype(int)
+                      for size, keep in ((m, m2), (n, n2), (k, k2)))
+    return GemmJob(a=job.a[np.ix_(rows, ks)], b=job.b[np.ix_(ks, cols)], a_width=job.a_width,
+                   a_frac=job.a_frac, b_width=job.b_width, b_frac=job.b_frac,
+                   out_width=job.out_width, out_frac=out_frac, rounding=job.rounding,
+                   seed=job.seed)
+
+
+def _variants(config):
+    from hw.config import AccelConfig
+    fixed = AccelConfig(**dict(config.params(), tunable=False))
+    return {"tunable": config, "fixed": fixed} if config.tunable else {"fixed": config}
+
+
+def plan(config, *, traces):
+    """The replays to run: ``[(variant, source, width, jobs), ...]``."""
+    runs = []
+    for variant, cfg in _variants(config).items():
+        for width in cfg.widths:
+            runs.append((variant, "random", width, random_jobs(cfg, width, seed=width)))
+            if traces and width in traces:
+                runs.append((variant, "trace", width, traces[width]))
+    return runs
+
+
+def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=None,
+              wire="library", progress=True):
+    """Run the whole flow; returns the ``power.json`` dict (the caller writes it).
+
+    Intermediate files go to ``out_dir``/work; ``progress`` shows a bar on stderr.
+    """
+    from .activity import replay
+    from .cmd_verilog import write_verilog
+    from .energy import compute_energy
+    from .liberty import prepare_liberty
+    from .synth import synthesize
+
+    slew = DEFAULT_SLEW_S[library_name] if slew is None else slew
+    out = Path(out_dir)
+    work = out / "work"
+    _, library = prepare_liberty(library_name, build_dir=build_dir)
+    runs = plan(config, traces=traces)
+    variants = _variants(config)
+    from tqdm import tqdm
+    bar = tqdm(total=len(variants) + len(runs), desc="power", unit="step",
+               disable=not progress, dynamic_ncols=True)
+
+    started = []
+
+    def tick(what):
+        if started:
+            bar.update(1)
+        started.append(what)
+        bar.set_postfix_str(what or "done")
+    netlists, synth_stats = {}, {}
+    for variant, cfg in variants.items():
+        tick(f"synthesize {variant} {cfg.rows}x{cfg.cols} ({library_name})")
+        vdir = work / variant
+        write_verilog(cfg, vdir / "verilog")
+        netlists[variant], synth_stats[variant] = synthesize(
+            sources=[vdir / "verilog" / "varimac.v"], top="varimac",
+            library_name=library_name, out_dir=vdir / "synth", build_dir=build_dir)
+    results = []
+    for variant, source, width, jobs in runs:
+        tick(f"replay {variant} width {width} ({source} jobs)")
+        cfg = variants[variant]
+        rep = replay(config=cfg, jobs=jobs, netlist=netlists[variant], library=library,
+                     work_dir=work / variant / f"{source}_w{width}")
+        e = compute_energy(netlist=netlists[variant], library=library, toggles=rep.toggles,
+                           slew=slew, wire=wire)
+        pj = 1e12 / rep.macs
+        period = rep.cycles * 1e-9 * _clock_ns()
+        results.append({
+            "variant": variant, "source": source, "width": width, "jobs": len(jobs),
+            "macs": rep.macs, "cycles": rep.cycles,
+            "macs_per_cycle": round(rep.macs / rep.cycles, 3),
+            "pj_per_mac": round(e.total_dynamic * pj, 4),
+            "by_category_pj_per_mac": {c: round(e.dynamic[c] * pj, 4) for c in CATEGORIES},
+            "clock_by_owner_pj_per_mac": {k: round(v * pj, 4)
+                                          for k, v in e.clock_by_owner.items()},
+            "switching_pj_per_mac": round(sum(e.switching.values()) * pj, 4),
+            "internal_pj_per_mac": round(sum(e.internal.values()) * pj, 4),
+            "leakage_uw": round(e.total_leakage * 1e6, 3),
+            "leakage_pj_per_mac": round(e.total_leakage * period * pj, 4),
+            "horowitz_scaled_pj_per_mac": round(horowitz_mac_pj(width, cfg.acc_width), 3),
+        })
+    tick(None)
+    bar.close()
+    return {
+        "config": config.params(), "library": library_name, "voltage_v": library.voltage,
+        "clock_ns": _clock_ns(), "slew_ps": round(slew * 1e12, 3), "wire_model": wire,
+        "categories": list(CATEGORIES), "synthesis": synth_stats, "runs": results,
+        "ratios": ratios(results), "targets": TARGETS,
+        "horowitz_45nm_pj": HOROWITZ_45NM_PJ,
+    }
+
+
+def _clock_ns():
+    from .activity import CLOCK_NS
+    return CLOCK_NS
+
+
+def ratios(results):
+    """Per job source: each width's energy per MAC over the full width's, and the tunable
+    array's over the fixed array's at full width; ``met`` for the issue's targets."""
+    out = {}
+    by = {(r["variant"], r["source"], r["width"]): r["pj_per_mac"] for r in results}
+    for source in sorted({r["source"] for r in results}):
+        widths = sorted(w for v, s, w in by if v == "tunable" and s == source)
+        entry = {}
+        if widths:
+            full = widths[-1]
+            for w in widths[:-1]:
+                entry[f"w{w}_over_w{full}"] = round(by[("tunable", source, w)]
+                                                    / by[("tunable", source, full)], 3)
+            if ("fixed", source, full) in by:
+                entry[f"tunable_w{full}_over_fixed_w{full}"] = round(
+                    by[("tunable", source, full)] / by[("fixed", source, full)], 3)
+        entry["met"] = {k: v <= TARGETS[k] for k, v in entry.items() if k in TARGETS}
+        out[source] = entry
+    return out
+
+
+def write_outputs(report, out_dir):
+    """``power.json`` and ``power.png`` in ``out_dir``, each written atomically."""
+    out = Path(out_dir)
+    tmp = out / ".power.json.tmp"
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    png_tmp = out / ".power.png.tmp"
+    plot(report, png_tmp)
+    os.replace(png_tmp, out / "power.png")
+    os.replace(tmp, out / "power.json")
+
+
+def plot(report, path):
+    """Stacked bars of energy per MAC by category, per width and variant (random jobs first)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = sorted(report["runs"], key=lambda r: (r["source"], r["variant"] != "tunable",
+                                                 r["width"]))
+    labels = [f"{r['variant'][:3]} w{r['width']}\n{r['source']}" for r in runs]
+    fig, ax = plt.subplots(figsize=(max(7, 1.1 * len(runs) + 4), 4.5))
+    bottom = np.zeros(len(runs))
+    for cat in report["categories"]:
+        vals = np.array([r["by_category_pj_per_mac"][cat] for r in runs])
+        if vals.any():
+            ax.bar(labels, vals, bottom=bottom, label=cat.replace("_", " "))
+            bottom += vals
+    h = report["horowitz_45nm_pj"]
+    ax.axhline(h["mult8"] + h["add32"], color="k", ls="--", lw=0.8,
+               label="Horowitz 45 nm: 8b mult + 32b add")
+    ax.axhline(h["mult32"] + h["add32"], color="k", ls=":", lw=0.8,
+               label="Horowitz 45 nm: 32b mult + 32b add")
+    c = report["config"]
+    ax.set_ylabel("dynamic energy per MAC (pJ)")
+    ax.set_title(f"varimac {c['rows']}x{c['cols']}, {report['library']}, "
+                 f"{report['voltage_v']} V")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, format="png")
+    plt.close(fig)

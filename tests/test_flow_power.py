@@ -1,0 +1,92 @@
+"""The power command's inputs: trace jobs, refusals, ratios and the analytical reference."""
+
+import numpy as np
+import pytest
+
+from flows.cli import main
+from flows.power import horowitz_mac_pj, ratios, trace_jobs
+from golden import GemmJob
+from hw.config import AccelConfig
+
+SMALL = AccelConfig.preset("small")
+
+
+def job(m, k, n, width, **kw):
+    rng = np.random.default_rng(0)
+    lo, hi = -(1 << (width - 1)), 1 << (width - 1)
+    fields = dict(a_width=width, a_frac=2, b_width=width, b_frac=3, out_width=width,
+                  out_frac=1)
+    fields.update(kw)
+    return GemmJob(a=rng.integers(lo, hi, (m, k)), b=rng.integers(lo, hi, (k, n)), **fields)
+
+
+def test_trace_jobs_are_read_per_width_and_cropped(tmp_path):
+    (tmp_path / "traces" / "w8").mkdir(parents=True)
+    big = job(50, 300, 20, 8)
+    big.save(tmp_path / "traces" / "w8" / "a.npz")
+    job(3, 5, 2, 8).save(tmp_path / "traces" / "w8" / "b.npz")
+    got = trace_jobs(tmp_path, SMALL, per_width=5)
+    assert list(got) == [8]
+    cropped, small = got[8]
+    assert cropped.shape == (8, 64, 8)                   # two tiles each way, K <= 64
+    rows = [0, 7, 14, 21, 28, 35, 42, 49]                 # evenly spaced over M = 50
+    ks = np.linspace(0, 299, 64).round().astype(int)
+    np.testing.assert_array_equal(cropped.a, big.a[np.ix_(rows, ks)])
+    np.testing.assert_array_equal(cropped.b[:, 0], big.b[ks, 0])
+    np.testing.assert_array_equal(cropped.b[0, -1], big.b[0, 19])
+    assert cropped.shift == big.shift and small.shape == (3, 5, 2)
+    (one,) = trace_jobs(tmp_path / "traces", SMALL, per_width=1)[8]
+    assert one.shape == (8, 64, 8)                       # the first file of the spread
+
+
+def test_trace_jobs_refusals(tmp_path):
+    with pytest.raises(ValueError, match="--jobs: .* is not a directory"):
+        trace_jobs(tmp_path / "nope", SMALL, per_width=1)
+    with pytest.raises(ValueError, match=r"--jobs: no job files in .*/w<W>/ for widths "
+                                         r"4, 8, 12, 16"):
+        trace_jobs(tmp_path, SMALL, per_width=1)
+    (tmp_path / "w8").mkdir()
+    job(2, 2, 2, 6).save(tmp_path / "w8" / "odd.npz")
+    with pytest.raises(ValueError, match=r"odd.npz: a_width 6 is not supported"):
+        trace_jobs(tmp_path, SMALL, per_width=1)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--jobs", "{tmp}/missing"], "--jobs: {tmp}/missing is not a directory"),
+    (["--jobs-per-width", "0"], "--jobs-per-width must be at least 1, not 0"),
+    (["--rows", "0"], "bad accelerator configuration: rows must be in [1, 64], not 0"),
+])
+def test_power_command_refuses_bad_input(argv, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert main(["power", "--out", str(out), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"varimac power: error: {message.format(tmp=tmp_path)}"]
+    assert not out.exists()
+
+
+def test_missing_liberty_is_named(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("VARIMAC_LIBERTY", str(tmp_path))
+    assert main(["power", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"varimac power: error: --liberty: liberty file "
+                   f"{tmp_path}/nangate45_typ.lib.gz not found (VARIMAC_LIBERTY={tmp_path})")
+    assert not (tmp_path / "out").exists()
+
+
+def test_ratios_against_the_targets():
+    runs = [{"variant": "tunable", "source": "random", "width": w, "pj_per_mac": e}
+            for w, e in ((4, 0.5), (8, 1.0), (12, 2.0), (16, 4.0))]
+    runs.append({"variant": "fixed", "source": "random", "width": 16, "pj_per_mac": 3.5})
+    r = ratios(runs)["random"]
+    assert r["w4_over_w16"] == 0.125 and r["w8_over_w16"] == 0.25
+    assert r["tunable_w16_over_fixed_w16"] == round(4.0 / 3.5, 3)
+    assert r["met"] == {"w4_over_w16": True, "w8_over_w16": True,
+                        "tunable_w16_over_fixed_w16": False}
+
+
+def test_horowitz_scaling_by_hand():
+    # 8 bits: his 8-bit multiply (0.2) + a 32-bit add (0.1); 16 bits: 3.1 * (16/32)^2 + 0.1
+    assert horowitz_mac_pj(8, 32) == pytest.approx(0.3)
+    assert horowitz_mac_pj(16, 32) == pytest.approx(0.775 + 0.1)
+    assert horowitz_mac_pj(4, 64) == pytest.approx(0.05 + 0.2)
