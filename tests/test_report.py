@@ -19,7 +19,18 @@ def write_run(root, policy, accuracy, macs, bits, *, complete=True):
     return run
 
 
-POWER = {"energy_per_mac_pj": {"4": 0.1, "8": 0.25, "12": 0.5, "16": 1.0}}
+def power(prices, *, source="random", variant="tunable"):
+    return {"runs": [{"variant": variant, "source": source, "width": int(w), "pj_per_mac": p}
+                     for w, p in prices.items()]}
+
+
+POWER = power({"4": 0.1, "8": 0.25, "12": 0.5, "16": 1.0})
+
+
+def test_trace_measurements_override_random_ones():
+    p = power({"8": 0.3, "16": 1.0})
+    p["runs"] += power({"8": 0.2}, source="trace")["runs"] + power({"8": 9.0}, variant="fixed")["runs"]
+    assert report.energy_per_mac(p) == {"8": 0.2, "16": 1.0}
 
 
 def test_energy_is_macs_times_price_plus_bits(tmp_path):
@@ -84,7 +95,7 @@ def test_bad_runs_are_clear_errors(tmp_path, capsys, setup, message):
 
 def test_width_without_a_price_is_refused(tmp_path, capsys):
     write_run(tmp_path, "fixed-12", [0.5], {"12": 1}, {"12": 1})
-    (tmp_path / "power.json").write_text(json.dumps({"energy_per_mac_pj": {"16": 1.0}}))
+    (tmp_path / "power.json").write_text(json.dumps(power({"16": 1.0})))
     assert main(["report", "--runs", str(tmp_path / "fixed-12"), "--power",
                  str(tmp_path / "power.json"), "--out", str(tmp_path / "out")]) == 2
     assert "MACs at width(s) 12 but the power file prices only 16" in capsys.readouterr().err
