@@ -3,7 +3,6 @@ bubbles and stalls, at every width pair; stale lanes from a wider earlier tile n
 
 import random
 
-import pytest
 from amaranth.sim import Simulator
 
 from hw.config import AccelConfig
@@ -89,9 +88,8 @@ def test_largest_sum():
     assert run_tiles(c, tiles, seed=3) == [c.max_k * lo * lo]
 
 
-@pytest.mark.parametrize("tunable", [False])
-def test_fixed_width_baseline(tunable):
-    c = AccelConfig.preset("tiny", tunable=tunable)
+def test_fixed_width_baseline():
+    c = AccelConfig.preset("tiny", tunable=False)
     rng = random.Random(4)
     tiles = [(c.max_width, c.max_width, random_pairs(rng, c.max_width, c.max_width, 5))]
     dut = ProcessingElement(c)
