@@ -45,7 +45,7 @@ bench: setup
 	$(VARIMAC) bench --out build/bench
 
 paper: setup
-	$(VARIMAC) report --runs runs/* --power results/power/power.json --out docs/figures
+	$(VARIMAC) report --runs runs/*/ --power results/power/power.json --out docs/figures
 
 clean:
 	rm -rf build
