@@ -3,11 +3,12 @@
 1. generate the default accelerator's Verilog;
 2. prove RTL == golden on a handful of random jobs at every width, both roundings;
 3. train the CIFAR-10 network for a short ``two-phase`` run on a subset;
-4. measure energy per MAC at every width on the accelerator's gates (a small array);
+4. measure energy per MAC at every width on the accelerator's gates (the tiny array);
 5. write a summary table and plot to the output directory.
 """
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def add_arguments(parser):
     parser.add_argument("--train-subset", type=int, default=2560, metavar="N",
                         help="training images for the short run (default: 2560)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the short run (default: 2)")
+    parser.add_argument("--batch", type=int, default=32,
+                        help="batch size of the short run (default: 32: enough steps to learn)")
     parser.add_argument("--jobs-per-width", type=int, default=2, metavar="N",
                         help="random RTL jobs per width and rounding (default: 2)")
 
@@ -38,8 +41,9 @@ def _stage(number, title):
 
 
 def run(args):
-    if args.train_subset < 128 or args.epochs < 1 or args.jobs_per_width < 1:
-        raise UsageError("--train-subset must be >= 128, --epochs and --jobs-per-width >= 1")
+    if args.train_subset < 128 or min(args.epochs, args.batch, args.jobs_per_width) < 1:
+        raise UsageError("--train-subset must be >= 128; --epochs, --batch and "
+                         "--jobs-per-width must be >= 1")
     from golden import gemm
     from golden.data import DataError, load_cifar10
     from golden.train import TrainConfig, Trainer
@@ -59,7 +63,7 @@ def run(args):
     os.makedirs(out, exist_ok=True)
     summary = {"command": "varimac demo " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-        if k in ("out", "train_subset", "epochs", "jobs_per_width"))}
+        if k in ("out", "train_subset", "epochs", "batch", "jobs_per_width"))}
 
     start = _stage(1, "Verilog of the default accelerator")
     config = AccelConfig.preset("default")
@@ -84,7 +88,9 @@ def run(args):
 
     start = _stage(3, f"two-phase training: {args.epochs} epochs on {args.train_subset} images")
     train_dir = os.path.join(out, "train")
+    shutil.rmtree(train_dir, ignore_errors=True)  # the short run starts afresh every time
     cfg = TrainConfig(policy="two-phase", epochs=args.epochs, out=train_dir, backend="torch",
+                      batch=args.batch,
                       train_subset=args.train_subset, test_subset=2000, trace=True,
                       command="varimac demo")
     log = Trainer(cfg, data=data).run()
@@ -92,12 +98,12 @@ def run(args):
         {k: e[k] for k in ("epoch", "train_loss", "test_accuracy", "macs_per_width")}
         for e in log["epochs"]], "seconds": round(time.monotonic() - start, 1)}
 
-    start = _stage(4, "energy per MAC at every width (gate level, small array)")
+    start = _stage(4, "energy per MAC at every width (gate level, the tiny 2x3 array)")
     power_dir = os.path.join(out, "power")
     os.makedirs(power_dir, exist_ok=True)
-    small = AccelConfig.preset("small")
-    traces = trace_jobs(os.path.join(train_dir, "traces"), small, per_width=1)
-    report = run_power(config=small, library_name="nangate45", out_dir=power_dir,
+    tiny = AccelConfig.preset("tiny")  # synthesis and gate-level replay in minutes
+    traces = trace_jobs(os.path.join(train_dir, "traces"), tiny, per_width=1)
+    report = run_power(config=tiny, library_name="nangate45", out_dir=power_dir,
                        build_dir=REPO / "build", traces=traces)
     write_outputs(report, power_dir)
     summary["energy_pj_per_mac"] = energy_per_mac(report)
