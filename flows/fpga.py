@@ -82,9 +82,9 @@ def shell_verilog(ports, *, top, clock="clk", reset="rst"):
              f"  reg [{n_in - 1}:0] shift_in;",
              f"  reg [{n_out - 1}:0] shift_out;",
              f"  wire [{n_out - 1}:0] outs;",
-             f"  always @(posedge clk) shift_in <= {{shift_in, sin}};"
+             "  always @(posedge clk) shift_in <= {shift_in, sin};"
              if n_in > 1 else "  always @(posedge clk) shift_in <= sin;",
-             f"  always @(posedge clk) shift_out <= load ? outs : (shift_out >> 1);",
+             "  always @(posedge clk) shift_out <= load ? outs : (shift_out >> 1);",
              "  assign sout = shift_out[0];"]
     conns, pos = [f".{clock}(clk)", f".{reset}(rst)"], 0
     for name, width in ins:

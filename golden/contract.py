@@ -1,12 +1,11 @@
 """The GEMM job contract (docs/arithmetic.md): the job, its result, and their files."""
 
-import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
 from .backends import get_backend
+from .files import save_npz
 from .formats import MAX_WIDTH, MIN_WIDTH, Q, Rounding, check_int
 
 SCALARS = ("a_width", "a_frac", "b_width", "b_frac", "out_width", "out_frac", "rounding", "seed")
@@ -82,7 +81,7 @@ class GemmJob:
         return {name: int(getattr(self, name)) for name in SCALARS}
 
     def save(self, path):
-        _save_npz(path, a=self.a, b=self.b, **{k: np.int64(v) for k, v in self.scalars().items()})
+        save_npz(path, a=self.a, b=self.b, **{k: np.int64(v) for k, v in self.scalars().items()})
 
     @classmethod
     def load(cls, path):
@@ -113,7 +112,7 @@ class GemmResult:
                 and self.y.dtype == other.y.dtype and np.array_equal(self.y, other.y))
 
     def save(self, path):
-        _save_npz(path, y=self.y.astype(np.int64), saturated=np.int64(self.saturated),
+        save_npz(path, y=self.y.astype(np.int64), saturated=np.int64(self.saturated),
                   underflow=np.int64(self.underflow))
 
     @classmethod
@@ -185,17 +184,3 @@ def _load_npz(path):
         raise ValueError(f"{path}: no such file") from None
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable .npz file ({exc})") from None
-
-
-def _save_npz(path, **arrays):
-    """Write atomically, so that a failure never leaves a partial file behind."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -20,11 +20,12 @@ import io
 import os
 import pickle
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .files import save_npz
 
 RECORD = 1 + 3 * 32 * 32
 BIN_TRAIN = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
@@ -211,13 +212,6 @@ def _cache_file(source, cache_dir):
 def _write_cache(path, arrays):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        save_npz(path, **arrays)
     except OSError:
-        return  # an unwritable cache only costs time
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        pass  # an unwritable cache only costs time

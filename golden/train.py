@@ -10,7 +10,6 @@ from it, mid-epoch included, with exactly the bits of an uninterrupted run) and,
 import json
 import math
 import os
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,8 +20,9 @@ from .backends import BACKENDS, get_backend
 from .batches import augment, dropout_masks, epoch_order
 from .data import load_cifar10
 from .engine_fixed import FixedEngine, StepStats
+from .files import save_json, save_npz
 from .formats import check_int
-from .network import LAYERS, MasterParams, dropout_rates, feature_shapes, parameter_count
+from .network import MasterParams, dropout_rates, feature_shapes, parameter_count
 from .optim import learning_rate
 from .policies import POLICIES, Context, make_policy
 
@@ -109,7 +109,7 @@ class Trainer:
                  "policy": self.policy.state_dict(), "acc": self.acc.state_dict(),
                  "log": self.log, "tracer": self.tracer.state_dict() if self.tracer else None}
         arrays["state"] = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
-        _atomic_npz(os.path.join(self.cfg.out, CHECKPOINT), arrays)
+        save_npz(os.path.join(self.cfg.out, CHECKPOINT), **arrays)
 
     def load_checkpoint(self, path):
         with np.load(path, allow_pickle=False) as f:
@@ -190,7 +190,7 @@ class Trainer:
             self.end_epoch()
         self.log["complete"] = True
         self.save_checkpoint()
-        _atomic_json(os.path.join(self.cfg.out, LOG), self.log)
+        save_json(os.path.join(self.cfg.out, LOG), self.log)
         return self.log
 
     def train_step(self, idx):
@@ -262,7 +262,7 @@ class Trainer:
         self.pos = 0
         self.acc = EpochAccumulator()
         self.save_checkpoint()
-        _atomic_json(os.path.join(self.cfg.out, LOG), self.log)
+        save_json(os.path.join(self.cfg.out, LOG), self.log)
 
 
 class EpochAccumulator:
@@ -406,29 +406,3 @@ def _bar(enabled, total, initial, desc):
 def _close(bar):
     if bar is not None:
         bar.close()
-
-
-def _atomic_npz(path, arrays):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _atomic_json(path, obj):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".json.tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
