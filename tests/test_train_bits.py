@@ -5,20 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from golden.data import Cifar10
 from golden.network import LAYERS
 from golden.policies import Adaptive
 from golden.train import CHECKPOINT, LOG, TrainConfig, Trainer
-from make_train_pins import fingerprint_of
+from make_train_pins import fingerprint_of, synthetic
 from test_train_pins import PINNED
-
-
-def synthetic(n_train=24, n_test=8, seed=0):
-    rng = np.random.default_rng(seed)
-    return Cifar10(train_x=rng.integers(0, 256, (n_train, 32, 32, 3), dtype=np.uint8),
-                   train_y=rng.integers(0, 10, n_train).astype(np.uint8),
-                   test_x=rng.integers(0, 256, (n_test, 32, 32, 3), dtype=np.uint8),
-                   test_y=rng.integers(0, 10, n_test).astype(np.uint8), source="synthetic")
 
 
 DATA = synthetic()
