@@ -29,6 +29,9 @@ def add_config_arguments(parser, *, default_preset="default"):
                            help=f"{text} (default: the preset's)")
     group.add_argument("--fixed-width", dest="cfg_fixed", action="store_true",
                        help="fixed max_width array without lane gating (the baseline)")
+    group.add_argument("--no-subword", dest="cfg_no_subword", action="store_true",
+                       help="lane gating without subword packing (one k per beat at every "
+                            "width)")
     return group
 
 
@@ -39,6 +42,8 @@ def config_from_args(args):
                  if getattr(args, f"cfg_{field}", None) is not None}
     if getattr(args, "cfg_fixed", False):
         overrides["tunable"] = False
+    if getattr(args, "cfg_no_subword", False):
+        overrides["subword"] = False
     try:
         return AccelConfig.preset(args.preset, **overrides)
     except (TypeError, ValueError) as exc:

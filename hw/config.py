@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass, fields
 
-PARAMS_VERSION = 1
+PARAMS_VERSION = 2
 # The contract allows shifts in [-768, 768]; a generated shifter covers a sub-range of it.
 SHIFT_LIMIT = 512
 
@@ -24,6 +24,10 @@ class AccelConfig:
     Widths are the multiples of ``lane_width`` up to ``max_width`` (only ``max_width`` when
     ``tunable`` is False: the fixed-width baseline without lane gating). Jobs may have
     K <= ``max_k``, M, N <= ``max_dim`` and a contract shift in [``min_shift``, ``max_shift``].
+    With ``subword`` (tunable arrays only), a job whose operands fit several times into
+    ``max_width`` packs that many consecutive k into each operand beat and the PEs sum their
+    products together: a narrow job takes fewer cycles, so every per-cycle cost (clock,
+    registers, accumulator) is shared by several MACs (``pack``).
     """
     rows: int
     cols: int
@@ -34,9 +38,10 @@ class AccelConfig:
     min_shift: int = -16
     max_shift: int = 32
     tunable: bool = True
+    subword: bool = True
 
     def __init__(self, *, rows, cols, max_width=16, lane_width=4, max_k=4096, max_dim=65535,
-                 min_shift=None, max_shift=None, tunable=True):
+                 min_shift=None, max_shift=None, tunable=True, subword=True):
         _check_int(rows, name="rows", lo=1, hi=64)
         _check_int(cols, name="cols", lo=1, hi=64)
         _check_int(lane_width, name="lane_width", lo=2, hi=32)
@@ -52,12 +57,14 @@ class AccelConfig:
         _check_int(max_shift, name="max_shift", lo=-SHIFT_LIMIT, hi=SHIFT_LIMIT)
         if min_shift > max_shift:
             raise ValueError(f"min_shift ({min_shift}) must not exceed max_shift ({max_shift})")
-        if not isinstance(tunable, bool):
-            raise TypeError(f"tunable must be a bool, not {tunable!r}")
+        for name, flag in (("tunable", tunable), ("subword", subword)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, not {flag!r}")
+        subword = subword and tunable   # a fixed-width array has one width: nothing to pack
         for name, value in dict(rows=rows, cols=cols, max_width=max_width,
                                 lane_width=lane_width, max_k=max_k, max_dim=max_dim,
                                 min_shift=min_shift, max_shift=max_shift,
-                                tunable=tunable).items():
+                                tunable=tunable, subword=subword).items():
             object.__setattr__(self, name, value)
 
     # --- derived sizes -----------------------------------------------------------------------
@@ -72,6 +79,26 @@ class AccelConfig:
         if not self.tunable:
             return (self.max_width,)
         return tuple(range(self.lane_width, self.max_width + 1, self.lane_width))
+
+    def pack(self, a_width, b_width):
+        """``(P, G)``: a job with these operand widths sends P consecutive k per beat in G-bit
+        fields of the ``max_width`` word (field 0 at the top; k = tP + g in a's field g and in
+        b's field P-1-g), each value MSB-aligned in its field. P = 1 (no packing) keeps the
+        whole word as one field: G = ``max_width``."""
+        group = max(a_width, b_width)
+        count = self.max_width // group if self.subword else 1
+        return (count, group) if count > 1 else (1, self.max_width)
+
+    @property
+    def pack_groups(self):
+        """The field widths G that pack more than one k per beat: the multiplier's modes."""
+        return tuple(w for w in self.widths if self.pack(w, w)[0] > 1)
+
+    def pad(self, a_width, b_width):
+        """Zero bits below a product or accumulator: 2·max_width - Wa - Wb, less (P-1)·G when
+        packed (the multiplier puts a packed sum (P-1)·G bits lower: ``hw.multiplier``)."""
+        count, group = self.pack(a_width, b_width)
+        return 2 * self.max_width - a_width - b_width - (count - 1) * group
 
     @property
     def acc_width(self):
@@ -114,9 +141,10 @@ class AccelConfig:
 
     def to_json(self):
         derived = {name: getattr(self, name) for name in
-                   ("lanes", "widths", "acc_width", "k_bits", "dim_bits", "count_bits",
-                    "left_pad", "max_right_shift")}
+                   ("lanes", "widths", "pack_groups", "acc_width", "k_bits",
+                    "dim_bits", "count_bits", "left_pad", "max_right_shift")}
         derived["widths"] = list(derived["widths"])
+        derived["pack_groups"] = list(derived["pack_groups"])
         return json.dumps({"version": PARAMS_VERSION, "config": self.params(),
                            "derived": derived}, indent=2) + "\n"
 

@@ -3,15 +3,16 @@ sequences the operand beats into tiles.
 
 A command is accepted while no job runs. A command the array cannot run ends at once with a
 ``JobError`` code in ``error``, ``done`` set and no results. Otherwise the block turns the
-job's formats into lane enables and one right-shift amount, and counts operand beats: K beats
-per tile, tiles row-major over ceil(M/rows) × ceil(N/cols), flagging each tile's first and last
-beat. A tile's last beat waits until ``rows`` cycles after the previous tile's last beat, so
-that two tiles' results never meet in an array column (only matters when K < rows).
+job's formats into lane enables, a packing mode and one right-shift amount, and counts operand
+beats: ceil(K/P) beats per tile (P k per beat: ``AccelConfig.pack``), tiles row-major over
+ceil(M/rows) × ceil(N/cols), flagging each tile's first and last beat. A tile's last beat waits
+until ``rows`` cycles after the previous tile's last beat, so that two tiles' results never
+meet in an array column (only matters when K < rows).
 """
 
 from enum import IntEnum
 
-from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -45,6 +46,8 @@ def job_ports(config):
     if c.tunable:
         ports.update(a_on=Out(c.lanes), b_on=Out(c.lanes),
                      acc_on=Out(lane_count(c.acc_width, c.lane_width)), out_on=Out(c.lanes))
+    if c.pack_groups:
+        ports["pack"] = Out(len(c.pack_groups))
     return ports
 
 
@@ -81,13 +84,28 @@ class Control(wiring.Component):
             error = Mux(ok, error, int(code))
         return error
 
+    def _operand_lanes(self, width, pack):
+        """Lane enables of an operand of runtime ``width``: the top ``width`` bits of the word,
+        or of each field in a packed mode (bit i of ``pack``: field width pack_groups[i])."""
+        c = self.config
+        lw, count = c.lane_width, c.lanes
+        lanes = Cat(width >= (count - i) * lw for i in range(count))
+        for bit, group in zip(pack, c.pack_groups):
+            per, groups = group // lw, c.pack(group, group)[0]
+            lanes = Mux(bit, Cat(width >= ((count - 1 - i) % per + 1) * lw
+                                 if (count - 1 - i) // per < groups else Const(0, 1)
+                                 for i in range(count)), lanes)
+        return lanes
+
     def elaborate(self, platform):
         m = Module()
         c = self.config
         job = self.cmd.payload
 
         k_total = Signal(unsigned(c.k_bits))
-        k = Signal(unsigned(c.k_bits))
+        k = Signal(unsigned(c.k_bits))       # the first k of the beat
+        packs = [c.pack(g, g)[0] for g in c.pack_groups]
+        k_step = Signal(range(max(packs) + 1)) if packs else 1   # k per beat
         m0 = Signal(unsigned(c.dim_bits))
         n0 = Signal(unsigned(c.dim_bits))
         feeding = Signal()
@@ -101,7 +119,11 @@ class Control(wiring.Component):
         with m.If(accept):
             m.d.sync += [self.error.eq(error), self.done.eq(error != 0)]
         with m.If(self.start):
-            pad = 2 * c.max_width - job.a_width - job.b_width
+            group = Mux(job.a_width > job.b_width, job.a_width, job.b_width)
+            pack = Cat(group == g for g in c.pack_groups)
+            pad = 2 * c.max_width - job.a_width - job.b_width   # AccelConfig.pad
+            for bit, g, count in zip(pack, c.pack_groups, packs):
+                pad = pad - Mux(bit, (count - 1) * g, 0)
             s = job.a_frac + job.b_frac - job.out_frac
             m.d.sync += [
                 self.busy.eq(1), feeding.eq(1),
@@ -113,16 +135,21 @@ class Control(wiring.Component):
             if c.tunable:
                 lw, top = c.lane_width, c.max_width
                 m.d.sync += [
-                    self.a_on.eq(Cat(job.a_width >= top - i * lw for i in range(c.lanes))),
-                    self.b_on.eq(Cat(job.b_width >= top - i * lw for i in range(c.lanes))),
+                    self.a_on.eq(self._operand_lanes(job.a_width, pack)),
+                    self.b_on.eq(self._operand_lanes(job.b_width, pack)),
                     self.out_on.eq(Cat(job.out_width >= top - i * lw for i in range(c.lanes))),
                     self.acc_on.eq(Cat(pad < (i + 1) * lw for i in range(len(self.acc_on)))),
                 ]
+                if c.pack_groups:
+                    step = 1
+                    for bit, count in zip(pack, packs):
+                        step = Mux(bit, count, step)
+                    m.d.sync += [self.pack.eq(pack), k_step.eq(step)]
         with m.If(self.job_end):
             m.d.sync += [self.busy.eq(0), self.done.eq(1)]
 
         # Operand beats.
-        is_last = k == k_total - 1
+        is_last = k + k_step >= k_total
         fire = self.en & feeding & self.operands_valid & (~is_last | (since_last >= c.rows))
         m.d.comb += [
             self.operands_ready.eq(fire),
@@ -135,7 +162,7 @@ class Control(wiring.Component):
                 m.d.sync += since_last.eq(since_last + 1)
         with m.If(fire):
             with m.If(~is_last):
-                m.d.sync += k.eq(k + 1)
+                m.d.sync += k.eq(k + k_step)
             with m.Else():
                 m.d.sync += k.eq(0)
                 with m.If(n0 + c.cols < self.n_limit):

@@ -4,9 +4,18 @@ With a = sum_i a_i 2^(L i) and b = sum_j b_j 2^(L j) (the top lane signed, the o
 a * b = sum_ij a_i b_j 2^(L (i + j)). At a narrow runtime width the low operand lanes are masked
 to zero, so every sub-multiplier that touches them sees constant inputs and stops switching:
 the active ones are (Wa/L)·(Wb/L) of lanes², which is what makes energy fall near-quadratically.
+
+Subword packing (``groups``): in the mode of group width G, a and b hold P = width // G signed
+G-bit fields each, field 0 at the top (bits [width - (g+1)G, width - gG)), and the multiplier
+returns the sum of the products of a's field g with b's field P-1-g:
+p = sum_g a_g b_(P-1-g) 2^(2 width - (P+1) G). Pairing field g with field P-1-g puts every
+such product at the same place, so each lane pair keeps its plain shift L(i + j): only the
+sub-multipliers of those pairs take part (the others see zeros on b), and a lane is signed
+where it is the top lane of its field. At width G a beat then does P MACs on P·(G/L)²
+sub-multipliers, one P-th of the full-width array's, summed in the same adder tree.
 """
 
-from amaranth.hdl import Module, signed
+from amaranth.hdl import Cat, Module, Mux, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -14,24 +23,34 @@ from .lanes import lane_bounds
 
 
 class LaneMultiplier(wiring.Component):
-    """Combinational ``p = a * b`` for ``width``-bit signed operands.
+    """Combinational ``p = a * b`` for ``width``-bit signed operands, or their packed sum of
+    products while the ``pack`` bit of a group width is set (at most one at a time; the sum
+    fits: P·2^(2G-2)·2^(2 width-(P+1)G) <= 2^(2 width-2)).
 
     ``lane_width=None`` gives a plain ``a * b`` (the fixed-width baseline).
     """
 
-    def __init__(self, *, width, lane_width):
+    def __init__(self, *, width, lane_width, groups=()):
         error = None
         if not isinstance(width, int) or width < 2:
             error = f"width must be an integer >= 2, not {width!r}"
         elif lane_width is not None and (not isinstance(lane_width, int) or lane_width < 1
                                          or width % lane_width):
             error = f"lane_width must divide width ({width}), not {lane_width!r}"
+        elif groups and (lane_width is None or any(
+                not isinstance(g, int) or g % lane_width or not 0 < 2 * g <= width
+                for g in groups)):
+            error = (f"groups must be multiples of lane_width ({lane_width}) that fit at "
+                     f"least twice into width ({width}), not {groups!r}")
         if error:
             self._MustUse__silence = True     # a refused component is not an unused one
             raise ValueError(error)
-        self.width, self.lane_width = width, lane_width
-        super().__init__({"a": In(signed(width)), "b": In(signed(width)),
-                          "p": Out(signed(2 * width))})
+        self.width, self.lane_width, self.groups = width, lane_width, tuple(groups)
+        ports = {"a": In(signed(width)), "b": In(signed(width)),
+                 "p": Out(signed(2 * width))}
+        if self.groups:
+            ports["pack"] = In(len(self.groups))
+        super().__init__(ports)
 
     def _lanes(self, value):
         bounds = lane_bounds(self.width, self.lane_width)
@@ -44,7 +63,55 @@ class LaneMultiplier(wiring.Component):
         if self.lane_width is None or self.lane_width == self.width:
             m.d.comb += self.p.eq(self.a * self.b)
             return m
-        terms = [(ai * bj) << (lo_a + lo_b)
-                 for lo_a, ai in self._lanes(self.a) for lo_b, bj in self._lanes(self.b)]
-        m.d.comb += self.p.eq(sum(terms[1:], terms[0]))
+        if not self.groups:
+            terms = [(ai * bj) << (lo_a + lo_b)
+                     for lo_a, ai in self._lanes(self.a) for lo_b, bj in self._lanes(self.b)]
+            m.d.comb += self.p.eq(sum(terms[1:], terms[0]))
+            return m
+        m.d.comb += self.p.eq(self._packed())
         return m
+
+    def _packed(self):
+        L, count = self.lane_width, self.width // self.lane_width
+        plain = ~self.pack.any()
+        # modes: (condition, lanes per field, fields) -- the plain mode is one field of all lanes
+        modes = [(plain, count, 1)] + [(self.pack[i], g // L, self.width // g)
+                                       for i, g in enumerate(self.groups)]
+
+        def field_of(lane, per):
+            return (count - 1 - lane) // per     # field 0 holds the top lanes
+
+        def sign_enable(lane):
+            """Whether the mode makes ``lane`` the top (signed) lane of its field."""
+            return Cat(cond for cond, per, n in modes
+                       if (count - 1 - lane) % per == 0 and field_of(lane, per) < n).any()
+
+        def lanes(value):
+            """(unsigned lane, its sign bit where it is signed here, else 0) per lane."""
+            return [(value[i * L:(i + 1) * L], value[(i + 1) * L - 1] & sign_enable(i))
+                    for i in range(count)]
+
+        # A signed lane is u - 2^L s (u its bits as unsigned, s its sign), so a pair's product
+        # is u_a u_b - 2^L (s_a u_b + s_b u_a) + 2^2L s_a s_b: unsigned products and
+        # subtractions, which synthesis sums in one carry-save tree without sign extension.
+        add, sub = [], []
+        for i, (ua, sa) in enumerate(lanes(self.a)):
+            for j, (ub, sb) in enumerate(lanes(self.b)):
+                on = Cat(cond for cond, per, n in modes
+                         if field_of(i, per) < n and field_of(j, per) < n
+                         and field_of(i, per) + field_of(j, per) == n - 1).any()
+                # Operand isolation: outside its modes the pair's b is zero.
+                ub, sb = Mux(on, ub, 0), sb & on
+                at = L * (i + j)
+                add += [(ua * ub) << at, (sa * sb) << at + 2 * L]
+                sub += [(sa * ub) << at + L, (sb * ua) << at + L]
+        return balanced_sum(add) - balanced_sum(sub)
+
+
+def balanced_sum(terms):
+    """The sum as a balanced tree of additions (a chain of many would nest too deep)."""
+    terms = list(terms)
+    while len(terms) > 1:
+        terms = [terms[k] + terms[k + 1] if k + 1 < len(terms) else terms[k]
+                 for k in range(0, len(terms), 2)]
+    return terms[0]

@@ -8,8 +8,9 @@ switching. The accumulator restarts on a beat's ``first`` flag; one cycle after 
 ``last`` it presents the finished sum on ``result`` with ``result_valid`` (for exactly one
 enabled cycle, since the next tile's first product then overwrites it).
 
-Operands are MSB-aligned, so at widths Wa, Wb the product's and accumulator's low
-``pad = 2*max_width - Wa - Wb`` bits are zero: their lanes are gated by ``acc_on``.
+Operands are MSB-aligned (in their field when the beat is packed: ``AccelConfig.pack``), so at
+widths Wa, Wb the product's and accumulator's low ``AccelConfig.pad`` bits are zero: their
+lanes are gated by ``acc_on``. ``pack`` selects the multiplier's packed mode.
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed
@@ -25,8 +26,11 @@ def gate_inputs(config):
     """Lane-enable ports shared by the PE and the array (none for the fixed-width baseline)."""
     if not config.tunable:
         return {}
-    return {"a_on": In(config.lanes), "b_on": In(config.lanes),
-            "acc_on": In(lane_count(config.acc_width, config.lane_width))}
+    ports = {"a_on": In(config.lanes), "b_on": In(config.lanes),
+             "acc_on": In(lane_count(config.acc_width, config.lane_width))}
+    if config.pack_groups:
+        ports["pack"] = In(len(config.pack_groups))
+    return ports
 
 
 class ProcessingElement(wiring.Component):
@@ -64,8 +68,11 @@ class ProcessingElement(wiring.Component):
         self.b.load(m, self.b_in, en=take, lane_on=b_on)
 
         m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
-                                                lane_width=c.lane_width if c.tunable else None)
+                                                lane_width=c.lane_width if c.tunable else None,
+                                                groups=c.pack_groups)
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
+        if c.pack_groups:
+            m.d.comb += mul.pack.eq(self.pack)
         self.p.load(m, mul.p, en=self.en & flags.valid, lane_on=p_on)
 
         p = self.p.masked(p_on)

@@ -1,6 +1,6 @@
 """``OutputQuantizer``: one column's write-back of accumulators into the output format.
 
-The accumulator arrives MSB-aligned (scaled by 2^pad, pad = 2*max_width - Wa - Wb) and
+The accumulator arrives MSB-aligned (scaled by 2^pad, pad = ``AccelConfig.pad``) and
 ``left_pad`` zero bits are appended below it so that every shift is a right shift; the control
 block folds both into one right-shift amount ``shift = s + pad + left_pad``. Rounding with the
 contract's random word R at this larger shift gives the contract's bits: for an integer acc and

@@ -192,10 +192,16 @@ class LaneWatch:
 def held_lanes(config, job, lanes):
     """Per (group, (lo, hi)) lane: whether the spec says it must hold during ``job``.
 
-    A/b/out registers hold the operand or result MSB-aligned, so at width W their bits below
-    max_width - W are unused; product and accumulator bits below 2*max_width - Wa - Wb are zero.
+    A/b/out registers hold the operand or result MSB-aligned (a/b in each of the P fields of a
+    packed beat, ``AccelConfig.pack``), so only those bits are used; product and accumulator
+    bits below 2*max_width - Wa - Wb, less (P-1)·G when packed, are zero. A lane with no used
+    bit must hold.
     """
     w = config.max_width
-    unused = {"a": w - job.a_width, "b": w - job.b_width, "out": w - job.out_width,
-              "acc": 2 * w - job.a_width - job.b_width}
-    return [hi <= unused[group] for group, (lo, hi) in lanes]
+    count, size = config.pack(job.a_width, job.b_width)
+    used = {"a": [(w - g * size - job.a_width, w - g * size) for g in range(count)],
+            "b": [(w - g * size - job.b_width, w - g * size) for g in range(count)],
+            "out": [(w - job.out_width, w)],
+            "acc": [(2 * w - job.a_width - job.b_width - (count - 1) * size, 1 << 30)]}
+    return [not any(lo < top and bottom < hi for bottom, top in used[group])
+            for group, (lo, hi) in lanes]

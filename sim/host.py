@@ -2,8 +2,11 @@
 
 A job becomes a command word, then per tile (row-major over ceil(M/rows) × ceil(N/cols) tiles)
 K operand beats: A[m0 + i, k] for i < rows and B[k, n0 + j] for j < cols, each value shifted
-into the top of the ``max_width``-bit datapath (MSB-aligned) and zero past M and N. Result
-beats carry a row Y[m, n0 + j] (j < cols), MSB-aligned in the output width.
+into the top of the ``max_width``-bit datapath (MSB-aligned) and zero past M and N. A job the
+array packs (``AccelConfig.pack``: P > 1) sends ceil(K/P) beats instead; beat t holds k = tP + g
+in a's field g and in b's field P-1-g (field 0 at the top; ``hw.multiplier`` explains the
+reversal), each MSB-aligned in the field's G bits, zero past K. Result beats carry a row
+Y[m, n0 + j] (j < cols), MSB-aligned in the output width.
 """
 
 import numpy as np
@@ -89,14 +92,35 @@ def tiles(config, job):
     return [(m0, n0) for m0 in range(0, m, config.rows) for n0 in range(0, n, config.cols)]
 
 
+def _packed_k(values, *, width, count, group, max_width, reverse=False):
+    """``values`` (.., K) -> (.., ceil(K/count)): ``count`` consecutive k per word, k = tP + g
+    MSB-aligned in field g (``reverse``: field P-1-g), field f in bits
+    [max_width - (f+1)·group, max_width - f·group), as a signed word."""
+    k = values.shape[-1]
+    beats = -(-k // count)
+    padded = np.zeros(values.shape[:-1] + (beats * count,), np.int64)
+    padded[..., :k] = values << (group - width)
+    fields = padded.reshape(values.shape[:-1] + (beats, count)) & ((1 << group) - 1)
+    order = range(count - 1, -1, -1) if reverse else range(count)
+    word = sum(fields[..., g] << (max_width - (f + 1) * group) for f, g in enumerate(order))
+    return np.where(word >> (max_width - 1), word - (1 << max_width), word)
+
+
 def operand_beats(config, job):
-    """``(a_beats, b_beats)``: int64 arrays (beats × rows) and (beats × cols), MSB-aligned."""
-    m, k, n = job.shape
+    """``(a_beats, b_beats)``: int64 arrays (beats × rows) and (beats × cols), MSB-aligned
+    (packed when ``config.pack`` says so)."""
+    m, _, n = job.shape
+    count, group = config.pack(job.a_width, job.b_width)
+    w = config.max_width
+    a_k = _packed_k(job.a, width=job.a_width, count=count, group=group, max_width=w)
+    b_k = _packed_k(job.b.T, width=job.b_width, count=count, group=group, max_width=w,
+                    reverse=True).T
+    k = a_k.shape[1]
     tm, tn = -(-m // config.rows), -(-n // config.cols)
     a = np.zeros((tm * config.rows, k), np.int64)
     b = np.zeros((k, tn * config.cols), np.int64)
-    a[:m] = job.a << (config.max_width - job.a_width)
-    b[:, :n] = job.b << (config.max_width - job.b_width)
+    a[:m] = a_k
+    b[:, :n] = b_k
     # a_beats[t, kk, i] = A[t_m*rows + i, kk] for tile t = (t_m, t_n), row-major.
     a_tiles = a.reshape(tm, config.rows, k).transpose(0, 2, 1)           # tm, k, rows
     b_tiles = b.reshape(k, tn, config.cols).transpose(1, 0, 2)           # tn, k, cols

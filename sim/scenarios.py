@@ -90,6 +90,15 @@ def corner_jobs(config, *, seed=2):
         "narrowest": random_job(c, rng, a_width=min(c.widths), b_width=min(c.widths),
                                 out_width=min(c.widths), rounding=1),
     }
+    # Packed beats (AccelConfig.pack): the largest beat sums, and a K that leaves the last
+    # beat partly empty.
+    n0 = min(c.widths)
+    lo0 = -(1 << (n0 - 1))
+    jobs["narrow_min_x_min_max_k"] = _job(np.full((r, c.max_k), lo0), np.full((c.max_k, 1), lo0),
+                                          n0, shift=min(c.max_shift, 2 * n0))
+    jobs["narrow_ragged_k"] = random_job(c, rng, a_width=n0, b_width=n0, out_width=n0,
+                                         rounding=0, m=r + 1, n=q + 1,
+                                         k=c.pack(n0, n0)[0] + 1)
     return jobs
 
 

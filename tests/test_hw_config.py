@@ -72,8 +72,8 @@ def test_params_json_round_trip(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("[]", "not a varimac params.json"),
-    ('{"version": 9, "config": {}}', "params.json version 9 is not 1"),
-    ('{"version": 1, "config": {"rows": 1, "cols": 1, "colour": 2}}',
+    ('{"version": 9, "config": {}}', "params.json version 9 is not 2"),
+    ('{"version": 2, "config": {"rows": 1, "cols": 1, "colour": 2}}',
      "params.json: unknown field(s) colour"),
 ])
 def test_bad_params_json(text, message):

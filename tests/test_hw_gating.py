@@ -1,5 +1,6 @@
 """Proof of gating (amaranth.sim): at every width below max_width, the registers of the lanes
-below the top W bits never change during a job, the other lanes do, and results stay exact.
+that carry no operand bits (below the top W bits, or outside the W-bit fields of a packed beat)
+never change during a job, the other lanes do, and results stay exact.
 The same proof runs on the generated Verilog in the cocotb regression (``gating``)."""
 
 import pytest
@@ -9,16 +10,7 @@ from hw.config import AccelConfig
 from hw.top import Accelerator
 from sim import scenarios
 from sim.amaranth_tb import simulate_jobs
-
-
-def held(config, job, group, hi):
-    """The spec: a/b/out hold MSB-aligned values, so bits below max_width - W are unused;
-    product/accumulator bits below 2*max_width - Wa - Wb are zero. A lane whose top bit ``hi``
-    lies in the unused part must hold."""
-    w = config.max_width
-    unused = {"a": w - job.a_width, "b": w - job.b_width, "out": w - job.out_width,
-              "acc": 2 * w - job.a_width - job.b_width}[group]
-    return hi <= unused
+from sim.cocotb_regression import held_lanes
 
 
 @pytest.mark.parametrize("preset", ["tiny"])
@@ -28,7 +20,7 @@ def test_gated_lanes_hold_while_results_stay_exact(preset):
     rng_job = scenarios.width_jobs(config, seed=21)[-1]
     jobs = [rng_job] + scenarios.gating_jobs(config)
     dut = Accelerator(config)
-    lanes = [(reg.group, hi, sig, "/".join(path) + "/" + sig.name)
+    lanes = [(reg.group, (lo, hi), sig, "/".join(path) + "/" + sig.name)
              for path, reg in dut.gated for (lo, hi), sig in zip(reg.bounds, reg.lanes)]
     history = {}
 
@@ -42,7 +34,8 @@ def test_gated_lanes_hold_while_results_stay_exact(preset):
     for index, job in enumerate(jobs[1:], 1):
         samples = history[index]
         changed = {i for i in range(len(lanes)) if any(s[i] != samples[0][i] for s in samples)}
-        must_hold = {i for i, (group, hi, _, _) in enumerate(lanes) if held(config, job, group, hi)}
+        held = held_lanes(config, job, [(group, bounds) for group, bounds, _, _ in lanes])
+        must_hold = {i for i, hold in enumerate(held) if hold}
         assert not changed & must_hold, [lanes[i][3] for i in sorted(changed & must_hold)]
         for group in ("a", "b", "acc", "out"):
             active = {i for i, lane in enumerate(lanes) if lane[0] == group} - must_hold
@@ -52,3 +45,4 @@ def test_gated_lanes_hold_while_results_stay_exact(preset):
     # Every group was narrowed at least once, and the narrowed jobs cover every width below max.
     assert narrow_seen == {"a", "b", "acc", "out"}
     assert {j.a_width for j in jobs[1:]} >= set(config.widths) - {config.max_width}
+    assert any(config.pack(j.a_width, j.b_width)[0] > 1 for j in jobs[1:])   # a packed job too

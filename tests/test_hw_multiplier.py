@@ -9,10 +9,12 @@ from amaranth.sim import Simulator
 from hw.multiplier import LaneMultiplier
 
 
-def products(dut, pairs):
+def products(dut, pairs, *, pack=0):
     out = []
 
     async def bench(ctx):
+        if pack:
+            ctx.set(dut.pack, pack)
         for a, b in pairs:
             ctx.set(dut.a, a)
             ctx.set(dut.b, b)
@@ -44,9 +46,50 @@ def test_exhaustive_small():
     assert products(LaneMultiplier(width=4, lane_width=2), pairs) == [a * b for a, b in pairs]
 
 
+def packed_reference(width, group, a, b):
+    """The spec: P = width // group signed fields, field 0 in the top bits; a's field g times
+    b's field P-1-g, summed, at 2**(2*width - (P+1)*group)."""
+    def field(word, g):
+        bits = (word >> (width - (g + 1) * group)) & ((1 << group) - 1)
+        return bits - (1 << group) if bits >> (group - 1) else bits
+    count = width // group
+    return sum(field(a, g) * field(b, count - 1 - g)
+               for g in range(count)) << 2 * width - (count + 1) * group
+
+
+@pytest.mark.parametrize("width, lane_width, groups", [
+    (16, 4, (4, 8)), (12, 4, (4,)), (8, 2, (2, 4)),
+    (16, 2, (2, 4, 6, 8)),        # group 6 packs two fields and leaves 4 bits unused
+])
+def test_packed_modes(width, lane_width, groups):
+    rng = random.Random(width * lane_width)
+    dut = LaneMultiplier(width=width, lane_width=lane_width, groups=groups)
+    words = operand_set(width, rng, 40)
+    pairs = list(itertools.product(words, repeat=2))
+    rng.shuffle(pairs)
+    pairs = pairs[:600]
+    # Every mode on the same operands: the plain product, then each group width's packed sum.
+    assert products(dut, pairs) == [a * b for a, b in pairs]
+    for i, group in enumerate(groups):
+        assert products(dut, pairs, pack=1 << i) == \
+            [packed_reference(width, group, a, b) for a, b in pairs], f"group {group}"
+
+
+def test_packed_extremes():
+    # Every field at its most negative value: the largest sums still fit p's 2*width bits.
+    dut = LaneMultiplier(width=16, lane_width=4, groups=(4, 8))
+    low = -(1 << 15) | 0x0888            # four 4-bit fields of -8
+    assert products(dut, [(low, low)], pack=1) == [4 * 64 << 12]
+    assert products(dut, [(-(1 << 15) | 0x80, -(1 << 15) | 0x80)], pack=2) == [2 * (1 << 14) << 8]
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(width=1, lane_width=None), "width must be an integer >= 2, not 1"),
     (dict(width=8, lane_width=3), "lane_width must divide width (8), not 3"),
+    (dict(width=8, lane_width=2, groups=(3,)), "groups must be multiples of lane_width (2) "
+     "that fit at least twice into width (8), not (3,)"),
+    (dict(width=8, lane_width=2, groups=(6,)), "groups must be multiples of lane_width (2) "
+     "that fit at least twice into width (8), not (6,)"),
 ])
 def test_validation(kwargs, message):
     with pytest.raises(ValueError) as info:

@@ -74,3 +74,21 @@ def test_throughput_without_stalls():
         counts[tiles_m] = len(cycles)
     # Two more rows of tiles (4 more tiles of K = 8 beats) cost exactly 32 more cycles.
     assert counts[3] - counts[1] == 2 * 2 * 8
+
+
+def test_packed_beats_take_fewer_cycles():
+    """At the narrowest width the tiny array packs P = 3 k per beat: tiles of K = 24 cost 8
+    beats each, with no per-tile bubbles."""
+    c = CONFIG
+    w = min(c.widths)
+    assert c.pack(w, w) == (3, w)
+    rng = np.random.default_rng(7)
+    counts = {}
+    for tiles_m in (1, 3):
+        job = scenarios.random_job(c, rng, a_width=w, b_width=w, out_width=w, rounding=0,
+                                   m=tiles_m * c.rows, n=2 * c.cols, k=24)
+        cycles = []
+        [result] = simulate_jobs(c, [job], watch=lambda ctx, i: cycles.append(1))
+        assert result.same_bits(gemm(job))
+        counts[tiles_m] = len(cycles)
+    assert counts[3] - counts[1] == 2 * 2 * 8

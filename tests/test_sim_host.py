@@ -48,6 +48,24 @@ def test_operand_beats_follow_the_tiles():
                 assert b_beats[t * 4 + k, c] == want
 
 
+def test_packed_operand_beats():
+    # Width 4 on the tiny array (max_width 12): three k per beat, k = 3t + g in a's bits
+    # [8 - 4g, 12 - 4g) and in b's field 2 - g; K = 4 leaves the second beat's other fields
+    # empty.
+    a = np.array([[1, -2, 3, 5]])
+    b = np.array([[-8], [7], [0], [-1]])
+    j = GemmJob(a=a, b=b, a_width=4, a_frac=0, b_width=4, b_frac=0, out_width=4, out_frac=0)
+    a_beats, b_beats = host.operand_beats(CONFIG, j)
+    assert a_beats[:2, 0].tolist() == [0x1E3, 0x500]
+    assert a_beats[:2, 1].tolist() == [0, 0]                          # row 1 is past M
+    assert b_beats[:2, 0].tolist() == [0x078, 0x00F]
+    # Mixed widths pack by the wider one: a 4-bit a beside an 8-bit b is one k per beat here,
+    # MSB-aligned in the whole word.
+    j8 = GemmJob(a=a, b=b, a_width=4, a_frac=0, b_width=8, b_frac=0, out_width=4, out_frac=0)
+    a_beats, _ = host.operand_beats(CONFIG, j8)
+    assert a_beats[:4, 0].tolist() == [1 << 8, -2 << 8, 3 << 8, 5 << 8]
+
+
 def test_result_assembler_checks_names_and_order():
     j = job(3, 2, 4)
     asm = host.ResultAssembler(CONFIG, j)
