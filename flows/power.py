@@ -1,7 +1,10 @@
 """The power flow: energy per MAC of a configuration at every runtime width, and of its
 fixed-width baseline, from its own gates switching on GEMM jobs.
 
-For the tunable array and the fixed-width (``tunable=False``) array of the same size: generate
+Variants of the same size: ``tunable`` (the configuration as given: lane gating and, by default,
+subword packing), ``gated`` (lane gating without subword packing, when the configuration
+packs: the design before packing, kept so that the effect of each change stays visible) and
+``fixed`` (``tunable=False``: one max_width datapath). For each: generate
 the Verilog, synthesize it (``flows.synth``), then per width replay jobs on the gate-level
 netlist (``flows.activity``) and turn the toggles into energy (``flows.energy``). Jobs are
 random (uniform over each width's range) and, when a trace directory is given, real training
@@ -95,8 +98,13 @@ def _crop(job, config):
 
 def _variants(config):
     from hw.config import AccelConfig
-    fixed = AccelConfig(**dict(config.params(), tunable=False))
-    return {"tunable": config, "fixed": fixed} if config.tunable else {"fixed": config}
+    if not config.tunable:
+        return {"fixed": config}
+    variants = {"tunable": config}
+    if config.subword:
+        variants["gated"] = AccelConfig(**dict(config.params(), subword=False))
+    variants["fixed"] = AccelConfig(**dict(config.params(), tunable=False))
+    return variants
 
 
 def plan(config, *, traces):
@@ -189,33 +197,71 @@ def _clock_ns():
 
 def ratios(results):
     """Per job source: each width's energy per MAC over the full width's, and the tunable
-    array's over the fixed array's at full width; ``met`` for the issue's targets."""
+    array's over the fixed array's at full width (the same for the ``gated`` variant, keys
+    prefixed ``gated_``); ``met`` for the issue's targets (the ``tunable`` array's)."""
     out = {}
     by = {(r["variant"], r["source"], r["width"]): r["pj_per_mac"] for r in results}
     for source in sorted({r["source"] for r in results}):
-        widths = sorted(w for v, s, w in by if v == "tunable" and s == source)
         entry = {}
-        if widths:
+        for variant, prefix in (("tunable", ""), ("gated", "gated_")):
+            widths = sorted(w for v, s, w in by if v == variant and s == source)
+            if not widths:
+                continue
             full = widths[-1]
             for w in widths[:-1]:
-                entry[f"w{w}_over_w{full}"] = round(by[("tunable", source, w)]
-                                                    / by[("tunable", source, full)], 3)
+                entry[f"{prefix}w{w}_over_w{full}"] = round(
+                    by[(variant, source, w)] / by[(variant, source, full)], 3)
             if ("fixed", source, full) in by:
-                entry[f"tunable_w{full}_over_fixed_w{full}"] = round(
-                    by[("tunable", source, full)] / by[("fixed", source, full)], 3)
+                entry[f"{prefix}tunable_w{full}_over_fixed_w{full}"] = round(
+                    by[(variant, source, full)] / by[("fixed", source, full)], 3)
         entry["met"] = {k: v <= TARGETS[k] for k, v in entry.items() if k in TARGETS}
         out[source] = entry
     return out
 
 
+SHORT_CATEGORIES = {"multipliers": "mult", "accumulators": "acc", "lane_registers": "lane regs",
+                    "clock": "clock", "quantizer": "quant", "control": "ctrl"}
+
+
+def markdown(report):
+    """The runs and the ratios as Markdown tables (``power.md``; docs/power.md quotes it)."""
+    order = ("tunable", "gated", "fixed")
+    runs = sorted(report["runs"], key=lambda r: (r["source"], order.index(r["variant"]),
+                                                 r["width"]))
+    lines = ["| array | jobs | W | MACs/cycle | pJ/MAC | "
+             + " | ".join(SHORT_CATEGORIES.values()) + " |",
+             "|---|---|---|---|---|" + "---|" * len(SHORT_CATEGORIES)]
+    for r in runs:
+        cats = " | ".join(f"{r['by_category_pj_per_mac'][c]:.2f}" for c in SHORT_CATEGORIES)
+        lines.append(f"| {r['variant']} | {r['source']} | {r['width']} | "
+                     f"{r['macs_per_cycle']:.1f} | **{r['pj_per_mac']:.2f}** | {cats} |")
+    lines += ["", "| ratio | " + " | ".join(report["ratios"]) + " | target |",
+              "|---|" + "---|" * len(report["ratios"]) + "---|"]
+    keys = [k for k in next(iter(report["ratios"].values()), {}) if k != "met"]
+    for key in keys:
+        values = " | ".join(str(report["ratios"][s].get(key, "")) for s in report["ratios"])
+        target = TARGETS.get(key.removeprefix("gated_"))
+        verdict = ""
+        if key in TARGETS:
+            met = all(r["met"].get(key, False) for r in report["ratios"].values())
+            verdict = f"≤ {target}: {'met' if met else 'not met'}"
+        elif target is not None:
+            verdict = f"(≤ {target} for the tunable array)"
+        lines.append(f"| {key} | {values} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_outputs(report, out_dir):
-    """``power.json`` and ``power.png`` in ``out_dir``, each written atomically."""
+    """``power.json``, ``power.md`` and ``power.png`` in ``out_dir``, each written atomically."""
     out = Path(out_dir)
     tmp = out / ".power.json.tmp"
     tmp.write_text(json.dumps(report, indent=2) + "\n")
+    md_tmp = out / ".power.md.tmp"
+    md_tmp.write_text(markdown(report))
     png_tmp = out / ".power.png.tmp"
     plot(report, png_tmp)
     os.replace(png_tmp, out / "power.png")
+    os.replace(md_tmp, out / "power.md")
     os.replace(tmp, out / "power.json")
 
 
@@ -225,7 +271,8 @@ def plot(report, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = sorted(report["runs"], key=lambda r: (r["source"], r["variant"] != "tunable",
+    order = ("tunable", "gated", "fixed")
+    runs = sorted(report["runs"], key=lambda r: (r["source"], order.index(r["variant"]),
                                                  r["width"]))
     labels = [f"{r['variant'][:3]} w{r['width']}\n{r['source']}" for r in runs]
     fig, ax = plt.subplots(figsize=(max(7, 1.1 * len(runs) + 4), 4.5))

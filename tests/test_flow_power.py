@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from flows.cli import main
-from flows.power import horowitz_mac_pj, ratios, trace_jobs
+from flows.power import horowitz_mac_pj, markdown, ratios, trace_jobs
 from golden import GemmJob
 from hw.config import AccelConfig
 
@@ -85,8 +85,36 @@ def test_ratios_against_the_targets():
                         "tunable_w16_over_fixed_w16": False}
 
 
+def test_ratios_keep_the_gated_variant_apart():
+    runs = [{"variant": v, "source": "trace", "width": w, "pj_per_mac": e}
+            for v, w, e in (("tunable", 4, 0.4), ("tunable", 16, 4.0), ("gated", 4, 1.2),
+                            ("gated", 16, 3.0), ("fixed", 16, 3.2))]
+    r = ratios(runs)["trace"]
+    assert r["w4_over_w16"] == 0.1 and r["gated_w4_over_w16"] == 0.4
+    assert r["gated_tunable_w16_over_fixed_w16"] == round(3.0 / 3.2, 3)
+    # Only the tunable array's ratios are held against the targets.
+    assert r["met"] == {"w4_over_w16": True, "tunable_w16_over_fixed_w16": False}
+
+
 def test_horowitz_scaling_by_hand():
     # 8 bits: his 8-bit multiply (0.2) + a 32-bit add (0.1); 16 bits: 3.1 * (16/32)^2 + 0.1
     assert horowitz_mac_pj(8, 32) == pytest.approx(0.3)
     assert horowitz_mac_pj(16, 32) == pytest.approx(0.775 + 0.1)
     assert horowitz_mac_pj(4, 64) == pytest.approx(0.05 + 0.2)
+
+
+def test_markdown_tables():
+    cats = {"multipliers": 1.0, "accumulators": 0.5, "lane_registers": 0.25, "clock": 2.0,
+            "quantizer": 0.125, "control": 0.0, "other": 0.0}
+    runs = [{"variant": v, "source": "random", "width": w, "macs_per_cycle": mpc,
+             "pj_per_mac": e, "by_category_pj_per_mac": cats}
+            for v, w, mpc, e in (("fixed", 16, 16.0, 3.5), ("tunable", 16, 16.0, 4.0),
+                                 ("tunable", 4, 64.0, 0.5))]
+    text = markdown({"runs": runs, "ratios": ratios(runs)})
+    lines = text.splitlines()
+    # tunable rows first, narrow widths first, then the fixed array
+    assert lines[2] == ("| tunable | random | 4 | 64.0 | **0.50** | 1.00 | 0.50 | 0.25 | 2.00 "
+                        "| 0.12 | 0.00 |")
+    assert lines[4].startswith("| fixed | random | 16 | 16.0 | **3.50** |")
+    assert "| w4_over_w16 | 0.125 | ≤ 0.15: met |" in lines
+    assert "| tunable_w16_over_fixed_w16 | 1.143 | ≤ 1.1: not met |" in lines
