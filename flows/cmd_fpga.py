@@ -1,6 +1,5 @@
 """``varimac fpga``: place-and-route arrays of growing size on an iCE40 or ECP5 device."""
 
-import json
 import os
 import re
 import time
@@ -43,7 +42,8 @@ def parse_sizes(text):
 def run(args):
     from hw.config import AccelConfig
 
-    from .fpga import device, run_sweep
+    from .fpga import device, markdown, run_sweep
+    from .results import write_json, write_text
     from .tools import find_tool
 
     base = config_from_args(args)
@@ -62,10 +62,8 @@ def run(args):
     os.makedirs(args.out, exist_ok=True)
     report = run_sweep(configs=configs, dev=dev, out_dir=args.out,
                        progress=not args.no_progress)
-    tmp = os.path.join(args.out, ".fpga.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(report, f, indent=2)
-    os.replace(tmp, os.path.join(args.out, "fpga.json"))
+    write_text(os.path.join(args.out, "fpga.md"), markdown(report))
+    write_json(os.path.join(args.out, "fpga.json"), report)
     for r in report["arrays"]:
         size = f"{r['rows']}x{r['cols']}"
         if r["fits"]:

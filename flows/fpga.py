@@ -215,3 +215,24 @@ def run_sweep(*, configs, dev, out_dir, progress=True):
         "largest_fitting": f"{largest['rows']}x{largest['cols']}" if largest else None,
         "arrays": arrays,
     }
+
+
+def markdown(report):
+    """The sweep as a Markdown table (``fpga.md``; docs/fpga.md quotes it)."""
+    c = report["config"]
+    packing = ", subword packing" if c.get("subword") else ""
+    lines = [f"{report['family']} {report['device']}, {c['max_width']}-bit operands in "
+             f"{c['lane_width']}-bit lanes{packing}, K ≤ {c['max_k']}; largest array that fits: "
+             f"{report['largest_fitting'] or 'none'}",
+             "", "| array | LUTs | FFs | DSPs | BRAMs | Fmax (MHz) | fits |",
+             "|---|---|---|---|---|---|---|"]
+    for r in report["arrays"]:
+        cap = r["capacity"]
+        if "luts" in r:
+            row = (f"{r['luts']} / {cap['luts']} | {r['ffs']} | {r['dsps']} / {cap['dsps']} | "
+                   f"{r['brams']} | {r['fmax_mhz'] if r['fits'] else '–'}")
+        else:
+            row = "– | – | – | – | –"
+        verdict = "yes" if r["fits"] else f"no: {r['reason']}"
+        lines.append(f"| {r['rows']}×{r['cols']} | {row} | {verdict} |")
+    return "\n".join(lines) + "\n"
