@@ -89,7 +89,11 @@ def build(runs, power, *, pj_per_bit=SRAM_PJ_PER_BIT):
     for r in rows:
         r["energy_vs_fixed16"] = r["total_j"] / ref if ref else None
         total = sum(r["macs_per_width"].values())
+        r["macs"] = total
         r["mac_share_per_width"] = {w: n / total for w, n in r["macs_per_width"].items()}
+        # The energy proxy: MACs × width² (float32 MACs counted at 32 bits).
+        r["macs_x_width2"] = sum(n * int(w) ** 2 for w, n in r["macs_per_width"].items())
+        r["bits_moved"] = sum(r["bits_moved_per_width"].values())
     return rows
 
 
@@ -102,18 +106,21 @@ def pareto_front(rows):
 
 
 def markdown(rows, *, power_path, pj_per_bit):
-    lines = ["| scheme | epochs | final acc. | best acc. | MACs per width | energy (J) | "
-             "vs fixed-16 | command |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| scheme | epochs | final acc. | best acc. | MACs | MACs per width | Σ MACs·W² | "
+             "bits moved | energy (J) | vs fixed-16 | command |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         share = ", ".join(f"{'fp32' if w == FLOAT_WIDTH else w + '-bit'} {s:.0%}"
                           for w, s in sorted(r["mac_share_per_width"].items(), key=lambda x: int(x[0])))
         rel = f"{r['energy_vs_fixed16']:.2f}×" if r["energy_vs_fixed16"] else "–"
-        epochs = f"{r['epochs']}/{r['epochs_planned']}"
+        epochs = f"{r['epochs']}/{r['epochs_planned']}" + ("" if r["complete"] else " (running)")
         lines.append(f"| {r['policy']} | {epochs} | {r['final_accuracy']:.2%} | "
-                     f"{r['best_accuracy']:.2%} | {share} | {r['total_j']:.3g} | {rel} | "
-                     f"`{r['command']}` |")
+                     f"{r['best_accuracy']:.2%} | {r['macs']:.3g} | {share} | "
+                     f"{r['macs_x_width2']:.3g} | {r['bits_moved']:.3g} | {r['total_j']:.3g} | "
+                     f"{rel} | `{r['command']}` |")
     lines += ["", f"Energy = Σ MACs × energy per MAC (from `{power_path}`; float32 MACs at "
-              f"{FLOAT32_MAC_PJ} pJ, Horowitz ISSCC 2014) + bits moved × {pj_per_bit:.4g} pJ/bit. "
+              f"{FLOAT32_MAC_PJ:g} pJ, Horowitz ISSCC 2014) + bits moved × {pj_per_bit:.4g} pJ/bit. "
+              f"Σ MACs·W² is the issue's energy proxy (float32 MACs at W = 32). "
               f"Pareto front (accuracy vs energy): {', '.join(pareto_front(rows))}."]
     return "\n".join(lines) + "\n"
 

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Trains every policy on the full CIFAR-10 training set, one run after another, and copies each
 # finished log.json to runs/<policy>/. Checkpoints live in build/runs/<policy>/ (git-ignored):
-# running this script again resumes where it stopped. Usage: sh runs/run_all.sh [EPOCHS]
+# running this script again resumes where it stopped. Usage: sh runs/run_all.sh [EPOCHS [POLICY...]]
 set -e
 cd "$(dirname "$0")/.."
 EPOCHS=${1:-20}
+[ $# -gt 0 ] && shift
+POLICIES=${*:-float32 fixed-16 two-phase adaptive fixed-8 two-phase-float autoflex fixed-12 fixed-4}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
-for p in float32 fixed-16 two-phase adaptive fixed-8 two-phase-float autoflex fixed-12 fixed-4; do
+for p in $POLICIES; do
     .venv/bin/varimac train --policy "$p" --epochs "$EPOCHS" --backend torch --threads 1 \
         --no-progress --out "build/runs/$p"
     mkdir -p "runs/$p"

@@ -49,6 +49,14 @@ def test_float32_macs_use_the_horowitz_fp32_price(tmp_path):
     assert e["compute_j"] == pytest.approx(10 * (3.7 + 0.9) * 1e-12)
 
 
+def test_a_running_log_is_marked(tmp_path):
+    run = report.load_run(write_run(tmp_path, "fixed-8", [0.4], {"8": 1}, {"8": 1},
+                                    complete=False))
+    table = report.markdown(report.build([run], POWER, pj_per_bit=0), power_path="p",
+                            pj_per_bit=0)
+    assert "| fixed-8 | 1/1 (running) |" in table
+
+
 def test_pareto_front_and_relative_energy(tmp_path):
     runs = [report.load_run(write_run(tmp_path, p, [acc], macs, {"16": 0}))
             for p, acc, macs in [("fixed-16", 0.70, {"16": 100}), ("fixed-8", 0.60, {"8": 100}),
@@ -74,7 +82,9 @@ def test_cli_writes_figures_table_and_json(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["figure.png", "pareto.png", "report.json",
                                                      "results.md"]
     assert (out / "figure.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "| fixed-8 | 2/2 | 50.00% |" in (out / "results.md").read_text()
+    table = (out / "results.md").read_text()
+    # 2 epochs of 100 8-bit MACs: 200 MACs, proxy 200 * 8² = 12800, 1600 bits moved
+    assert "| fixed-8 | 2/2 | 50.00% | 50.00% | 200 | 8-bit 100% | 1.28e+04 | 1.6e+03 |" in table
 
 
 @pytest.mark.parametrize("setup, message", [
