@@ -2,6 +2,7 @@
 # Trains every policy on the full CIFAR-10 training set, one run after another, and copies each
 # finished log.json to runs/<policy>/. Checkpoints live in build/runs/<policy>/ (git-ignored):
 # running this script again resumes where it stopped. Usage: sh runs/run_all.sh [EPOCHS [POLICY...]]
+# (BACKEND=torch|numpy forces one backend, e.g. torch on a machine with a GPU).
 set -e
 cd "$(dirname "$0")/.."
 EPOCHS=${1:-20}
@@ -9,7 +10,13 @@ EPOCHS=${1:-20}
 POLICIES=${*:-float32 fixed-16 two-phase adaptive fixed-8 two-phase-float autoflex fixed-12 fixed-4}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 for p in $POLICIES; do
-    .venv/bin/varimac train --policy "$p" --epochs "$EPOCHS" --backend torch --threads 1 \
+    # Same bits on both backends; on a CPU NumPy's float64 BLAS runs the 12- and 16-bit GEMMs
+    # faster than torch (results/bench/train.md), torch the 8-bit and float32 ones.
+    case "$p" in
+        fixed-16|fixed-12|two-phase|adaptive) backend=${BACKEND:-numpy} ;;
+        *) backend=${BACKEND:-torch} ;;
+    esac
+    .venv/bin/varimac train --policy "$p" --epochs "$EPOCHS" --backend "$backend" --threads 1 \
         --no-progress --out "build/runs/$p"
     mkdir -p "runs/$p"
     cp "build/runs/$p/log.json" "runs/$p/log.json"
