@@ -219,15 +219,22 @@ def ratios(results):
     return out
 
 
+VARIANT_ORDER = ("tunable", "gated", "fixed")
+
+
+def _ordered_runs(report):
+    """Runs by job source, then variant, then width: the order of the table and the plot."""
+    return sorted(report["runs"], key=lambda r: (r["source"], VARIANT_ORDER.index(r["variant"]),
+                                                 r["width"]))
+
+
 SHORT_CATEGORIES = {"multipliers": "mult", "accumulators": "acc", "lane_registers": "lane regs",
                     "clock": "clock", "quantizer": "quant", "control": "ctrl"}
 
 
 def markdown(report):
     """The runs and the ratios as Markdown tables (``power.md``; docs/power.md quotes it)."""
-    order = ("tunable", "gated", "fixed")
-    runs = sorted(report["runs"], key=lambda r: (r["source"], order.index(r["variant"]),
-                                                 r["width"]))
+    runs = _ordered_runs(report)
     lines = ["| array | jobs | W | MACs/cycle | pJ/MAC | "
              + " | ".join(SHORT_CATEGORIES.values()) + " |",
              "|---|---|---|---|---|" + "---|" * len(SHORT_CATEGORIES)]
@@ -271,9 +278,7 @@ def plot(report, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    order = ("tunable", "gated", "fixed")
-    runs = sorted(report["runs"], key=lambda r: (r["source"], order.index(r["variant"]),
-                                                 r["width"]))
+    runs = _ordered_runs(report)
     labels = [f"{r['variant'][:3]} w{r['width']}\n{r['source']}" for r in runs]
     fig, ax = plt.subplots(figsize=(max(7, 1.1 * len(runs) + 4), 4.5))
     bottom = np.zeros(len(runs))
