@@ -104,7 +104,7 @@ def run(args):
     tiny = AccelConfig.preset("tiny")  # synthesis and gate-level replay in minutes
     traces = trace_jobs(os.path.join(train_dir, "traces"), tiny, per_width=1)
     report = run_power(config=tiny, library_name="nangate45", out_dir=power_dir,
-                       build_dir=REPO / "build", traces=traces)
+                       build_dir=REPO / "build", traces=traces, variants=("tunable",))
     write_outputs(report, power_dir)
     summary["energy_pj_per_mac"] = energy_per_mac(report)
     summary["power_seconds"] = round(time.monotonic() - start, 1)

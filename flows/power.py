@@ -26,6 +26,7 @@ from .breakdown import CATEGORIES
 HOROWITZ_45NM_PJ = {"add8": 0.03, "add32": 0.1, "mult8": 0.2, "mult32": 3.1}
 DEFAULT_SLEW_S = {"nangate45": 0.0171859e-9, "sky130": 0.0531329e-9}   # a table index point
 RANDOM_JOBS_PER_WIDTH = 2
+VARIANT_ORDER = ("tunable", "gated", "fixed")
 TARGETS = {"w8_over_w16": 0.35, "w4_over_w16": 0.15, "tunable_w16_over_fixed_w16": 1.10}
 
 
@@ -107,10 +108,10 @@ def _variants(config):
     return variants
 
 
-def plan(config, *, traces):
-    """The replays to run: ``[(variant, source, width, jobs), ...]``."""
+def plan(variants, *, traces):
+    """The replays to run for ``{variant: config}``: ``[(variant, source, width, jobs), ...]``."""
     runs = []
-    for variant, cfg in _variants(config).items():
+    for variant, cfg in variants.items():
         for width in cfg.widths:
             runs.append((variant, "random", width, random_jobs(cfg, width, seed=width)))
             if traces and width in traces:
@@ -119,10 +120,11 @@ def plan(config, *, traces):
 
 
 def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=None,
-              wire="library", progress=True):
+              wire="library", progress=True, variants=VARIANT_ORDER):
     """Run the whole flow; returns the ``power.json`` dict (the caller writes it).
 
-    Intermediate files go to ``out_dir``/work; ``progress`` shows a bar on stderr.
+    Intermediate files go to ``out_dir``/work; ``progress`` shows a bar on stderr; ``variants``
+    limits the variants measured (the demo measures only ``tunable``).
     """
     from .activity import replay
     from .cmd_verilog import write_verilog
@@ -134,8 +136,8 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     out = Path(out_dir)
     work = out / "work"
     _, library = prepare_liberty(library_name, build_dir=build_dir)
-    runs = plan(config, traces=traces)
-    variants = _variants(config)
+    variants = {name: cfg for name, cfg in _variants(config).items() if name in variants}
+    runs = plan(variants, traces=traces)
     from tqdm import tqdm
     bar = tqdm(total=len(variants) + len(runs), desc="power", unit="step",
                disable=not progress, dynamic_ncols=True)
@@ -219,13 +221,10 @@ def ratios(results):
     return out
 
 
-VARIANT_ORDER = ("tunable", "gated", "fixed")
-
-
 def _ordered_runs(report):
     """Runs by job source, then variant, then width: the order of the table and the plot."""
-    return sorted(report["runs"], key=lambda r: (r["source"], VARIANT_ORDER.index(r["variant"]),
-                                                 r["width"]))
+    return sorted(report["runs"], key=lambda r: (
+        r["source"], VARIANT_ORDER.index(r["variant"]), r["width"]))
 
 
 SHORT_CATEGORIES = {"multipliers": "mult", "accumulators": "acc", "lane_registers": "lane regs",
