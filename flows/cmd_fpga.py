@@ -7,7 +7,8 @@ import time
 from .cli import UsageError
 from .config_args import add_config_arguments, config_from_args
 
-HELP = "Yosys + nextpnr for iCE40/ECP5: utilization and Fmax per array size -> DIR/fpga.json"
+HELP = ("Yosys + nextpnr for iCE40/ECP5: utilization and Fmax per array size -> "
+        "DIR/fpga.json, fpga.md, fpga.png")
 DEFAULT_SIZES = "1x1,2x2,3x3,4x4,6x6,8x8"
 
 
@@ -42,7 +43,7 @@ def parse_sizes(text):
 def run(args):
     from hw.config import AccelConfig
 
-    from .fpga import device, markdown, run_sweep
+    from .fpga import device, markdown, plot, run_sweep
     from .results import write_json, write_text
     from .tools import find_tool
 
@@ -62,6 +63,9 @@ def run(args):
     os.makedirs(args.out, exist_ok=True)
     report = run_sweep(configs=configs, dev=dev, out_dir=args.out,
                        progress=not args.no_progress)
+    png_tmp = os.path.join(args.out, ".fpga.png.tmp")
+    plot(report, png_tmp)
+    os.replace(png_tmp, os.path.join(args.out, "fpga.png"))
     write_text(os.path.join(args.out, "fpga.md"), markdown(report))
     write_json(os.path.join(args.out, "fpga.json"), report)
     for r in report["arrays"]:

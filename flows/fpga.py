@@ -236,3 +236,32 @@ def markdown(report):
         verdict = "yes" if r["fits"] else f"no: {r['reason']}"
         lines.append(f"| {r['rows']}×{r['cols']} | {row} | {verdict} |")
     return "\n".join(lines) + "\n"
+
+
+def plot(report, path):
+    """``fpga.png``: LUT use (of the device's) and Fmax per array size; sizes that do not fit
+    are drawn hatched at Yosys' LUT count."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arrays = [r for r in report["arrays"] if "luts" in r]
+    names = [f"{r['rows']}×{r['cols']}" for r in arrays]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, r in enumerate(arrays):
+        ax.bar(i, r["luts"], color="C0" if r["fits"] else "none", edgecolor="C0",
+               hatch=None if r["fits"] else "//")
+    ax.axhline(arrays[0]["capacity"]["luts"] if arrays else 0, color="k", ls="--", lw=0.8,
+               label="device LUTs")
+    ax.set_xticks(range(len(arrays)), names)
+    ax.set(xlabel="array (PEs)", ylabel="LUTs (hatched: does not fit)",
+           title=f"varimac on {report['family']} {report['device']}")
+    right = ax.twinx()
+    fits = [(i, r["fmax_mhz"]) for i, r in enumerate(arrays) if r["fits"]]
+    right.plot([i for i, _ in fits], [f for _, f in fits], "o-", color="C3", label="Fmax")
+    right.set_ylabel("Fmax (MHz)", color="C3")
+    right.set_ylim(0, 1.4 * max([f for _, f in fits], default=1))
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)

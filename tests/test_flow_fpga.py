@@ -68,17 +68,26 @@ def test_bad_requests_are_refused(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_markdown_table():
-    from flows.fpga import markdown
+def _report():
     cap = {"luts": 5280, "ffs": 5280, "dsps": 8, "brams": 30}
-    report = {"family": "ice40", "device": "up5k", "largest_fitting": "1x1",
+    return {"family": "ice40", "device": "up5k", "largest_fitting": "1x1",
               "config": {"max_width": 16, "lane_width": 4, "max_k": 256, "subword": True},
               "arrays": [{"rows": 1, "cols": 1, "capacity": cap, "luts": 3331, "ffs": 750,
                           "dsps": 0, "brams": 0, "fits": True, "fmax_mhz": 4.81},
                          {"rows": 2, "cols": 2, "capacity": cap, "fits": False,
                           "reason": "too many LUTs"}]}
-    lines = markdown(report).splitlines()
+
+
+def test_markdown_table():
+    from flows.fpga import markdown
+    lines = markdown(_report()).splitlines()
     assert lines[0] == ("ice40 up5k, 16-bit operands in 4-bit lanes, subword packing, K ≤ 256; "
                         "largest array that fits: 1x1")
     assert lines[4] == "| 1×1 | 3331 / 5280 | 750 | 0 / 8 | 0 | 4.81 | yes |"
     assert lines[5] == "| 2×2 | – | – | – | – | – | no: too many LUTs |"
+
+
+def test_plot_writes_a_png(tmp_path):
+    from flows.fpga import plot
+    plot(_report(), tmp_path / "fpga.png")
+    assert (tmp_path / "fpga.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
