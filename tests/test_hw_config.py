@@ -79,3 +79,32 @@ def test_params_json_round_trip(tmp_path):
 def test_bad_params_json(text, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         AccelConfig.from_json(text)
+
+
+@pytest.mark.parametrize("flags, tunable, subword", [
+    ([], True, True), (["--no-subword"], True, False), (["--fixed-width"], False, False),
+])
+def test_config_flags(flags, tunable, subword):
+    import argparse
+
+    from flows.config_args import add_config_arguments, config_from_args
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, default_preset="small")
+    c = config_from_args(parser.parse_args(flags + ["--rows", "2"]))
+    assert (c.rows, c.cols, c.tunable, c.subword) == (2, 4, tunable, subword)
+
+
+@pytest.mark.parametrize("kwargs, packs", [
+    # (Wa, Wb): (P, G, pad). The 16-bit presets: 4-bit jobs pack 4 k per beat, 8-bit 2, wider 1,
+    # mixed widths by the wider; a packed sum lies (P-1)·G bits below a plain product.
+    (dict(max_width=16), {(4, 4): (4, 4, 12), (8, 8): (2, 8, 8), (4, 8): (2, 8, 12),
+                          (12, 12): (1, 16, 8), (16, 4): (1, 16, 12)}),
+    (dict(max_width=12), {(4, 4): (3, 4, 8), (8, 8): (1, 12, 8), (8, 4): (1, 12, 12)}),
+    (dict(max_width=16, subword=False), {(4, 4): (1, 16, 24)}),
+    (dict(max_width=16, tunable=False), {(16, 16): (1, 16, 0)}),
+])
+def test_pack_and_pad(kwargs, packs):
+    c = AccelConfig(rows=1, cols=1, **kwargs)
+    for (wa, wb), (count, group, pad) in packs.items():
+        assert c.pack(wa, wb) == (count, group)
+        assert c.pad(wa, wb) == pad
