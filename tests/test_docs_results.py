@@ -28,9 +28,11 @@ def test_the_results_are_quoted():
     assert {"results/power/power.md", "docs/figures/results.md"} <= quoted
 
 
-def test_power_table_renders_power_json():
-    data = json.loads((ROOT / "results" / "power" / "power.json").read_text())
-    assert (ROOT / "results" / "power" / "power.md").read_text() == power_markdown(data)
+@pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "results" / "power" / "**" /
+                                                       "power.json"), recursive=True)))
+def test_power_tables_render_power_json(path):
+    data = json.loads(pathlib.Path(path).read_text())
+    assert pathlib.Path(path).with_suffix(".md").read_text() == power_markdown(data)
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "results" / "fpga" / "*" /
