@@ -85,9 +85,11 @@ def build(runs, power, *, pj_per_bit=SRAM_PJ_PER_BIT):
     rows = [dict(run, **training_energy(run, per_mac, pj_per_bit=pj_per_bit)) for run in runs]
     rows.sort(key=lambda r: (ORDER.index(r["policy"]) if r["policy"] in ORDER else len(ORDER),
                              r["policy"]))
-    ref = next((r["total_j"] for r in rows if r["policy"] == "fixed-16"), None)
+    ref = next((r for r in rows if r["policy"] == "fixed-16" and r["complete"]), None)
     for r in rows:
-        r["energy_vs_fixed16"] = r["total_j"] / ref if ref else None
+        # Totals only compare between finished runs of the same length.
+        same = ref is not None and r["complete"] and r["epochs"] == ref["epochs"]
+        r["energy_vs_fixed16"] = r["total_j"] / ref["total_j"] if same else None
         total = sum(r["macs_per_width"].values())
         r["macs"] = total
         r["mac_share_per_width"] = {w: n / total for w, n in r["macs_per_width"].items()}
@@ -98,7 +100,9 @@ def build(runs, power, *, pj_per_bit=SRAM_PJ_PER_BIT):
 
 
 def pareto_front(rows):
-    """Policies not beaten by another on both energy (lower) and final accuracy (higher)."""
+    """Finished policies not beaten by another finished one on both energy (lower) and final
+    accuracy (higher); runs still in progress are left out."""
+    rows = [r for r in rows if r["complete"]]
     return [r["policy"] for r in rows
             if not any(o["total_j"] <= r["total_j"] and o["final_accuracy"] >= r["final_accuracy"]
                        and (o["total_j"], o["final_accuracy"]) != (r["total_j"], r["final_accuracy"])
@@ -121,7 +125,8 @@ def markdown(rows, *, power_path, pj_per_bit):
     lines += ["", f"Energy = Σ MACs × energy per MAC (from `{power_path}`; float32 MACs at "
               f"{FLOAT32_MAC_PJ:g} pJ, Horowitz ISSCC 2014) + bits moved × {pj_per_bit:.4g} pJ/bit. "
               f"Σ MACs·W² is the issue's energy proxy (float32 MACs at W = 32). "
-              f"Pareto front (accuracy vs energy): {', '.join(pareto_front(rows))}."]
+              f"vs fixed-16 and the Pareto front (accuracy vs energy) compare finished runs only: "
+              f"{', '.join(pareto_front(rows)) or '(none yet)'}."]
     return "\n".join(lines) + "\n"
 
 
@@ -155,7 +160,8 @@ def plot(rows, out_dir):
     front = set(pareto_front(rows))
     for r in rows:
         ax.scatter(r["total_j"], 100 * r["final_accuracy"], color="C3" if r["policy"] in front else "C0")
-        ax.annotate(r["policy"], (r["total_j"], 100 * r["final_accuracy"]), fontsize=8,
+        label = r["policy"] + ("" if r["complete"] else " (running)")
+        ax.annotate(label, (r["total_j"], 100 * r["final_accuracy"]), fontsize=8,
                     xytext=(4, 4), textcoords="offset points")
     on_front = sorted((r for r in rows if r["policy"] in front), key=lambda r: r["total_j"])
     ax.plot([r["total_j"] for r in on_front], [100 * r["final_accuracy"] for r in on_front],
