@@ -46,7 +46,7 @@ bench: setup
 
 paper: setup
 	$(VARIMAC) report --runs runs/*/ --power results/power/power.json --out docs/figures
-	$(PY) -m flows.quote docs/RESULTS.md
+	$(PY) -m flows.quote docs/RESULTS.md README.md
 
 clean:
 	rm -rf build
