@@ -143,7 +143,9 @@ def plot(rows, out_dir):
     left.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy during training")
     left.grid(alpha=0.3)
     left.legend(fontsize=8)
-    names = [r["policy"] for r in rows]
+    # A run in progress has spent only its finished epochs' energy: say so under its bar.
+    names = [r["policy"] + ("" if r["complete"] else f"\n({r['epochs']}/{r['epochs_planned']} ep.)")
+             for r in rows]
     compute = [r["compute_j"] for r in rows]
     memory = [r["memory_j"] for r in rows]
     right.bar(names, compute, label="MACs")
