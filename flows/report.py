@@ -93,7 +93,7 @@ def build(runs, power, *, pj_per_bit=SRAM_PJ_PER_BIT):
         total = sum(r["macs_per_width"].values())
         r["macs"] = total
         r["mac_share_per_width"] = {w: n / total for w, n in r["macs_per_width"].items()}
-        # The energy proxy: MACs × width² (float32 MACs counted at 32 bits).
+        # A width-squared energy proxy: MACs × width² (float32 MACs counted at 32 bits).
         r["macs_x_width2"] = sum(n * int(w) ** 2 for w, n in r["macs_per_width"].items())
         r["bits_moved"] = sum(r["bits_moved_per_width"].values())
     return rows
@@ -124,7 +124,7 @@ def markdown(rows, *, power_path, pj_per_bit):
                      f"{rel} | `{r['command']}` |")
     lines += ["", f"Energy = Σ MACs × energy per MAC (from `{power_path}`; float32 MACs at "
               f"{FLOAT32_MAC_PJ:g} pJ, Horowitz ISSCC 2014) + bits moved × {pj_per_bit:.4g} pJ/bit. "
-              f"Σ MACs·W² is the issue's energy proxy (float32 MACs at W = 32). "
+              f"Σ MACs·W² is a width-squared energy proxy (float32 MACs at W = 32). "
               f"vs fixed-16 and the Pareto front (accuracy vs energy) compare finished runs only: "
               f"{', '.join(pareto_front(rows)) or '(none yet)'}."]
     return "\n".join(lines) + "\n"
