@@ -17,6 +17,14 @@ def lanes_on(config, unused_bits, count):
     return sum(1 << i for i in range(count) if (i + 1) * config.lane_width > unused_bits)
 
 
+def clocked(dut, bench):
+    """Run the async testbench ``bench`` against ``dut`` on a 100 MHz clock."""
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+
+
 def run_tiles(config, tiles, *, seed):
     """``tiles``: [(a_width, b_width, [(a, b), ...])]; returns the results the PE emits."""
     dut = ProcessingElement(config)
@@ -53,10 +61,7 @@ def run_tiles(config, tiles, *, seed):
                     results.append(ctx.get(dut.result))
                 await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    clocked(dut, bench)
     return results
 
 
@@ -111,8 +116,5 @@ def test_fixed_width_baseline():
                 results.append(ctx.get(dut.result))
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+    clocked(dut, bench)
     assert results == [sum(a * b for a, b in tiles[0][2])]
