@@ -7,6 +7,7 @@ float path here (int64 matmul is missing on GPUs), so such jobs are refused, lou
 import contextlib
 
 import torch
+import torch.nn.functional as F
 
 from . import exact
 from .backend_numpy import may_saturate
@@ -101,6 +102,45 @@ class TorchBackend:
                 acc += torch.matmul(a32[:, k0:k1], b32[k0:k1])
             return acc
 
+    def conv(self, x, w, *, pad, a_bound, b_bound):
+        """As ``NumpyBackend.conv``: exactly ``accumulate(im2col(x, pad), w)``. On the CPU, when
+        one float32 GEMM would be exact, one direct float32 convolution is exact for the same
+        reason (it forms the same products and sums them in some order) and skips the
+        patches."""
+        k, n = w.shape
+        how, chunk = exact.plan(k, a_bound, b_bound)
+        if how == "float32" and chunk >= k and self._direct_conv:
+            with _direct_conv():
+                y = F.conv2d(_nchw(x.to(torch.float32)), _kernel(w.to(torch.float32)),
+                             padding=pad)
+            return y.permute(0, 2, 3, 1).reshape(-1, n)
+        return self.accumulate(im2col(x, pad)[0], w, a_bound=a_bound, b_bound=b_bound)
+
+    def conv_weight(self, x, e, *, pad, a_bound, b_bound):
+        """As ``NumpyBackend.conv_weight``: exactly ``accumulate(im2col(x, pad).T, e)``. On the
+        CPU, as direct float32 weight-gradient convolutions over runs of whole images, each
+        exact by the column-L1 bound of ``golden.exact``, summed in float64."""
+        b, h, w, c = x.shape
+        n = e.shape[1]
+        ho, wo = h + 2 * pad - 2, w + 2 * pad - 2
+        how, chunk = exact.plan(e.shape[0], a_bound, b_bound)
+        runs = None
+        if how == "float32" and self._direct_conv:
+            runs = _image_runs(e.reshape(b, ho * wo, n), chunk, a_bound)
+        if runs is None:
+            return self.accumulate(im2col(x, pad)[0].T, e, a_bound=a_bound, b_bound=b_bound)
+        x4, e4 = _nchw(x.to(torch.float32)), _nchw(e.to(torch.float32).reshape(b, ho, wo, n))
+        with _direct_conv():
+            parts = [torch.nn.grad.conv2d_weight(x4[i0:i1], (n, c, 3, 3), e4[i0:i1], padding=pad)
+                     for i0, i1 in runs]
+        acc = parts[0] if len(parts) == 1 else sum(p.to(torch.float64) for p in parts)
+        return acc.permute(2, 3, 1, 0).reshape(9 * c, n)
+
+    @property
+    def _direct_conv(self):
+        # cuDNN may pick Winograd or FFT algorithms, which round; on a GPU the GEMM path runs.
+        return self.device.type == "cpu" and torch.backends.mkldnn.is_available()
+
     def requantize_inplace(self, acc, shift, width, rounding, seed, *, acc_abs_max=None):
         """As ``NumpyBackend.requantize_inplace`` (the same bits as ``requantize``)."""
         nonzero = int(torch.count_nonzero(acc))
@@ -158,6 +198,40 @@ class TorchBackend:
         return q.reshape(x.shape), saturated, underflow
 
 
+def im2col(x, pad):
+    """As ``backend_numpy.im2col``, on a tensor."""
+    b, h, w, c = x.shape
+    ho, wo = h + 2 * pad - 2, w + 2 * pad - 2
+    if pad:
+        x = F.pad(x, (0, 0, pad, pad, pad, pad))
+    win = x.unfold(1, 3, 1).unfold(2, 3, 1)  # (B, Ho, Wo, C, ky, kx)
+    return win.permute(0, 1, 2, 4, 5, 3).reshape(b * ho * wo, 9 * c), (b, ho, wo)
+
+
+def _nchw(x):
+    """An NHWC tensor as the NCHW view that convolutions take (channels-last memory)."""
+    return x.permute(0, 3, 1, 2)
+
+
+def _kernel(w):
+    """A (9*C, N) weight matrix, rows in (ky, kx, c) order, as an (N, C, 3, 3) kernel."""
+    return w.reshape(3, 3, w.shape[0] // 9, w.shape[1]).permute(3, 2, 0, 1)
+
+
+def _image_runs(e, chunk, a_bound):
+    """Runs ``[(i0, i1), ...]`` of whole images whose weight-gradient sums are exact in
+    float32 (``golden.exact.l1_chunks`` with one block per image), or None when one image
+    alone may not be. ``e``: (B, positions, N); ``chunk``: the K*A*B chunk of ``plan``."""
+    b, per_image, _ = e.shape
+    if chunk >= b * per_image:
+        return [(0, b)]
+    sums = e.abs().sum(dim=1, dtype=torch.float64).cpu().numpy()  # exact: integers < 2**53
+    if int(sums.max()) * max(int(a_bound), 1) > exact.FLOAT32_EXACT:
+        return None
+    return [(k0 // per_image, k1 // per_image)
+            for k0, k1 in exact.l1_chunks(sums, per_image, b * per_image, a_bound)]
+
+
 def _block_abs_sums(b, block):
     """As ``backend_numpy._block_abs_sums``."""
     k = b.shape[0]
@@ -176,6 +250,14 @@ def _int32(x):
 
 def _abs_max(x):
     return 0 if x.numel() == 0 else int(torch.max(torch.abs(x.to(torch.float64))))
+
+
+@contextlib.contextmanager
+def _direct_conv():
+    """Convolutions as direct sums (oneDNN's direct algorithm or im2col GEMMs): NNPACK, which
+    may pick Winograd or FFT algorithms that round, is switched off, and float32 stays float32."""
+    with _full_precision(), torch.backends.nnpack.flags(enabled=False):
+        yield
 
 
 @contextlib.contextmanager

@@ -59,6 +59,51 @@ class StepStats:
         t["count"] += count
 
 
+class Matmul:
+    """The operands of a contract GEMM ``a @ b``."""
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+        self.shape = a.shape[0], a.shape[1], b.shape[1]
+
+    def accumulate(self, be, **bounds):
+        return be.accumulate(self.a, self.b, **bounds)
+
+    def matrices(self, ops):
+        return self.a, self.b
+
+
+class Conv:
+    """The GEMM ``im2col(x, pad) @ w`` of a 3x3 convolution, x NHWC (the backend may compute it
+    without the patch matrix: same accumulator)."""
+
+    def __init__(self, x, w, pad):
+        self.x, self.w, self.pad = x, w, pad
+        b, h, wd, _ = x.shape
+        self.out_hw = h + 2 * pad - 2, wd + 2 * pad - 2
+        self.shape = b * self.out_hw[0] * self.out_hw[1], w.shape[0], w.shape[1]
+
+    def accumulate(self, be, **bounds):
+        return be.conv(self.x, self.w, pad=self.pad, **bounds)
+
+    def matrices(self, ops):
+        return ops.im2col(self.x, self.pad)[0], self.w
+
+
+class ConvWeight:
+    """The weight-gradient GEMM ``im2col(x, pad).T @ e`` of a 3x3 convolution."""
+
+    def __init__(self, x, e, pad):
+        self.x, self.e, self.pad = x, e, pad
+        self.shape = 9 * x.shape[3], e.shape[0], e.shape[1]
+
+    def accumulate(self, be, **bounds):
+        return be.conv_weight(self.x, self.e, pad=self.pad, **bounds)
+
+    def matrices(self, ops):
+        return ops.transpose(ops.im2col(self.x, self.pad)[0]), self.e
+
+
 class FixedEngine:
     """Runs steps on ``backend`` ("numpy" or "torch" object from ``golden.backends``)."""
 
@@ -106,12 +151,14 @@ class FixedEngine:
         return ops.f64(ops.shift_round(self.b[i], self.b_frac[i] - out_fmt.frac))
 
     # -- one GEMM through the contract ---------------------------------------------------------
-    def _gemm(self, kind, layer, a, b, a_fmt, b_fmt, out_width, out_key, exponents, stats, step,
-              *, a_max=None, b_max=None):
-        """One contract GEMM. ``a_max``/``b_max``: exact bounds of |a|, |b| when the caller
-        knows tighter ones than the formats' 2**(W-1) (fewer K-chunks; same bits, any exact
-        accumulation gives the same accumulator)."""
-        acc = self.be.accumulate(a, b, a_bound=_bound(a_max, a_fmt), b_bound=_bound(b_max, b_fmt))
+    def _gemm(self, kind, layer, operands, a_fmt, b_fmt, out_width, out_key, exponents, stats,
+              step, *, a_max=None, b_max=None):
+        """One contract GEMM of ``operands`` (``Matmul``, ``Conv`` or ``ConvWeight``).
+        ``a_max``/``b_max``: exact bounds of |a|, |b| when the caller knows tighter ones than the
+        formats' 2**(W-1) (fewer K-chunks; same bits, any exact accumulation gives the same
+        accumulator)."""
+        acc = operands.accumulate(self.be, a_bound=_bound(a_max, a_fmt),
+                                  b_bound=_bound(b_max, b_fmt))
         acc_frac = a_fmt.frac + b_fmt.frac
         amax = self.ops.abs_max(acc)
         e = amax.bit_length() - acc_frac if amax else None
@@ -124,7 +171,7 @@ class FixedEngine:
         y, sat, unf = self.be.requantize_inplace(acc, acc_frac - out_fmt.frac, out_width,
                                                  rounding, seed, acc_abs_max=amax)
         if stats is not None:
-            m, k, n = a.shape[0], a.shape[1], b.shape[1]
+            m, k, n = operands.shape
             stats.count(out_key, saturated=sat, underflow=unf, count=m * n)
             stats.formats[out_key] = str(out_fmt)
             if e is not None:
@@ -136,7 +183,8 @@ class FixedEngine:
             stats.bits[b_fmt.width] += k * n * b_fmt.width
             stats.bits[out_width] += m * n * out_width
             if self.trace is not None:
-                self.trace(kind, layer, a, b, a_fmt, b_fmt, out_fmt, rounding, seed)
+                self.trace(kind, layer, *operands.matrices(self.ops), a_fmt, b_fmt, out_fmt,
+                           rounding, seed)
         return y, out_fmt
 
     # -- forward ----------------------------------------------------------------------------
@@ -176,18 +224,19 @@ class FixedEngine:
             # formats', so fewer K-chunks; backward reuses them.
             x_max, w_max = ops.abs_max(x), ops.abs_max(wq)
             if layer.kind == "conv":
-                a, (b, ho, wo) = ops.im2col(x, layer.pad)
+                x_in, operands = x, Conv(x, wq, layer.pad)
             else:
-                a = x.reshape(x.shape[0], -1)
-            y, out_fmt = self._gemm("forward", layer.name, a, wq, x_fmt, w_fmt, out_width,
+                x_in = x.reshape(x.shape[0], -1)
+                operands = Matmul(x_in, wq)
+            y, out_fmt = self._gemm("forward", layer.name, operands, x_fmt, w_fmt, out_width,
                                     (nxt, "activations"), exponents, stats, step,
                                     a_max=x_max, b_max=w_max)
             y, sat = ops.saturate(y + self._bias(i, out_fmt), out_width)
             if stats is not None:
                 stats.count((nxt, "activations"), saturated=sat, underflow=0, count=0)
             if layer.kind == "conv":
-                y = y.reshape(b, ho, wo, layer.cout)
-            entry = {"a": a, "x_fmt": x_fmt, "w_fmt": w_fmt, "wq": wq, "in_shape": x.shape,
+                y = y.reshape(x.shape[0], *operands.out_hw, layer.cout)
+            entry = {"x": x_in, "x_fmt": x_fmt, "w_fmt": w_fmt, "wq": wq, "in_shape": x.shape,
                      "x_max": x_max, "w_max": w_max}
             if layer.relu:
                 y = ops.relu(y)
@@ -232,21 +281,23 @@ class FixedEngine:
             layer, entry = LAYERS[i], self.cache[i]
             e2 = e.reshape(-1, layer.cout)
             e_max = ops.abs_max(e2)
-            dw, dw_fmt = self._gemm("backward_weight", layer.name, ops.transpose(entry["a"]), e2,
-                                    entry["x_fmt"], e_fmt, widths[(layer.name, "updates")],
-                                    (layer.name, "updates"), exponents, stats, step,
-                                    a_max=entry["x_max"], b_max=e_max)
+            x_in = entry["x"]
+            operands = (ConvWeight(x_in, e2, layer.pad) if layer.kind == "conv"
+                        else Matmul(ops.transpose(x_in), e2))
+            dw, dw_fmt = self._gemm("backward_weight", layer.name, operands, entry["x_fmt"], e_fmt,
+                                    widths[(layer.name, "updates")], (layer.name, "updates"),
+                                    exponents, stats, step, a_max=entry["x_max"], b_max=e_max)
             grads[i] = (dw, dw_fmt.frac, ops.col_sum(e2), e_fmt.frac)
             if i == 0:
                 break
             prev = LAYERS[i - 1]
             out_width = widths[(prev.name, "errors")]
             if layer.kind == "conv":
-                a, _ = ops.im2col(e, 2 - layer.pad)
                 wf = ops.flip_kernel(entry["wq"], layer.cin, layer.cout)
+                operands = Conv(e, wf, 2 - layer.pad)
             else:
-                a, wf = e, ops.transpose(entry["wq"])
-            dx, e_fmt = self._gemm("backward_data", layer.name, a, wf, e_fmt, entry["w_fmt"],
+                operands = Matmul(e, ops.transpose(entry["wq"]))
+            dx, e_fmt = self._gemm("backward_data", layer.name, operands, e_fmt, entry["w_fmt"],
                                    out_width, (prev.name, "errors"), exponents, stats, step,
                                    a_max=e_max, b_max=entry["w_max"])
             dx = dx.reshape(entry["in_shape"])

@@ -1,6 +1,7 @@
 """The training fast paths compute the contract's bits: ``accumulate`` + ``requantize_inplace``
-equals ``gemm``; the column-L1 K-chunks stay within float32's exact range; the int32 generator of
-the torch backend equals the reference ``prng``."""
+equals ``gemm``; the convolution GEMMs equal a naive integer convolution on every path (direct
+float32, runs of images, patches in float32 or float64); the column-L1 K-chunks stay within
+float32's exact range; the int32 generator of the torch backend equals the reference ``prng``."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import torch
 
 from golden import exact
 from golden.backend_numpy import NumpyBackend, _block_abs_sums, may_saturate
+from golden.backend_torch import _image_runs
 from golden.backends import get_backend
 from golden.prng import prng_grid
 
@@ -88,3 +90,51 @@ def test_torch_int32_generator_equals_the_reference(seed, rows, cols, row0, col0
     got = backend("torch").prng_grid(seed, rows, cols, row0=row0, col0=col0)
     assert np.array_equal(got.numpy(), prng_grid(seed, rows, cols, row0=row0,
                                                  col0=col0).astype(np.int64))
+
+
+def conv_refs(x, w, e, pad):
+    """Naive int64 forward and weight-gradient sums of a 3x3 stride-1 convolution (NHWC x,
+    w (3, 3, C, N), e (B, Ho, Wo, N)) over Python-sized integers."""
+    ho, wo = e.shape[1], e.shape[2]
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    y = np.zeros(e.shape, np.int64)
+    dw = np.zeros(w.shape, np.int64)
+    for ky in range(3):
+        for kx in range(3):
+            win = xp[:, ky:ky + ho, kx:kx + wo, :]
+            y += np.einsum("bhwc,cn->bhwn", win, w[ky, kx])
+            dw[ky, kx] = np.einsum("bhwc,bhwn->cn", win, e)
+    return y.reshape(-1, w.shape[3]), dw.reshape(-1, w.shape[3])
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("case,b,hw,c,n,xw,ew,big,runs", [
+    ("direct", 4, 8, 5, 6, 8, 8, 1.0, "one"),            # one float32 convolution
+    ("image runs", 64, 8, 3, 4, 8, 8, 1.0, "several"),   # K*A*B past 2**24: runs of images
+    ("one image too big", 2, 28, 2, 3, 9, 9, 1.0, None),  # patches, column-L1 chunks
+    ("float64", 3, 7, 4, 5, 16, 16, 0.5, None),          # 16-bit operands: float64 patches
+])
+@pytest.mark.parametrize("pad", [0, 1])
+def test_convolution_gemms_equal_the_naive_convolution(name, case, b, hw, c, n, xw, ew, big,
+                                                       runs, pad):
+    rng = np.random.default_rng(len(case) * 10 + pad)
+    x = rng.integers(0, 2 ** (xw - 1), (b, hw, hw, c))  # nonnegative, like ReLU outputs
+    x[0, 0, 0, 0] = 2 ** (xw - 1) - 1
+    w = skewed(rng, (3, 3, c, n), xw, 1.0)
+    ho = hw + 2 * pad - 2
+    e = skewed(rng, (b, ho, ho, n), ew, big)
+    y_ref, dw_ref = conv_refs(x, w, e, pad)
+    be, dtype = backend(name), _f32(name)
+    a_bound, w_bound, e_bound = int(x.max()), int(np.abs(w).max()), int(np.abs(e).max())
+    e2 = e.reshape(-1, n)
+    if xw <= 9:  # the torch backend's choice of runs, on the same data
+        chunk = exact.plan(e2.shape[0], a_bound, e_bound)[1]
+        t = torch.from_numpy(e.reshape(b, ho * ho, n).astype(np.float32))
+        got_runs = _image_runs(t, chunk, a_bound)
+        assert runs == (None if got_runs is None else "one" if len(got_runs) == 1 else "several")
+    y = be.conv(be.asarray(x, dtype), be.asarray(w.reshape(-1, n), dtype), pad=pad,
+                a_bound=a_bound, b_bound=w_bound)
+    dw = be.conv_weight(be.asarray(x, dtype), be.asarray(e2, dtype), pad=pad, a_bound=a_bound,
+                        b_bound=e_bound)
+    for got, want in ((y, y_ref), (dw, dw_ref)):
+        assert np.array_equal(np.asarray(be.to_numpy(got)).astype(np.int64), want)
