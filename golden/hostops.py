@@ -113,7 +113,10 @@ class NumpyOps:
         b, h, w, c = x.shape
         h2, w2 = h // 2, w // 2
         xr = x[:, :2 * h2, :2 * w2, :].reshape(b, h2, 2, w2, 2, c)
-        y = xr.max(axis=(2, 4))
+        # Two element-wise maxima of strided views: several times faster than a reduction
+        # over the window axes.
+        y = np.maximum(np.maximum(xr[:, :, 0, :, 0], xr[:, :, 0, :, 1]),
+                       np.maximum(xr[:, :, 1, :, 0], xr[:, :, 1, :, 1]))
         eq = xr == y[:, :, None, :, None, :]
         first = np.empty_like(eq)
         taken = np.zeros_like(eq[:, :, 0, :, 0, :])
@@ -235,7 +238,8 @@ class TorchOps:
         b, h, w, c = x.shape
         h2, w2 = h // 2, w // 2
         xr = x[:, :2 * h2, :2 * w2, :].reshape(b, h2, 2, w2, 2, c)
-        y = xr.amax(dim=(2, 4))
+        mx = self.torch.maximum
+        y = mx(mx(xr[:, :, 0, :, 0], xr[:, :, 0, :, 1]), mx(xr[:, :, 1, :, 0], xr[:, :, 1, :, 1]))
         eq = xr == y[:, :, None, :, None, :]
         first = self.torch.empty_like(eq)
         taken = self.torch.zeros_like(eq[:, :, 0, :, 0, :])
