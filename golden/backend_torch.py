@@ -173,10 +173,16 @@ class TorchBackend:
         f = (v - y) * TWO32
         return y + (f >= TWO32 - r.to(torch.float64)).to(torch.float64)
 
-    def saturate(self, y, width):
+    @staticmethod
+    def saturate(y, width):
+        """Clamp to ``width`` bits; returns the clamped values and how many were clamped."""
         lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
-        n = int(torch.count_nonzero((y < lo) | (y > hi)))
-        return (torch.clamp(y, lo, hi) if n else y), n
+        if y.numel() == 0:
+            return y, 0
+        mn, mx = torch.aminmax(y)  # one pass; the counting passes only when something clamps
+        if mn.item() >= lo and mx.item() <= hi:
+            return y, 0
+        return torch.clamp(y, lo, hi), int(torch.count_nonzero((y < lo) | (y > hi)))
 
     def requantize(self, acc, shift, width, rounding, seed, *, row0=0, col0=0):
         nonzero = int(torch.count_nonzero(acc))

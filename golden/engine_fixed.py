@@ -147,8 +147,12 @@ class FixedEngine:
         return ops.f32(q), Q(width, f)
 
     def _bias(self, i, out_fmt):
-        ops = self.ops
-        return ops.f64(ops.shift_round(self.b[i], self.b_frac[i] - out_fmt.frac))
+        """Bias i in the output's format, clamped to ±2**W: a W-bit output plus it saturates to
+        W bits exactly as it would with the unclamped bias, and for W <= 22 the sum (below
+        3 * 2**(W-1)) is exact in float32, so a float32 output stays float32."""
+        ops, w = self.ops, out_fmt.width
+        b, _ = ops.clamp_int(ops.shift_round(self.b[i], self.b_frac[i] - out_fmt.frac), 1 << w)
+        return ops.f32(b) if w <= 22 else ops.f64(b)
 
     # -- one GEMM through the contract ---------------------------------------------------------
     def _gemm(self, kind, layer, operands, a_fmt, b_fmt, out_width, out_key, exponents, stats,

@@ -226,10 +226,10 @@ class TorchOps:
     def mask(x, m):
         return x * m
 
-    def saturate(self, x, width):
-        lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
-        n = int(self.torch.count_nonzero((x < lo) | (x > hi)))
-        return (self.torch.clamp(x, lo, hi) if n else x), n
+    @staticmethod
+    def saturate(x, width):
+        from .backend_torch import TorchBackend
+        return TorchBackend.saturate(x, width)
 
     def col_sum(self, x):
         return x.to(self.torch.float64).sum(dim=0)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from golden.backends import get_backend
+from golden.engine_fixed import FixedEngine
+from golden.formats import Q
 from golden.hostops import host_ops
 from golden.optim import GUARD, MOMENTUM, WEIGHT_DECAY, Dyadic, fixed_update
 
@@ -117,3 +119,26 @@ def test_fixed_update_matches_python_integers(backend):
 def test_dyadic_is_validated():
     with pytest.raises(ValueError, match=r"num must be an integer in \[0, 255\], not 256"):
         Dyadic(256, 3)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("width", [8, 22, 24])
+def test_clamped_bias_saturates_like_the_exact_sum(backend, width):
+    """The forward pass adds each layer's bias clamped to ±2**W (float32 up to W = 22): outputs
+    and saturation counts equal Python integers' y + bias, saturated, for biases far past W."""
+    ops, rng = ops_for(backend), np.random.default_rng(width)
+    engine = FixedEngine(get_backend(backend, device="cpu" if backend == "torch" else None),
+                         seed=0)
+    hi = 1 << (width - 1)
+    bias = np.concatenate([rng.integers(-(1 << 40), 1 << 40, 20),
+                           rng.integers(-4 * hi, 4 * hi, 40), [2 * hi, -2 * hi - 1, hi, -hi]])
+    engine.b, engine.b_frac = [ops.from_host(bias.astype(np.int64) << 3)], [3]
+    y = rng.integers(-hi, hi, (50, bias.size))
+    y[0] = hi - 1
+    y[1] = -hi
+    dtype = np.float32 if width <= 24 else np.float64
+    got, sat = ops.saturate(ops.from_host(y.astype(dtype)) + engine._bias(0, Q(width, 0)), width)
+    exact = [[v + int(b) for v, b in zip(row, bias)] for row in y.tolist()]
+    want = np.clip(np.array(exact, dtype=object), -hi, hi - 1).astype(np.int64)
+    assert np.array_equal(ops.to_host(got).astype(np.int64), want)
+    assert sat == sum(v < -hi or v > hi - 1 for row in exact for v in row) > 0
