@@ -110,7 +110,7 @@ class TorchBackend:
         k, n = w.shape
         how, chunk = exact.plan(k, a_bound, b_bound)
         if how == "float32" and chunk >= k and self._direct_conv:
-            with _direct_conv():
+            with _exact_conv():
                 y = F.conv2d(_nchw(x.to(torch.float32)), _kernel(w.to(torch.float32)),
                              padding=pad)
             return y.permute(0, 2, 3, 1).reshape(-1, n)
@@ -130,7 +130,7 @@ class TorchBackend:
         if runs is None:
             return self.accumulate(im2col(x, pad)[0].T, e, a_bound=a_bound, b_bound=b_bound)
         x4, e4 = _nchw(x.to(torch.float32)), _nchw(e.to(torch.float32).reshape(b, ho, wo, n))
-        with _direct_conv():
+        with _exact_conv():
             parts = [torch.nn.grad.conv2d_weight(x4[i0:i1], (n, c, 3, 3), e4[i0:i1], padding=pad)
                      for i0, i1 in runs]
         acc = parts[0] if len(parts) == 1 else sum(p.to(torch.float64) for p in parts)
@@ -259,7 +259,7 @@ def _abs_max(x):
 
 
 @contextlib.contextmanager
-def _direct_conv():
+def _exact_conv():
     """Convolutions as direct sums (oneDNN's direct algorithm or im2col GEMMs): NNPACK, which
     may pick Winograd or FFT algorithms that round, is switched off, and float32 stays float32."""
     with _full_precision(), torch.backends.nnpack.flags(enabled=False):
