@@ -20,8 +20,9 @@ def write_atomic(path, write, *, mode="w"):
         raise
 
 
-def save_npz(path, **arrays):
-    write_atomic(path, lambda f: np.savez(f, **arrays), mode="wb")
+def save_npz(path, *, compressed=False, **arrays):
+    save = np.savez_compressed if compressed else np.savez
+    write_atomic(path, lambda f: save(f, **arrays), mode="wb")
 
 
 def save_json(path, obj, *, indent=1):

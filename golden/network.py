@@ -111,7 +111,7 @@ class MasterParams:
     @classmethod
     def from_arrays(cls, arrays, *, w_frac, b_frac):
         n = len(LAYERS)
-        return cls(**{name: [np.asarray(arrays[f"{name}{i}"]) for i in range(n)]
+        return cls(**{name: [np.asarray(arrays[f"{name}{i}"], dtype=np.int64) for i in range(n)]
                       for name in ("w", "b", "vw", "vb")}, w_frac=list(w_frac), b_frac=list(b_frac))
 
     def as_float(self):

@@ -108,8 +108,9 @@ class Trainer:
                  "w_frac": self.w_frac, "b_frac": self.b_frac,
                  "policy": self.policy.state_dict(), "acc": self.acc.state_dict(),
                  "log": self.log, "tracer": self.tracer.state_dict() if self.tracer else None}
+        arrays = {k: _narrow(v) for k, v in arrays.items()}
         arrays["state"] = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
-        save_npz(os.path.join(self.cfg.out, CHECKPOINT), **arrays)
+        save_npz(os.path.join(self.cfg.out, CHECKPOINT), compressed=True, **arrays)
 
     def load_checkpoint(self, path):
         with np.load(path, allow_pickle=False) as f:
@@ -378,6 +379,14 @@ def _describe(widths):
         return None
     values = sorted(set(widths.values()))
     return values[0] if len(values) == 1 else "mixed"
+
+
+def _narrow(a):
+    """An int64 array as int32 when every value fits: checkpoints small enough to commit."""
+    i32 = np.iinfo(np.int32)
+    if a.dtype == np.int64 and (a.size == 0 or (i32.min <= a.min() and a.max() <= i32.max)):
+        return a.astype(np.int32)
+    return a
 
 
 def _widths_json(widths):

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Trains every policy on the full CIFAR-10 training set, one run after another, and copies each
-# finished log.json to runs/<policy>/. Checkpoints live in build/runs/<policy>/ (git-ignored):
-# running this script again resumes where it stopped. Usage: sh runs/run_all.sh [EPOCHS [POLICY...]]
+# finished log.json to runs/<policy>/. Checkpoints live in build/runs/<policy>/ (git-ignored);
+# `sh runs/keep.sh` copies an unfinished run's checkpoint to runs/<policy>/ to be committed, and
+# a fresh clone starts from that copy: running this script again resumes where it stopped.
+# Usage: sh runs/run_all.sh [EPOCHS [POLICY...]]
 # (BACKEND=torch|numpy forces one backend, e.g. torch on a machine with a GPU).
 set -e
 cd "$(dirname "$0")/.."
@@ -16,8 +18,12 @@ for p in $POLICIES; do
         fixed-16|fixed-12|two-phase|adaptive) backend=${BACKEND:-numpy} ;;
         *) backend=${BACKEND:-torch} ;;
     esac
+    mkdir -p "build/runs/$p" "runs/$p"
+    if [ ! -f "build/runs/$p/checkpoint.npz" ] && [ -f "runs/$p/checkpoint.npz" ]; then
+        cp "runs/$p/checkpoint.npz" "build/runs/$p/checkpoint.npz"
+    fi
     .venv/bin/varimac train --policy "$p" --epochs "$EPOCHS" --backend "$backend" --threads 1 \
         --no-progress --out "build/runs/$p"
-    mkdir -p "runs/$p"
     cp "build/runs/$p/log.json" "runs/$p/log.json"
+    rm -f "runs/$p/checkpoint.npz"
 done

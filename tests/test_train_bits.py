@@ -7,7 +7,7 @@ import pytest
 
 from golden.network import LAYERS
 from golden.policies import Adaptive
-from golden.train import CHECKPOINT, LOG, TrainConfig, Trainer
+from golden.train import CHECKPOINT, LOG, TrainConfig, Trainer, _narrow
 from make_train_pins import fingerprint_of, synthetic
 from test_train_pins import PINNED
 
@@ -102,6 +102,15 @@ def test_resumed_mid_epoch_equals_uninterrupted(tmp_path, policy, stops):
     assert strip_times(log_whole) == strip_times(log_parts)
     on_disk = json.loads((tmp_path / "parts" / LOG).read_text())
     assert strip_times(on_disk) == strip_times(log_parts)
+
+
+@pytest.mark.parametrize("values,dtype", [([0, 2**31 - 1, -2**31], np.int32),
+                                          ([2**31], np.int64), ([-2**31 - 1], np.int64),
+                                          ([], np.int32)])
+def test_checkpoints_narrow_int64_only_where_every_value_fits(values, dtype):
+    a = np.array(values, dtype=np.int64)
+    narrowed = _narrow(a)
+    assert narrowed.dtype == dtype and np.array_equal(narrowed.astype(np.int64), a)
 
 
 def test_resume_with_adaptive_checks_between_stops(tmp_path):
