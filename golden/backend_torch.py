@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from . import exact
-from .backend_numpy import may_saturate
+from .backend_numpy import NumpyBackend, may_saturate
 from .formats import Rounding
 from .prng import KEY, ROTATIONS
 
@@ -109,6 +109,8 @@ class TorchBackend:
         patches."""
         k, n = w.shape
         how, chunk = exact.plan(k, a_bound, b_bound)
+        if how == "float64" and self.device.type == "cpu":
+            return _on_numpy("conv", x, w, pad=pad, a_bound=a_bound, b_bound=b_bound)
         if how == "float32" and chunk >= k and self._direct_conv:
             with _exact_conv():
                 y = F.conv2d(_nchw(x.to(torch.float32)), _kernel(w.to(torch.float32)),
@@ -124,6 +126,8 @@ class TorchBackend:
         n = e.shape[1]
         ho, wo = h + 2 * pad - 2, w + 2 * pad - 2
         how, chunk = exact.plan(e.shape[0], a_bound, b_bound)
+        if how == "float64" and self.device.type == "cpu":
+            return _on_numpy("conv_weight", x, e, pad=pad, a_bound=a_bound, b_bound=b_bound)
         runs = None
         if how == "float32" and self._direct_conv:
             runs = _image_runs(e.reshape(b, ho * wo, n), chunk, a_bound)
@@ -212,6 +216,13 @@ def im2col(x, pad):
         x = F.pad(x, (0, 0, pad, pad, pad, pad))
     win = x.unfold(1, 3, 1).unfold(2, 3, 1)  # (B, Ho, Wo, C, ky, kx)
     return win.permute(0, 1, 2, 4, 5, 3).reshape(b * ho * wo, 9 * c), (b, ho, wo)
+
+
+def _on_numpy(op, x, y, **kw):
+    """A float64 convolution GEMM of CPU tensors through ``NumpyBackend`` on zero-copy views:
+    the same exact sums, 4-5x faster than PyTorch's float64 GEMM of the whole patch matrix (the
+    32x32x32 convolution at batch 128, measured)."""
+    return torch.from_numpy(getattr(NumpyBackend(), op)(x.numpy(), y.numpy(), **kw))
 
 
 def _nchw(x):
