@@ -3,8 +3,9 @@
 Every value here is an integer: GEMM operands and results travel as float32/float64 arrays that
 hold exact integers (|v| < 2**24 for float32), the parameter state as int64. Each operation is
 exact integer arithmetic (gather, compare, select, add, shift) or the contract's rounding, so
-NumPy and PyTorch give the same bits. ``NumpyOps`` and ``TorchOps`` implement the same methods;
-``host_ops(backend)`` picks one.
+NumPy and PyTorch give the same bits. ``NumpyOps`` and ``TorchOps`` implement the same methods,
+those that read the same on both array modules once, in ``_Ops``; ``host_ops(backend)`` picks
+one.
 
 Layouts: images and feature maps are NHWC; im2col rows are (image, y, x) and columns
 (ky, kx, channel), so a conv weight matrix is (9*Cin, Cout) with rows in (ky, kx, cin) order.
@@ -19,8 +20,72 @@ def host_ops(backend):
     return TorchOps(backend.device) if backend.name == "torch" else NumpyOps()
 
 
-class NumpyOps:
+class _Ops:
+    """The operations written once for both array modules (``xp``: numpy or torch)."""
+    xp = None
+
+    @staticmethod
+    def transpose(x):
+        return x.T
+
+    @staticmethod
+    def positive(x):
+        return x > 0
+
+    @staticmethod
+    def mask(x, m):
+        return x * m
+
+    # -- max-pool 2x2 (floor: an odd last row/column is dropped) -----------------------------
+    def maxpool(self, x):
+        """Returns the pooled map and the routing mask: in each window the first maximum in the
+        order (0,0), (0,1), (1,0), (1,1), and only where it is positive (ReLU came before)."""
+        xp = self.xp
+        b, h, w, c = x.shape
+        h2, w2 = h // 2, w // 2
+        xr = x[:, :2 * h2, :2 * w2, :].reshape(b, h2, 2, w2, 2, c)
+        # Two element-wise maxima of strided views: several times faster than a reduction
+        # over the window axes.
+        y = xp.maximum(xp.maximum(xr[:, :, 0, :, 0], xr[:, :, 0, :, 1]),
+                       xp.maximum(xr[:, :, 1, :, 0], xr[:, :, 1, :, 1]))
+        eq = xr == y[:, :, None, :, None, :]
+        first = xp.empty_like(eq)
+        taken = xp.zeros_like(eq[:, :, 0, :, 0, :])
+        for i in (0, 1):
+            for j in (0, 1):
+                first[:, :, i, :, j, :] = eq[:, :, i, :, j, :] & ~taken
+                taken |= eq[:, :, i, :, j, :]
+        first &= (y > 0)[:, :, None, :, None, :]
+        return y, first
+
+    def maxpool_backward(self, d, route, shape):
+        """The pooled map's gradient ``d`` routed back to the maxima, in the pre-pool
+        ``shape``."""
+        xp = self.xp
+        b, h, w, c = shape
+        h2, w2 = d.shape[1], d.shape[2]
+        g = (d[:, :, None, :, None, :] * route).reshape(b, 2 * h2, 2 * w2, c)
+        if h > 2 * h2:  # the dropped last row and column get no gradient
+            g = xp.concatenate([g, xp.zeros_like(g[:, :1])], axis=1)
+        if w > 2 * w2:
+            g = xp.concatenate([g, xp.zeros_like(g[:, :, :1])], axis=2)
+        return g
+
+    # -- int64 state ----------------------------------------------------------------------------
+    @staticmethod
+    def shift_round(x, s):
+        """int64 ``x / 2**s`` rounded to nearest, ties to even (``x * 2**-s`` when s <= 0)."""
+        if s <= 0:
+            return x << -s
+        q = x >> s
+        r = x - (q << s)
+        half = 1 << (s - 1)
+        return q + ((r > half) | ((r == half) & ((q & 1) == 1)))
+
+
+class NumpyOps(_Ops):
     name = "numpy"
+    xp = np
 
     # -- conversion -------------------------------------------------------------------------
     @staticmethod
@@ -76,22 +141,10 @@ class NumpyOps:
         return np.ascontiguousarray(
             w.reshape(3, 3, cin, cout)[::-1, ::-1].transpose(0, 1, 3, 2).reshape(9 * cout, cin))
 
-    @staticmethod
-    def transpose(x):
-        return x.T
-
     # -- element-wise -------------------------------------------------------------------------
     @staticmethod
     def relu(x):
         return np.maximum(x, 0, out=x)
-
-    @staticmethod
-    def positive(x):
-        return x > 0
-
-    @staticmethod
-    def mask(x, m):
-        return x * m
 
     @staticmethod
     def saturate(x, width):
@@ -105,48 +158,7 @@ class NumpyOps:
     def col_sum(x):
         return x.sum(axis=0, dtype=np.float64)  # exact: |sum| < 2**53
 
-    # -- max-pool 2x2 (floor: an odd last row/column is dropped) -----------------------------
-    @staticmethod
-    def maxpool(x):
-        """Returns the pooled map and the routing mask: in each window the first maximum in the
-        order (0,0), (0,1), (1,0), (1,1), and only where it is positive (ReLU came before)."""
-        b, h, w, c = x.shape
-        h2, w2 = h // 2, w // 2
-        xr = x[:, :2 * h2, :2 * w2, :].reshape(b, h2, 2, w2, 2, c)
-        # Two element-wise maxima of strided views: several times faster than a reduction
-        # over the window axes.
-        y = np.maximum(np.maximum(xr[:, :, 0, :, 0], xr[:, :, 0, :, 1]),
-                       np.maximum(xr[:, :, 1, :, 0], xr[:, :, 1, :, 1]))
-        eq = xr == y[:, :, None, :, None, :]
-        first = np.empty_like(eq)
-        taken = np.zeros_like(eq[:, :, 0, :, 0, :])
-        for i in (0, 1):
-            for j in (0, 1):
-                first[:, :, i, :, j, :] = eq[:, :, i, :, j, :] & ~taken
-                taken |= eq[:, :, i, :, j, :]
-        first &= (y > 0)[:, :, None, :, None, :]
-        return y, first
-
-    @staticmethod
-    def maxpool_backward(d, route, shape):
-        b, h, w, c = shape
-        h2, w2 = d.shape[1], d.shape[2]
-        g = (d[:, :, None, :, None, :] * route).reshape(b, 2 * h2, 2 * w2, c)
-        if (2 * h2, 2 * w2) != (h, w):
-            g = np.pad(g, ((0, 0), (0, h - 2 * h2), (0, w - 2 * w2), (0, 0)))
-        return g
-
-    # -- int64 state ----------------------------------------------------------------------------
-    @staticmethod
-    def shift_round(x, s):
-        """int64 ``x / 2**s`` rounded to nearest, ties to even (``x * 2**-s`` when s <= 0)."""
-        if s <= 0:
-            return x << -s
-        q = x >> s
-        r = x - (q << s)
-        half = 1 << (s - 1)
-        return q + ((r > half) | ((r == half) & ((q & 1) == 1)))
-
+    # -- int64 state ---------------------------------------------------------------------------
     @staticmethod
     def clamp_int(x, bound):
         """Clamp int64 to [-bound, bound]; returns (x, how many were clamped)."""
@@ -158,12 +170,12 @@ class NumpyOps:
         return 0 if x.size == 0 else int(np.abs(x).max())
 
 
-class TorchOps:
+class TorchOps(_Ops):
     name = "torch"
 
     def __init__(self, device):
         import torch
-        self.torch = torch
+        self.torch = self.xp = torch
         self.device = device
 
     def from_host(self, x, dtype=None):
@@ -211,20 +223,8 @@ class TorchOps:
         return (w.reshape(3, 3, cin, cout).flip(0, 1).permute(0, 1, 3, 2)
                 .reshape(9 * cout, cin).contiguous())
 
-    @staticmethod
-    def transpose(x):
-        return x.T
-
     def relu(self, x):
         return x.clamp_(min=0)
-
-    @staticmethod
-    def positive(x):
-        return x > 0
-
-    @staticmethod
-    def mask(x, m):
-        return x * m
 
     @staticmethod
     def saturate(x, width):
@@ -235,39 +235,6 @@ class TorchOps:
         if x.device.type == "cpu":  # NumPy's column sum: 6x faster than torch's on a CPU
             return self.torch.from_numpy(np.add.reduce(x.numpy(), axis=0, dtype=np.float64))
         return x.to(self.torch.float64).sum(dim=0)
-
-    def maxpool(self, x):
-        b, h, w, c = x.shape
-        h2, w2 = h // 2, w // 2
-        xr = x[:, :2 * h2, :2 * w2, :].reshape(b, h2, 2, w2, 2, c)
-        mx = self.torch.maximum
-        y = mx(mx(xr[:, :, 0, :, 0], xr[:, :, 0, :, 1]), mx(xr[:, :, 1, :, 0], xr[:, :, 1, :, 1]))
-        eq = xr == y[:, :, None, :, None, :]
-        first = self.torch.empty_like(eq)
-        taken = self.torch.zeros_like(eq[:, :, 0, :, 0, :])
-        for i in (0, 1):
-            for j in (0, 1):
-                first[:, :, i, :, j, :] = eq[:, :, i, :, j, :] & ~taken
-                taken |= eq[:, :, i, :, j, :]
-        first &= (y > 0)[:, :, None, :, None, :]
-        return y, first
-
-    def maxpool_backward(self, d, route, shape):
-        b, h, w, c = shape
-        h2, w2 = d.shape[1], d.shape[2]
-        g = (d[:, :, None, :, None, :] * route).reshape(b, 2 * h2, 2 * w2, c)
-        if (2 * h2, 2 * w2) != (h, w):
-            g = self.torch.nn.functional.pad(g, (0, 0, 0, w - 2 * w2, 0, h - 2 * h2))
-        return g
-
-    @staticmethod
-    def shift_round(x, s):
-        if s <= 0:
-            return x << -s
-        q = x >> s
-        r = x - (q << s)
-        half = 1 << (s - 1)
-        return q + ((r > half) | ((r == half) & ((q & 1) == 1))).to(x.dtype)
 
     def clamp_int(self, x, bound):
         n = int(self.torch.count_nonzero((x > bound) | (x < -bound)))
