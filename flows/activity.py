@@ -29,6 +29,19 @@ class ReplayError(RuntimeError):
     """The netlist did not compute what golden computes (or did not finish)."""
 
 
+def _feeder(port, index):
+    """The testbench block that plays ``port``'s beats of the current job (up to ``a_end``)."""
+    return f"""        begin
+          while ({index} < a_end) begin
+            {port}__payload = {port}_mem[{index}]; {port}__valid = 1;
+            @(posedge clk);
+            if ({port}__ready) {index} = {index} + 1;
+            #1;
+          end
+          {port}__valid = 0;
+        end"""
+
+
 def testbench(*, top, ports, n_jobs, n_beats, max_cycles):
     """Verilog text of the replay testbench; ``ports`` maps name -> (direction, width)."""
     need = ["clk", "rst", "cmd__payload", "cmd__valid", "cmd__ready", "a__payload",
@@ -90,24 +103,8 @@ module {TB_TOP};
       #1 cmd__valid = 0;
       a_end = a_end + beats_mem[j];
       fork
-        begin
-          while (ai < a_end) begin
-            a__payload = a_mem[ai]; a__valid = 1;
-            @(posedge clk);
-            if (a__ready) ai = ai + 1;
-            #1;
-          end
-          a__valid = 0;
-        end
-        begin
-          while (bi < a_end) begin
-            b__payload = b_mem[bi]; b__valid = 1;
-            @(posedge clk);
-            if (b__ready) bi = bi + 1;
-            #1;
-          end
-          b__valid = 0;
-        end
+{_feeder("a", "ai")}
+{_feeder("b", "bi")}
       join
       @(posedge clk);
       while (!(done && !busy)) @(posedge clk);
