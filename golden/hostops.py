@@ -201,8 +201,10 @@ class TorchOps(_Ops):
         lo, hi = self.torch.aminmax(x)  # one pass
         return int(max(-lo.item(), hi.item()))
 
-    def nonzero(self, x):
-        return int(self.torch.count_nonzero(x))
+    @staticmethod
+    def nonzero(x):
+        from .backend_torch import count_nonzero
+        return count_nonzero(x)
 
     @staticmethod
     def size(x):
@@ -237,7 +239,7 @@ class TorchOps(_Ops):
         return x.to(self.torch.float64).sum(dim=0)
 
     def clamp_int(self, x, bound):
-        n = int(self.torch.count_nonzero((x > bound) | (x < -bound)))
+        n = self.nonzero((x > bound) | (x < -bound))
         return (self.torch.clamp(x, -bound, bound) if n else x), n
 
     @staticmethod
