@@ -81,8 +81,7 @@ class NumpyBackend:
             return self.accumulate(im2col(x, pad)[0], w, a_bound=a_bound, b_bound=b_bound)
         dtype = np.float32 if how == "float32" else np.float64
         w, out = w.astype(dtype, copy=False), None
-        for lo, hi in image_blocks(x.shape, pad):
-            a, (_, ho, wo) = im2col(x[lo:hi], pad)
+        for lo, hi, (a, (_, ho, wo)) in patch_blocks(x, pad):
             if out is None:
                 out = np.empty((x.shape[0] * ho * wo, w.shape[1]), dtype)
             np.matmul(a.astype(dtype, copy=False), w, out=out[lo * ho * wo:hi * ho * wo])
@@ -93,9 +92,8 @@ class NumpyBackend:
         if exact.plan(e.shape[0], a_bound, b_bound)[0] != "float64":
             return self.accumulate(im2col(x, pad)[0].T, e, a_bound=a_bound, b_bound=b_bound)
         acc, rows = None, e.shape[0] // x.shape[0]
-        for lo, hi in image_blocks(x.shape, pad):
-            a = im2col(x[lo:hi], pad)[0].astype(np.float64)
-            part = np.matmul(a.T, e[lo * rows:hi * rows].astype(np.float64))
+        for lo, hi, (a, _) in patch_blocks(x, pad):
+            part = np.matmul(a.astype(np.float64).T, e[lo * rows:hi * rows].astype(np.float64))
             # Every partial sum is bounded by the whole sum's bound: exact in float64.
             acc = part if acc is None else np.add(acc, part, out=acc)
         return acc
@@ -243,6 +241,15 @@ def image_blocks(shape, pad):
     per_image = (h + 2 * pad - 2) * (w + 2 * pad - 2) * 9 * c
     step = max(1, PATCH_BLOCK // max(per_image, 1))
     return [(lo, min(lo + step, b)) for lo in range(0, b, step)]
+
+
+def patch_blocks(x, pad):
+    """``(first, end, im2col(x[first:end], pad))`` over ``image_blocks``; x padded once."""
+    blocks = image_blocks(x.shape, pad)
+    if pad and len(blocks) > 1:
+        x, pad = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))), 0
+    for lo, hi in blocks:
+        yield lo, hi, im2col(x[lo:hi], pad)
 
 
 def _block_abs_sums(b, block):
