@@ -74,13 +74,12 @@ class _Ops:
     # -- int64 state ----------------------------------------------------------------------------
     @staticmethod
     def shift_round(x, s):
-        """int64 ``x / 2**s`` rounded to nearest, ties to even (``x * 2**-s`` when s <= 0)."""
+        """int64 ``x / 2**s`` rounded to nearest, ties to even (``x * 2**-s`` when s <= 0), for
+        |x| < 2**62. With x = q * 2**s + r: floor((x + 2**(s-1) - 1 + (q & 1)) / 2**s) is q for
+        r below the half, q + 1 above it, and at the half q + (q & 1), the even one."""
         if s <= 0:
             return x << -s
-        q = x >> s
-        r = x - (q << s)
-        half = 1 << (s - 1)
-        return q + ((r > half) | ((r == half) & ((q & 1) == 1)))
+        return (x + (((x >> s) & 1) + ((1 << (s - 1)) - 1))) >> s
 
 
 class NumpyOps(_Ops):
