@@ -3,7 +3,8 @@
 1. generate the default accelerator's Verilog;
 2. prove RTL == golden on a handful of random jobs at every width, both roundings;
 3. train the CIFAR-10 network for a short ``two-phase`` run on a subset;
-4. measure energy per MAC at every width on the accelerator's gates (the tiny array);
+4. measure energy per MAC at every width on the accelerator's gates (a 2x3 array with the
+   default accelerator's widths), on random data and on the training run's own GEMMs;
 5. write a summary table and plot to the output directory.
 """
 
@@ -98,15 +99,17 @@ def run(args):
         {k: e[k] for k in ("epoch", "train_loss", "test_accuracy", "macs_per_width")}
         for e in log["epochs"]], "seconds": round(time.monotonic() - start, 1)}
 
-    start = _stage(4, "energy per MAC at every width (gate level, the tiny 2x3 array)")
+    start = _stage(4, "energy per MAC at every width (gate level, a 2x3 array)")
     power_dir = os.path.join(out, "power")
     os.makedirs(power_dir, exist_ok=True)
-    tiny = AccelConfig.preset("tiny")  # synthesis and gate-level replay in minutes
-    traces = trace_jobs(os.path.join(train_dir, "traces"), tiny, per_width=1)
-    report = run_power(config=tiny, library_name="nangate45", out_dir=power_dir,
+    # The tiny array, synthesized and replayed in minutes, at every width of the default one.
+    array = AccelConfig.preset("tiny", max_width=config.max_width)
+    traces = trace_jobs(os.path.join(train_dir, "traces"), array, per_width=1)
+    report = run_power(config=array, library_name="nangate45", out_dir=power_dir,
                        build_dir=REPO / "build", traces=traces, variants=("tunable",))
     write_outputs(report, power_dir)
-    summary["energy_pj_per_mac"] = energy_per_mac(report)
+    summary["energy_pj_per_mac"] = {src: energy_per_mac(report, source=src)
+                                    for src in ("random", "trace")}
     summary["power_seconds"] = round(time.monotonic() - start, 1)
 
     _stage(5, "summary")
@@ -130,9 +133,12 @@ def _markdown(s):
     for e in s["training"]["epochs"]:
         macs = ", ".join(f"{w}-bit {n:.3g}" for w, n in e["macs_per_width"].items())
         lines.append(f"| {e['epoch']} | {e['train_loss']:.3f} | {e['test_accuracy']:.2%} | {macs} |")
-    lines += ["", "| width | energy per MAC (pJ) |", "|---|---|"]
-    lines += [f"| {w} | {pj:.3f} |" for w, pj in sorted(s["energy_pj_per_mac"].items(),
-                                                        key=lambda x: int(x[0]))]
+    energy = s["energy_pj_per_mac"]
+    lines += ["", "| width | pJ per MAC, random data | pJ per MAC, this training's GEMMs |",
+              "|---|---|---|"]
+    for w in sorted(energy["random"].keys() | energy["trace"].keys(), key=int):
+        lines.append("| " + " | ".join([w] + [f"{energy[src][w]:.3f}" if w in energy[src]
+                                              else "–" for src in ("random", "trace")]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -144,11 +150,17 @@ def _plot(s, path):
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     epochs = s["training"]["epochs"]
     left.plot([e["epoch"] for e in epochs], [100 * e["test_accuracy"] for e in epochs], marker="o")
+    left.set_xticks([e["epoch"] for e in epochs])
     left.set(xlabel="epoch", ylabel="test accuracy (%)", title="two-phase training (subset)")
     left.grid(alpha=0.3)
-    widths = sorted(s["energy_pj_per_mac"], key=int)
-    right.bar([f"{w}-bit" for w in widths], [s["energy_pj_per_mac"][w] for w in widths])
+    energy = s["energy_pj_per_mac"]
+    widths = sorted(energy["random"].keys() | energy["trace"].keys(), key=int)
+    for i, (src, label) in enumerate((("random", "random data"), ("trace", "training GEMMs"))):
+        right.bar([j + 0.4 * i for j in range(len(widths))],
+                  [energy[src].get(w, 0) for w in widths], width=0.4, label=label)
+    right.set_xticks([j + 0.2 for j in range(len(widths))], [f"{w}-bit" for w in widths])
     right.set(ylabel="pJ per MAC", title="energy per MAC by runtime width")
+    right.legend()
     fig.tight_layout()
     fig.savefig(path + ".tmp.png", dpi=110)
     plt.close(fig)

@@ -49,19 +49,21 @@ def load_run(path):
             "best_accuracy": max(accuracy), "macs_per_width": macs, "bits_moved_per_width": bits}
 
 
-def energy_per_mac(power):
+def energy_per_mac(power, *, source=None):
     """``{width (str): pJ per MAC}`` of the tunable array in a ``power.json`` dict: measured on
-    replayed training traces where there are some, else on random-data jobs."""
+    replayed training traces where there are some, else on random-data jobs; with ``source``
+    ("random" or "trace"), that source's measurements only (possibly none)."""
     try:
         runs = [r for r in power["runs"] if r["variant"] == "tunable"]
         table = {}
-        for source in ("random", "trace"):  # traces, where present, override random data
-            table.update({str(r["width"]): float(r["pj_per_mac"]) for r in runs
-                          if r["source"] == source})
+        for src in ("random", "trace"):  # traces, where present, override random data
+            if source in (None, src):
+                table.update({str(r["width"]): float(r["pj_per_mac"]) for r in runs
+                              if r["source"] == src})
     except (KeyError, TypeError, ValueError):
         raise ReportError("power file has no runs of the tunable array (write it with "
                           "varimac power)") from None
-    if not table:
+    if not table and source is None:
         raise ReportError("power file has no runs of the tunable array (write it with "
                           "varimac power)")
     return table

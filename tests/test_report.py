@@ -31,6 +31,9 @@ def test_trace_measurements_override_random_ones():
     p = power({"8": 0.3, "16": 1.0})
     p["runs"] += power({"8": 0.2}, source="trace")["runs"] + power({"8": 9.0}, variant="fixed")["runs"]
     assert report.energy_per_mac(p) == {"8": 0.2, "16": 1.0}
+    assert report.energy_per_mac(p, source="random") == {"8": 0.3, "16": 1.0}
+    assert report.energy_per_mac(p, source="trace") == {"8": 0.2}
+    assert report.energy_per_mac(POWER, source="trace") == {}
 
 
 def test_energy_is_macs_times_price_plus_bits(tmp_path):
