@@ -88,14 +88,28 @@ class NumpyBackend:
         return out
 
     def conv_weight(self, x, e, *, pad, a_bound, b_bound):
-        """``accumulate(im2col(x, pad).T, e)``, e (B*Ho*Wo, N): the weight gradient's GEMM."""
-        if exact.plan(e.shape[0], a_bound, b_bound)[0] != "float64":
+        """``accumulate(im2col(x, pad).T, e)``, e (B*Ho*Wo, N): the weight gradient's GEMM, over
+        runs of whole images that are each exact in one float32 GEMM (``image_runs``), or in
+        float64, in blocks of images (the partial sums of an exact sum are exact too); run sums
+        added in float64."""
+        b, rows = x.shape[0], e.shape[0] // x.shape[0]
+        how, chunk = exact.plan(e.shape[0], a_bound, b_bound)
+        runs = {"float64": [(0, b)], "exact": None}.get(how)
+        if how == "float32":
+            runs = image_runs(e.reshape(b, rows, e.shape[1]), chunk, a_bound)
+        if runs is None:
             return self.accumulate(im2col(x, pad)[0].T, e, a_bound=a_bound, b_bound=b_bound)
-        acc, rows = None, e.shape[0] // x.shape[0]
-        for lo, hi, (a, _) in patch_blocks(x, pad):
-            part = np.matmul(a.astype(np.float64).T, e[lo * rows:hi * rows].astype(np.float64))
-            # Every partial sum is bounded by the whole sum's bound: exact in float64.
-            acc = part if acc is None else np.add(acc, part, out=acc)
+        dtype = np.float32 if how == "float32" else np.float64
+        acc = None
+        for r0, r1 in runs:
+            part = None
+            for lo, hi, (a, _) in patch_blocks(x[r0:r1], pad):
+                lo, hi = (r0 + lo) * rows, (r0 + hi) * rows
+                p = np.matmul(a.astype(dtype, copy=False).T, e[lo:hi].astype(dtype, copy=False))
+                part = p if part is None else np.add(part, p, out=part)
+            if len(runs) == 1:
+                return part
+            acc = part.astype(np.float64) if acc is None else np.add(acc, part, out=acc)
         return acc
 
     def requantize_inplace(self, acc, shift, width, rounding, seed, *, acc_abs_max=None):
@@ -250,6 +264,20 @@ def patch_blocks(x, pad):
         x, pad = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))), 0
     for lo, hi in blocks:
         yield lo, hi, im2col(x[lo:hi], pad)
+
+
+def image_runs(e, chunk, a_bound):
+    """Runs ``[(i0, i1), ...]`` of whole images whose weight-gradient sums are exact in
+    float32 (``golden.exact.l1_chunks`` with one block per image), or None when one image
+    alone may not be. ``e``: (B, positions, N); ``chunk``: the K*A*B chunk of ``plan``."""
+    b, per_image, _ = e.shape
+    if chunk >= b * per_image:
+        return [(0, b)]
+    sums = np.add.reduce(np.abs(e), axis=1, dtype=np.float64)  # exact: integers < 2**53
+    if int(sums.max()) * max(int(a_bound), 1) > exact.FLOAT32_EXACT:
+        return None
+    return [(k0 // per_image, k1 // per_image)
+            for k0, k1 in exact.l1_chunks(sums, per_image, b * per_image, a_bound)]
 
 
 def _block_abs_sums(b, block):

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from . import exact
-from .backend_numpy import NumpyBackend, may_saturate
+from .backend_numpy import NumpyBackend, image_runs, may_saturate
 from .formats import Rounding
 from .prng import KEY, ROTATIONS
 
@@ -131,7 +131,7 @@ class TorchBackend:
             return _on_numpy("conv_weight", x, e, pad=pad, a_bound=a_bound, b_bound=b_bound)
         runs = None
         if how == "float32" and self._direct_conv:
-            runs = _image_runs(e.reshape(b, ho * wo, n), chunk, a_bound)
+            runs = image_runs(e.reshape(b, ho * wo, n).numpy(), chunk, a_bound)
         if runs is None:
             return self.accumulate(im2col(x, pad)[0].T, e, a_bound=a_bound, b_bound=b_bound)
         x4, e4 = _nchw(x.to(torch.float32)), _nchw(e.to(torch.float32).reshape(b, ho, wo, n))
@@ -241,21 +241,6 @@ def _nchw(x):
 def _kernel(w):
     """A (9*C, N) weight matrix, rows in (ky, kx, c) order, as an (N, C, 3, 3) kernel."""
     return w.reshape(3, 3, w.shape[0] // 9, w.shape[1]).permute(3, 2, 0, 1)
-
-
-def _image_runs(e, chunk, a_bound):
-    """Runs ``[(i0, i1), ...]`` of whole images whose weight-gradient sums are exact in
-    float32 (``golden.exact.l1_chunks`` with one block per image), or None when one image
-    alone may not be. ``e``: (B, positions, N); ``chunk``: the K*A*B chunk of ``plan``."""
-    b, per_image, _ = e.shape
-    if chunk >= b * per_image:
-        return [(0, b)]
-    # exact: integers < 2**53 (on the CPU, where this runs, NumPy's sum is faster)
-    sums = np.add.reduce(np.abs(e.numpy()), axis=1, dtype=np.float64)
-    if int(sums.max()) * max(int(a_bound), 1) > exact.FLOAT32_EXACT:
-        return None
-    return [(k0 // per_image, k1 // per_image)
-            for k0, k1 in exact.l1_chunks(sums, per_image, b * per_image, a_bound)]
 
 
 def _block_abs_sums(b, block):

@@ -9,7 +9,6 @@ import torch
 
 from golden import backend_numpy, exact
 from golden.backend_numpy import NumpyBackend, _block_abs_sums, may_saturate
-from golden.backend_torch import _image_runs
 from golden.backends import get_backend
 from golden.prng import prng_grid
 
@@ -134,8 +133,8 @@ def test_convolution_gemms_equal_the_naive_convolution(name, case, b, hw, c, n, 
     e2 = e.reshape(-1, n)
     if xw <= 9:  # the torch backend's choice of runs, on the same data
         chunk = exact.plan(e2.shape[0], a_bound, e_bound)[1]
-        t = torch.from_numpy(e.reshape(b, ho * ho, n).astype(np.float32))
-        got_runs = _image_runs(t, chunk, a_bound)
+        got_runs = backend_numpy.image_runs(e.reshape(b, ho * ho, n).astype(np.float32), chunk,
+                                            a_bound)
         assert runs == (None if got_runs is None else "one" if len(got_runs) == 1 else "several")
     y = be.conv(be.asarray(x, dtype), be.asarray(w.reshape(-1, n), dtype), pad=pad,
                 a_bound=a_bound, b_bound=w_bound)
