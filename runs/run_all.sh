@@ -2,7 +2,8 @@
 # Trains every policy on the full CIFAR-10 training set, one run after another, and copies each
 # finished log.json to runs/<policy>/. Checkpoints live in build/runs/<policy>/ (git-ignored);
 # `sh runs/keep.sh` copies an unfinished run's checkpoint to runs/<policy>/ to be committed, and
-# a fresh clone starts from that copy: running this script again resumes where it stopped.
+# a fresh clone starts from that copy: running this script again resumes where it stopped, and
+# skips a policy whose committed log is complete.
 # Usage: sh runs/run_all.sh [EPOCHS [POLICY...]]
 # (BACKEND=torch|numpy forces one backend, e.g. torch on a machine with a GPU).
 set -e
@@ -18,6 +19,12 @@ for p in $POLICIES; do
         fixed-16|fixed-12|two-phase|adaptive) backend=${BACKEND:-numpy} ;;
         *) backend=${BACKEND:-torch} ;;
     esac
+    if [ -f "runs/$p/log.json" ] && .venv/bin/python -c \
+        'import json, sys; sys.exit(not json.load(open(sys.argv[1]))["complete"])' "runs/$p/log.json"
+    then
+        echo "$p: finished, runs/$p/log.json"
+        continue
+    fi
     mkdir -p "build/runs/$p" "runs/$p"
     if [ ! -f "build/runs/$p/checkpoint.npz" ] && [ -f "runs/$p/checkpoint.npz" ]; then
         cp "runs/$p/checkpoint.npz" "build/runs/$p/checkpoint.npz"

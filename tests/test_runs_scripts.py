@@ -77,3 +77,15 @@ def test_run_all_resumes_from_the_committed_checkpoint_and_drops_it_when_done(tm
     assert args[-2:] == ["committed", "checkpoint"]  # it started from the committed copy
     assert json.loads((root / "runs/fixed-16/log.json").read_text())["complete"]
     assert not (root / "runs/fixed-16/checkpoint.npz").exists()
+
+
+def test_run_all_skips_a_policy_whose_committed_log_is_complete(tmp_path):
+    root = scratch(tmp_path)
+    varimac = root / ".venv/bin/varimac"
+    varimac.write_text(STAND_IN)
+    varimac.chmod(varimac.stat().st_mode | stat.S_IXUSR)
+    put(root / "runs/fixed-8/log.json", log(20, True))
+    assert sh(root, "runs/run_all.sh", "20", "fixed-8").stdout == (
+        "fixed-8: finished, runs/fixed-8/log.json\n")
+    assert not (root / "args.txt").exists()
+    assert (root / "runs/fixed-8/log.json").read_text() == log(20, True)
