@@ -5,7 +5,7 @@ step's ``StepStats`` (per-tensor exact maxima, saturation and underflow counters
 histograms when it asked for them). It answers two questions:
 
 - ``widths(ctx)``: a width for every (layer, role) key of ``network.tensor_keys()``, or ``None``
-  for float32 training; every change is logged by the trainer with the policy's ``reason``;
+  for float32 training; every change is logged by the trainer with the policy's ``reason_for`` it;
 - ``exponents``: an exponent rule that predicts the fraction bits of each GEMM result before
   the accelerator computes it (``predict``), from what it saw (``observe``).
 
@@ -149,6 +149,10 @@ class Policy:
     def widths(self, ctx):
         raise NotImplementedError
 
+    def reason_for(self, key):
+        """Why the width of the (layer, role) ``key`` changed at the last ``widths`` call."""
+        return self.reason
+
     def wants_histograms(self, ctx):
         return False
 
@@ -220,19 +224,25 @@ class Adaptive(Policy):
 
     Every ``period`` steps the step's weight-gradient accumulators are histogrammed by binary
     exponent (exact). For layer l, with e_max, e_min the exponents of its largest and smallest
-    nonzero |dW| and e_q that of the ``quantile`` lowest: need = e_max - e_q + 1 bits keep the
-    upper (1 - quantile) of the gradients from flushing to zero. With u and s the underflow and
-    saturation rates of the layer's errors and updates since the last check:
+    nonzero |dW| and e_q that of the ``quantile`` lowest, need = e_max - e_q + 1 bits hold the
+    upper (1 - quantile) of the gradients. With u and s the underflow and saturation rates of
+    the layer's errors and updates since the last check:
 
-    - widen at once (to the lane multiple >= need + 1, at least W + 4) when
-      need > W - 1, or u > ``widen_underflow``, or s > ``widen_saturation``;
-    - narrow by 4 when need <= W - 5 and u < ``narrow_underflow`` and s == 0 at ``patience``
-      checks in a row (hysteresis: a 4-bit band and a delay separate the two decisions).
+    - widen by one lane (4 bits) when u > ``widen_underflow`` or s > ``widen_saturation``: the
+      layer is losing its gradient signal;
+    - narrow by one lane when u < ``narrow_underflow``, s == 0 and need <= W - 5 (the narrower
+      format still holds the upper gradients) at ``patience`` checks in a row (hysteresis: the
+      band between the two underflow thresholds and the delay).
+
+    The thresholds come from the gradient statistics of real checkpoints (docs/training.md):
+    ``need`` hardly moves during training (about 10 bits for most layers), while the error
+    underflow at 8 bits grows as training converges and is highest in the cheap first and last
+    layers.
     """
     name = "adaptive"
 
     def __init__(self, *, start=8, lo=8, hi=16, lane=4, period=100, quantile=0.1,
-                 widen_underflow=0.2, widen_saturation=0.01, narrow_underflow=0.02, patience=3):
+                 widen_underflow=0.3, widen_saturation=0.01, narrow_underflow=0.05, patience=3):
         super().__init__()
         self.lo, self.hi, self.lane, self.period, self.quantile = lo, hi, lane, period, quantile
         self.widen_underflow, self.widen_saturation = widen_underflow, widen_saturation
@@ -250,6 +260,10 @@ class Adaptive(Policy):
         out[(LOGITS, "activations")] = self.layer_width[LAYERS[-1].name]
         self.reason = "; ".join(f"{k}: {v}" for k, v in self.reasons.items()) or "start at 8 bits"
         return out
+
+    def reason_for(self, key):
+        layer = LAYERS[-1].name if key[0] == LOGITS else key[0]
+        return self.reasons.get(layer, self.reason)
 
     def wants_histograms(self, ctx):
         return ctx.step > 0 and ctx.step % self.period == 0
@@ -292,11 +306,10 @@ class Adaptive(Policy):
                           f" low-quantile spread={e_q - e_min} bits), underflow={u:.3f},"
                           f" saturation={s:.4f}")
             new = w
-            if need > w - 1 or u > self.widen_underflow or s > self.widen_saturation:
+            if u > self.widen_underflow or s > self.widen_saturation:
                 self.streak[layer.name] = 0
-                target = -(-(need + 1) // self.lane) * self.lane
-                new = min(self.hi, max(w + self.lane, target))
-            elif need <= w - 5 and u < self.narrow_underflow and s == 0:
+                new = min(self.hi, w + self.lane)
+            elif u < self.narrow_underflow and s == 0 and need <= w - 5:
                 self.streak[layer.name] += 1
                 if self.streak[layer.name] >= self.patience:
                     self.streak[layer.name] = 0

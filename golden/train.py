@@ -235,7 +235,8 @@ class Trainer:
         for key, w in widths.items():
             if old.get(key) != w:
                 self.log["decisions"].append({**entry, "layer": key[0], "role": key[1],
-                                              "from": old.get(key), "to": w, "reason": reason})
+                                              "from": old.get(key), "to": w,
+                                              "reason": self.policy.reason_for(key)})
 
     def evaluate(self):
         correct = 0

@@ -66,8 +66,9 @@ def test_autoflex_widens_its_margin_after_saturation():
     assert rule.predict(key, 8, None) == 7
 
 
-def hist_stats(layer, exponents, *, underflow=0, count=1000):
-    """A check step whose dW histogram holds one gradient per listed exponent."""
+def hist_stats(layer, exponents, *, underflow=0, saturated=0, count=1000):
+    """A check step whose dW histogram holds one gradient per listed exponent, and whose errors
+    of ``layer`` had ``underflow`` and ``saturated`` of ``count`` values."""
     stats = StepStats()
     lo = min(exponents)
     counts = [0] * (max(exponents) - lo + 1)
@@ -76,36 +77,59 @@ def hist_stats(layer, exponents, *, underflow=0, count=1000):
     for l in LAYERS:
         stats.histograms[(l.name, "updates")] = ([1], 0)   # one exponent: need 1 bit
     stats.histograms[(layer, "updates")] = (counts, lo)
-    stats.count((layer, "errors"), saturated=0, underflow=underflow, count=count)
+    stats.count((layer, "errors"), saturated=saturated, underflow=underflow, count=count)
     return stats
 
 
-def test_adaptive_widens_at_once_and_narrows_after_patience():
-    p = Adaptive(period=1, patience=3, quantile=0.1)
-    assert set(p.widths(ctx()).values()) == {8}
-    # 24 gradients, two per exponent -12..-1: the lowest 10% (2.4 of them) reach exponent
-    # -11, so need = -1 - (-11) + 1 = 11 bits > 7: widen to the lane multiple >= 12.
-    p.observe(ctx(step=1), hist_stats("conv2", list(range(-12, 0)) * 2))
-    w = p.widths(ctx(step=2))
-    assert w[("conv2", "updates")] == 12 and w[("conv2", "activations")] == 12
-    assert w[("conv3", "updates")] == 8
-    assert "conv2" in p.reason and "need=11" in p.reason
-    for step in range(2):                                  # narrow only after 3 calm checks
-        p.observe(ctx(step=3 + step), hist_stats("conv2", [-3, -2]))
-        assert p.widths(ctx())[("conv2", "errors")] == 12
-    p.observe(ctx(step=5), hist_stats("conv2", [-3, -2]))
-    assert p.widths(ctx())[("conv2", "errors")] == 8
-
-
-def test_adaptive_widens_on_underflow():
+def test_adaptive_widens_when_the_underflow_passes_the_threshold():
     p = Adaptive(period=1)
-    p.observe(ctx(step=1), hist_stats("dense1", [-3, -2], underflow=300, count=1000))
-    assert p.widths(ctx())[("dense1", "weights")] == 12
+    assert set(p.widths(ctx()).values()) == {8}
+    p.observe(ctx(step=1), hist_stats("conv2", [-3, -2], underflow=300))  # 0.3: not above
+    assert set(p.widths(ctx()).values()) == {8}
+    p.observe(ctx(step=2), hist_stats("conv2", [-3, -2], underflow=301))
+    w = p.widths(ctx(step=3))
+    assert {w[("conv2", r)] for r in ("activations", "weights", "errors", "updates")} == {12}
+    assert set(v for k, v in w.items() if k[0] != "conv2") == {8}
+    assert p.reason_for(("conv2", "errors")).startswith("8->12: need=2 bits")
+    assert "underflow=0.301" in p.reason_for(("conv2", "errors"))
+
+
+def test_adaptive_widens_on_saturation_up_to_16_bits():
+    p = Adaptive(period=1)
+    for step, width in ((1, 12), (2, 16), (3, 16)):
+        p.observe(ctx(step=step), hist_stats("dense2", [-3, -2], saturated=11))
+        w = p.widths(ctx())
+        assert w[("dense2", "weights")] == width
+        assert w[("logits", "activations")] == width             # the output follows dense2
+    assert p.reason_for(("logits", "activations")) == p.reason_for(("dense2", "updates"))
+
+
+def test_adaptive_narrows_after_patience_calm_checks_in_a_row():
+    p = Adaptive(period=1, patience=3)
+    p.observe(ctx(step=1), hist_stats("conv3", [-3, -2], underflow=400))
+    assert p.widths(ctx())[("conv3", "errors")] == 12
+    # calm (u < 0.05, need 2 <= 12 - 5), calm, in the band (resets the streak), calm, calm
+    for step, underflow in enumerate((40, 40, 100, 40, 40), start=2):
+        p.observe(ctx(step=step), hist_stats("conv3", [-3, -2], underflow=underflow))
+        assert p.widths(ctx())[("conv3", "errors")] == 12
+    p.observe(ctx(step=7), hist_stats("conv3", [-3, -2], underflow=40))
+    assert p.widths(ctx())[("conv3", "errors")] == 8
+    assert p.reason_for(("conv3", "errors")).startswith("12->8")
+
+
+def test_adaptive_keeps_the_width_while_the_gradients_need_it():
+    p = Adaptive(period=1, patience=1)
+    p.observe(ctx(step=1), hist_stats("conv4", [-3, -2], underflow=400))
+    # 24 gradients, two per exponent -12..-1: the lowest 10% (2.4 of them) reach exponent
+    # -11, so need = -1 - (-11) + 1 = 11 bits > 12 - 5: 8 bits would flush them.
+    for step in range(2, 5):
+        p.observe(ctx(step=step), hist_stats("conv4", list(range(-12, 0)) * 2))
+        assert p.widths(ctx())[("conv4", "updates")] == 12
 
 
 def test_policy_state_round_trips():
     p = Adaptive(period=1)
-    p.observe(ctx(step=1), hist_stats("conv2", list(range(-12, 0))))
+    p.observe(ctx(step=1), hist_stats("conv2", list(range(-12, 0)), underflow=500))
     assert p.layer_width["conv2"] == 12
     q = Adaptive(period=1)
     q.load_state_dict(p.state_dict())

@@ -8,7 +8,7 @@ import pytest
 from golden.network import LAYERS
 from golden.policies import Adaptive
 from golden.train import CHECKPOINT, LOG, TrainConfig, Trainer, _narrow
-from make_train_pins import fingerprint_of, synthetic
+from make_train_pins import ADAPTIVE, fingerprint_of, synthetic
 from test_train_pins import PINNED
 
 
@@ -16,13 +16,13 @@ DATA = synthetic()
 
 
 def run(tmp_path, name, *, policy="fixed-8", backend="numpy", epochs=1, seed=0, batch=8,
-        stop_after=None, adaptive_period=None, **kw):
+        stop_after=None, adaptive=None, **kw):
     cfg = TrainConfig(policy=policy, epochs=epochs, out=str(tmp_path / name), backend=backend,
                       device="cpu" if backend == "torch" else None, seed=seed, batch=batch,
                       checkpoint_every=1000, **kw)
     trainer = Trainer(cfg, data=DATA, progress=False)
-    if adaptive_period:
-        trainer.policy = Adaptive(period=adaptive_period)
+    if adaptive:
+        trainer.policy = Adaptive(**adaptive)
     log = trainer.run(stop_after=stop_after)
     return trainer, log
 
@@ -60,9 +60,10 @@ def test_numpy_and_torch_give_the_same_bits(tmp_path, policy):
 
 
 def test_adaptive_decisions_are_the_same_on_both_backends(tmp_path):
-    a, log_a = run(tmp_path, "np", policy="adaptive", adaptive_period=1)
-    b, log_b = run(tmp_path, "torch", policy="adaptive", backend="torch", adaptive_period=1)
+    a, log_a = run(tmp_path, "np", policy="adaptive", adaptive=ADAPTIVE)
+    b, log_b = run(tmp_path, "torch", policy="adaptive", backend="torch", adaptive=ADAPTIVE)
     assert_same_bits(params(a), params(b))
+    assert len({d["to"] for d in log_a["decisions"]}) == 2       # some layers widened
     assert log_a["decisions"] == log_b["decisions"]
     assert a.policy.state_dict() == b.policy.state_dict()
     assert_pinned("adaptive-1", a, log_a)
@@ -114,9 +115,11 @@ def test_checkpoints_narrow_int64_only_where_every_value_fits(values, dtype):
 
 
 def test_resume_with_adaptive_checks_between_stops(tmp_path):
-    whole, log_whole = run(tmp_path, "whole", policy="adaptive", epochs=2, adaptive_period=2)
-    run(tmp_path, "parts", policy="adaptive", epochs=2, adaptive_period=2, stop_after=3)
-    parts, log_parts = run(tmp_path, "parts", policy="adaptive", epochs=2, adaptive_period=2)
+    every2 = {**ADAPTIVE, "period": 2}
+    whole, log_whole = run(tmp_path, "whole", policy="adaptive", epochs=2, adaptive=every2)
+    run(tmp_path, "parts", policy="adaptive", epochs=2, adaptive=every2, stop_after=3)
+    parts, log_parts = run(tmp_path, "parts", policy="adaptive", epochs=2, adaptive=every2)
+    assert len(log_whole["decisions"]) > 1
     assert_same_bits(params(whole), params(parts))
     assert strip_times(log_whole) == strip_times(log_parts)
 
