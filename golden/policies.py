@@ -166,6 +166,23 @@ class Policy:
         self.exponents.load_state_dict(state["exponents"])
 
 
+def need_bits(counts, offset, quantile):
+    """From a histogram of binary exponents (``counts[i]`` gradients with 2**(e-1) <= |g| < 2**e
+    for e = i + offset; at least one): (need, e_max, e_q, e_min), where e_q is the exponent that
+    the lowest ``quantile`` of the gradients reaches and need = e_max - e_q + 1 is how many bits
+    hold the gradients above it."""
+    total = sum(counts)
+    nz = [i for i, c in enumerate(counts) if c]
+    e_min, e_max = nz[0] + offset, nz[-1] + offset
+    acc = 0
+    for i, c in enumerate(counts):
+        acc += c
+        if acc >= quantile * total:
+            e_q = i + offset
+            break
+    return e_max - e_q + 1, e_max, e_q, e_min
+
+
 def uniform(width):
     return {key: width for key in tensor_keys()}
 
@@ -288,18 +305,9 @@ class Adaptive(Policy):
             self.window[layer.name] = [0, 0, 0]
             u = under / count if count else 0.0
             s = sat / count if count else 0.0
-            total = sum(counts)
-            if not total:
+            if not sum(counts):
                 continue
-            nz = [i for i, c in enumerate(counts) if c]
-            e_min, e_max = nz[0] + offset, nz[-1] + offset
-            acc, e_q = 0, e_max
-            for i, c in enumerate(counts):
-                acc += c
-                if acc >= self.quantile * total:
-                    e_q = i + offset
-                    break
-            need = e_max - e_q + 1
+            need, e_max, e_q, e_min = need_bits(counts, offset, self.quantile)
             w = self.layer_width[layer.name]
             stats_text = (f"need={need} bits (e_max={e_max}, e_q{int(self.quantile * 100)}={e_q},"
                           f" min|g|=2^{e_min - 1}, max/min=2^{e_max - e_min + 1},"

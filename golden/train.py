@@ -65,6 +65,13 @@ class TrainConfig:
                 check_int(getattr(self, name), name=name, lo=1)
 
 
+def read_checkpoint(path):
+    """The arrays of a checkpoint file and its JSON state."""
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    return arrays, json.loads(arrays.pop("state").tobytes().decode())
+
+
 class Trainer:
     def __init__(self, config, *, data=None, progress=True):
         config.validate()
@@ -113,9 +120,7 @@ class Trainer:
         save_npz(os.path.join(self.cfg.out, CHECKPOINT), compressed=True, **arrays)
 
     def load_checkpoint(self, path):
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-        state = json.loads(arrays.pop("state").tobytes().decode())
+        arrays, state = read_checkpoint(path)
         if state["identity"] != self.identity():
             raise ValueError(
                 f"{path} belongs to another run ({_diff(state['identity'], self.identity())}): "

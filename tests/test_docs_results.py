@@ -11,6 +11,7 @@ from flows import report
 from flows.fpga import markdown as fpga_markdown
 from flows.power import markdown as power_markdown
 from flows.quote import BLOCK, quote
+from golden import gradstats
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ["README.md"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))
@@ -25,7 +26,8 @@ def test_quoted_blocks_are_the_files(doc):
 
 def test_the_results_are_quoted():
     quoted = {m.group("path") for doc in DOCS for m in BLOCK.finditer((ROOT / doc).read_text())}
-    assert {"results/power/power.md", "docs/figures/results.md"} <= quoted
+    assert {"results/power/power.md", "docs/figures/results.md",
+            "results/gradstats/gradstats.md"} <= quoted
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "results" / "power" / "**" /
@@ -40,6 +42,12 @@ def test_power_tables_render_power_json(path):
 def test_fpga_tables_render_fpga_json(path):
     data = json.loads(pathlib.Path(path).read_text())
     assert pathlib.Path(path).with_suffix(".md").read_text() == fpga_markdown(data)
+
+
+def test_gradstats_table_renders_gradstats_json():
+    data = json.loads((ROOT / "results" / "gradstats" / "gradstats.json").read_text())
+    assert (ROOT / "results" / "gradstats" / "gradstats.md").read_text() == \
+        gradstats.markdown(data["checkpoints"])
 
 
 def test_training_table_is_the_committed_runs_report():
