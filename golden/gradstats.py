@@ -67,7 +67,7 @@ def statistics(master, data, *, widths=(8, 12, 16), steps=3, batch=128, backend=
             t = sums[layer.name]
             rows.append({"width": width, "layer": layer.name,
                          **{f"need{int(q * 100)}": round(float(np.mean(t[q])), 2)
-                            for q in QUANTILES},
+                            if t[q] else None for q in QUANTILES},
                          "errors_underflow": _rate(t["errors"]),
                          "updates_underflow": _rate(t["updates"]),
                          "saturation": _rate(t["saturated"])})
@@ -95,6 +95,10 @@ def _rate(pair):
     return round(pair[0] / pair[1], 4) if pair[1] else None
 
 
+def _g(value, spec="g"):
+    return "–" if value is None else format(value, spec)
+
+
 def markdown(checkpoints):
     """One table per checkpoint (``load``'s description with its ``statistics`` as "rows"): a
     row per layer, the statistics at each width side by side."""
@@ -112,9 +116,9 @@ def markdown(checkpoints):
         for layer in LAYERS:
             by_w = {r["width"]: r for r in rows if r["layer"] == layer.name}
             first = by_w[widths[0]]
-            cells = [layer.name, f"{first['need10']:g}/{first['need25']:g}/{first['need50']:g}"]
+            cells = [layer.name, "/".join(_g(first[f"need{int(q * 100)}"]) for q in QUANTILES)]
             for k in ("errors_underflow", "updates_underflow", "saturation"):
-                cells += ["–" if by_w[w][k] is None else f"{by_w[w][k]:.3g}" for w in widths]
+                cells += [_g(by_w[w][k], ".3g") for w in widths]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)

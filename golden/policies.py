@@ -5,7 +5,7 @@ step's ``StepStats`` (per-tensor exact maxima, saturation and underflow counters
 histograms when it asked for them). It answers two questions:
 
 - ``widths(ctx)``: a width for every (layer, role) key of ``network.tensor_keys()``, or ``None``
-  for float32 training; every change is logged by the trainer with the policy's ``reason_for`` it;
+  for float32 training; the trainer logs every change with the policy's ``reason_for(key)``;
 - ``exponents``: an exponent rule that predicts the fraction bits of each GEMM result before
   the accelerator computes it (``predict``), from what it saw (``observe``).
 
@@ -247,8 +247,8 @@ class Adaptive(Policy):
 
     - widen by one lane (4 bits) when u > ``widen_underflow`` or s > ``widen_saturation``: the
       layer is losing its gradient signal;
-    - narrow by one lane when u < ``narrow_underflow``, s == 0 and need <= W - 5 (the narrower
-      format still holds the upper gradients) at ``patience`` checks in a row (hysteresis: the
+    - narrow by one lane when u < ``narrow_underflow``, s == 0 and need <= W - 5 (W - lane - 1:
+      the narrower format still holds the upper gradients) at ``patience`` checks in a row (hysteresis: the
       band between the two underflow thresholds and the delay).
 
     The thresholds come from the gradient statistics of real checkpoints (docs/training.md):
@@ -317,7 +317,7 @@ class Adaptive(Policy):
             if u > self.widen_underflow or s > self.widen_saturation:
                 self.streak[layer.name] = 0
                 new = min(self.hi, w + self.lane)
-            elif u < self.narrow_underflow and s == 0 and need <= w - 5:
+            elif u < self.narrow_underflow and s == 0 and need <= w - self.lane - 1:
                 self.streak[layer.name] += 1
                 if self.streak[layer.name] >= self.patience:
                     self.streak[layer.name] = 0
