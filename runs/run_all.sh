@@ -25,12 +25,14 @@ for p in $POLICIES; do
         echo "$p: finished, runs/$p/log.json"
         continue
     fi
-    mkdir -p "build/runs/$p" "runs/$p"
+    mkdir -p "build/runs/$p"
     if [ ! -f "build/runs/$p/checkpoint.npz" ] && [ -f "runs/$p/checkpoint.npz" ]; then
         cp "runs/$p/checkpoint.npz" "build/runs/$p/checkpoint.npz"
     fi
     .venv/bin/varimac train --policy "$p" --epochs "$EPOCHS" --backend "$backend" --threads 1 \
         --no-progress --out "build/runs/$p"
+    # runs/<policy>/ appears only with a log in it: `make paper` reads every folder there.
+    mkdir -p "runs/$p"
     cp "build/runs/$p/log.json" "runs/$p/log.json"
     rm -f "runs/$p/checkpoint.npz"
 done

@@ -58,7 +58,8 @@ def test_keep_copies_unfinished_runs_and_never_a_shorter_log(tmp_path):
 
 STAND_IN = """#!/bin/sh
 # varimac stand-in: records its arguments and whether a checkpoint was there, finishes the run
-while [ $# -gt 0 ]; do [ "$1" = --out ] && out=$2; echo "$1" >> args.txt; shift; done
+while [ $# -gt 0 ]; do [ "$1" = --policy ] && p=$2; [ "$1" = --out ] && out=$2; echo "$1" >> args.txt; shift; done
+if [ -e "runs/$p" ]; then echo "runs/$p exists while training" >> args.txt; fi
 if [ -f "$out/checkpoint.npz" ]; then cat "$out/checkpoint.npz" >> args.txt; fi
 printf '%s' '{"complete": true, "epochs": []}' > "$out/log.json"
 """
@@ -89,3 +90,14 @@ def test_run_all_skips_a_policy_whose_committed_log_is_complete(tmp_path):
         "fixed-8: finished, runs/fixed-8/log.json\n")
     assert not (root / "args.txt").exists()
     assert (root / "runs/fixed-8/log.json").read_text() == log(20, True)
+
+
+def test_run_all_makes_no_empty_run_folder_while_a_run_trains(tmp_path):
+    """`make paper` reads every folder in runs/: one without a log would stop it."""
+    root = scratch(tmp_path)
+    varimac = root / ".venv/bin/varimac"
+    varimac.write_text(STAND_IN)
+    varimac.chmod(varimac.stat().st_mode | stat.S_IXUSR)
+    sh(root, "runs/run_all.sh", "20", "fixed-4")
+    assert "exists while training" not in (root / "args.txt").read_text()
+    assert json.loads((root / "runs/fixed-4/log.json").read_text())["complete"]
