@@ -127,8 +127,9 @@ def markdown(rows, *, power_path, pj_per_bit):
     lines += ["", f"Energy = Σ MACs × energy per MAC (from `{power_path}`; float32 MACs at "
               f"{FLOAT32_MAC_PJ:g} pJ, Horowitz ISSCC 2014) + bits moved × {pj_per_bit:.4g} pJ/bit. "
               f"Σ MACs·W² is a width-squared energy proxy (float32 MACs at W = 32). "
-              f"vs fixed-16 and the Pareto front (accuracy vs energy) compare finished runs only: "
-              f"{', '.join(pareto_front(rows)) or '(none yet)'}."]
+              f"vs fixed-16 and the Pareto front compare finished runs only. On the front (no "
+              f"finished run has both less energy and a higher final accuracy): "
+              f"{', '.join(pareto_front(rows)) or '(no finished run yet)'}."]
     return "\n".join(lines) + "\n"
 
 
