@@ -252,7 +252,7 @@ class Adaptive(Policy):
       band between the two underflow thresholds and the delay).
 
     The thresholds come from the gradient statistics of real checkpoints (docs/training.md):
-    ``need`` hardly moves during training (about 10 bits for most layers), while the error
+    ``need`` hardly moves during training (8 to 10 bits for most layers), while the error
     underflow at 8 bits grows as training converges and is highest in the cheap first and last
     layers.
     """
