@@ -6,12 +6,10 @@ accumulation could pass 2**53 is computed on Python integers instead, slowly but
 
 import numpy as np
 
-from . import exact
+from . import exact, fused
 from .formats import Rounding
 from .prng import prng_grid
 
-TWO32 = float(1 << 32)
-CACHE_BLOCK = 1 << 15  # elements per block of stochastic rounding
 # Patch-matrix elements per block of images of a convolution GEMM: patches cut block by block
 # stay in cache; the whole matrix at once was measured 1.4x (float64) and 1.6x (float32)
 # slower.
@@ -115,60 +113,50 @@ class NumpyBackend:
 
     def requantize_inplace(self, acc, shift, width, rounding, seed, *, acc_abs_max=None):
         """``requantize`` of an accumulator the caller gives up (its memory may hold the
-        result); the same bits. Given ``acc_abs_max`` (the exact max |acc|), the saturation
-        pass is skipped when no output can reach the clamp."""
+        result); the same bits. (``acc_abs_max``, the exact max |acc|, lets the torch backend's
+        tensor path skip its saturation pass; the fused pass here saturates for free.)"""
         if acc.dtype == object:
             return self.requantize(acc, shift, width, rounding, seed)
-        nonzero = np.count_nonzero(acc)
-        if (acc.dtype == np.float32 and rounding == Rounding.NEAREST_EVEN and width <= 24
-                and abs(shift) <= 100):
-            # Stay in float32: acc * 2**-shift is exact (a power of two; |shift| <= 100 keeps
-            # every nonzero value, an integer below 2**24 times 2**-shift, normal and finite),
-            # rint of a float32 is a float32, and the clamp bounds (< 2**23) are float32 too.
-            if shift:
-                acc *= np.float32(2.0 ** -shift)
-            y = np.rint(acc, out=acc) if shift > 0 else acc
-        else:
-            y = self._round_shift_inplace(acc.astype(np.float64, copy=False), shift, rounding,
-                                          seed, 0, 0)
-        if acc_abs_max is None or may_saturate(acc_abs_max, shift, width):
-            y, saturated = self.saturate(y, width)
-        else:
-            saturated = 0
-        return y, saturated, int(nonzero - np.count_nonzero(y))
+        # A float32 accumulator rounded to nearest stays float32: acc * 2**-shift is exact (a
+        # power of two; |shift| <= 100 keeps every nonzero value, an integer below 2**24 times
+        # 2**-shift, normal and finite) and the outputs (< 2**23) are float32 integers.
+        keep32 = (acc.dtype == np.float32 and rounding == Rounding.NEAREST_EVEN and width <= 24
+                  and abs(shift) <= 100)
+        out = acc if keep32 or acc.dtype == np.float64 else None
+        return self._requantize(acc, 2.0 ** -shift, shift > 0, rounding, seed, width, out=out)
 
     def round_shift(self, acc, shift, rounding, seed, *, row0=0, col0=0):
         """``acc / 2**shift`` rounded by the contract (nearest-even or stochastic)."""
         if acc.dtype == object:
             return _round_shift_object(acc, shift, rounding, seed, row0, col0)
-        return self._round_shift_inplace(acc.astype(np.float64), shift, rounding, seed, row0, col0)
-
-    def _round_shift_inplace(self, v, shift, rounding, seed, row0, col0):
         # Scaling by a power of two is exact while the result stays normal: |acc| < 2**53 and
         # |shift| <= 768 (formats bound |frac| by 256) keep it so.
-        v *= 2.0 ** -shift
+        v = np.multiply(acc, 2.0 ** -shift, dtype=np.float64)
         return self._round_inplace(v, rounding, seed, row0, col0) if shift > 0 else v
 
     def round_scaled(self, v, rounding, seed, *, row0=0, col0=0):
         """Round exact values ``v`` to integers: nearest-even, or ``floor(v + R/2**32)``."""
         return self._round_inplace(np.array(v, dtype=np.float64), rounding, seed, row0, col0)
 
-    def _round_inplace(self, v, rounding, seed, row0, col0):
-        # floor(v + R/2**32) without an inexact sum: with f = v - floor(v) (exact), it is
-        # floor(v) + 1 exactly when f * 2**32 >= 2**32 - R (both sides exact in float64).
+    @staticmethod
+    def _round_inplace(v, rounding, seed, row0, col0):
         if rounding == Rounding.NEAREST_EVEN:
             return np.rint(v, out=v)
-        rows, cols = v.shape
-        step = max(1, CACHE_BLOCK // max(cols, 1))  # the generator's 40 passes stay in cache
-        for i in range(0, rows, step):
-            block = v[i:i + step]
-            r = self.prng_grid(seed, block.shape[0], cols, row0=row0 + i, col0=col0)
-            y = np.floor(block)
-            np.subtract(block, y, out=block)
-            block *= TWO32
-            y += block >= TWO32 - r
-            block[...] = y
+        fused.requantize_(v, v, scale=1.0, mode=fused.STOCHASTIC, seed=seed, width=None,
+                          row0=row0, col0=col0)
         return v
+
+    @staticmethod
+    def _requantize(src, scale, round_, rounding, seed, width, *, out=None, row0=0, col0=0):
+        """``saturate(round(src * scale))`` of a 2-D ``src`` in one fused pass (``round_``:
+        whether to round at all); returns ``(y, saturated, underflow)``, ``y`` in ``out`` or a
+        new float64 array."""
+        mode = (fused.NONE if not round_ else fused.NEAREST_EVEN
+                if rounding == Rounding.NEAREST_EVEN else fused.STOCHASTIC)
+        y = np.empty(src.shape, np.float64) if out is None else out
+        saturated, underflow = fused.requantize_(src, y, scale=scale, mode=mode, seed=seed,
+                                                 width=width, row0=row0, col0=col0)
+        return y, saturated, underflow
 
     def saturate(self, y, width):
         """Clamp to ``width`` bits; returns the clamped values and how many were clamped."""
@@ -183,12 +171,11 @@ class NumpyBackend:
 
     def requantize(self, acc, shift, width, rounding, seed, *, row0=0, col0=0):
         """round_shift, then saturate; returns ``(y, saturated, underflow)``."""
+        if acc.dtype != object:
+            return self._requantize(acc, 2.0 ** -shift, shift > 0, rounding, seed, width,
+                                    row0=row0, col0=col0)
         nonzero = np.count_nonzero(acc)
-        if acc.dtype == object:
-            y = _round_shift_object(acc, shift, rounding, seed, row0, col0)
-        else:
-            y = self._round_shift_inplace(acc.astype(np.float64), shift, rounding, seed,
-                                          row0, col0)
+        y = _round_shift_object(acc, shift, rounding, seed, row0, col0)
         y, saturated = self.saturate(y, width)
         # y != 0 implies acc != 0 (rounding never lifts 0, clamping never yields 0), so the
         # outputs with acc != 0 and y == 0 number nnz(acc) - nnz(y).
@@ -200,18 +187,12 @@ class NumpyBackend:
         b_bound = _abs_max(b) if b_bound is None else b_bound
         how, chunk = exact.plan(a.shape[1], a_bound, b_bound)
         if how == "float32" and chunk >= a.shape[1] and abs(shift) <= 100:
-            # Fast path, all in place: b * 2**-shift is exact (a power of two; |shift| <= 100
-            # keeps it normal and finite in float32) and so is the float32 GEMM with it, by
-            # the argument of golden.exact applied to the integers acc = v * 2**shift.
+            # b * 2**-shift is exact (a power of two; |shift| <= 100 keeps it normal and
+            # finite in float32) and so is the float32 GEMM with it, by the argument of
+            # golden.exact applied to the integers acc = v * 2**shift.
             v = np.matmul(a.astype(np.float32, copy=False),
                           b.astype(np.float32) * np.float32(2.0 ** -shift))
-            nonzero = np.count_nonzero(v)
-            if rounding != Rounding.NEAREST_EVEN or out_width > 24:
-                v = v.astype(np.float64)
-            if shift > 0:
-                v = self._round_inplace(v, rounding, seed, 0, 0)
-            y, saturated = self.saturate(v, out_width)
-            return y.astype(np.float64, copy=False), saturated, int(nonzero - np.count_nonzero(y))
+            return self._requantize(v, 1.0, shift > 0, rounding, seed, out_width)
         acc = self.matmul_exact(a, b, a_bound=a_bound, b_bound=b_bound)
         y, saturated, underflow = self.requantize(acc, shift, out_width, rounding, seed)
         return y.astype(np.float64, copy=False), saturated, underflow
@@ -219,11 +200,10 @@ class NumpyBackend:
     def quantize(self, x, *, frac, width, rounding, seed):
         """Float values to ``Q(width, frac)`` integers; returns ``(q, saturated, underflow)``."""
         x = np.asarray(x, dtype=np.float64)
-        v = x * 2.0 ** frac
-        flat = v.reshape(-1, v.shape[-1]) if v.ndim >= 2 else v.reshape(1, -1)
-        q = self.round_scaled(flat, rounding, seed)
-        q, saturated = self.saturate(q, width)
-        return q.reshape(x.shape), saturated, int(np.count_nonzero(x) - np.count_nonzero(q))
+        flat = x.reshape(-1, x.shape[-1]) if x.ndim >= 2 else x.reshape(1, -1)
+        q, saturated, underflow = self._requantize(flat, 2.0 ** frac, True, rounding, seed,
+                                                   width)
+        return q.reshape(x.shape), saturated, underflow
 
 
 def may_saturate(acc_abs_max, shift, width):

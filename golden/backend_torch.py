@@ -23,8 +23,16 @@ PRNG_BLOCK = 1 << 15  # elements per block of the generator on the CPU
 class TorchBackend:
     name = "torch"
 
-    def __init__(self, device=None):
+    def __init__(self, device=None, *, fused=None):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        # On a CPU the element-wise passes (rounding, saturation, counting, the SGD step) run
+        # as NumpyBackend's fused kernels on zero-copy views; fused=False keeps the tensor code
+        # that a GPU runs, so that tests can check it on a CPU.
+        if fused not in (None, True, False):
+            raise ValueError(f"fused must be None, True or False, not {fused!r}")
+        if fused and self.device.type != "cpu":
+            raise ValueError(f"fused kernels run on the cpu only, not on {self.device}")
+        self.fused = self.device.type == "cpu" if fused is None else fused
 
     # -- conversions ---------------------------------------------------------------------------
     def asarray(self, x, dtype=torch.float64):
@@ -111,6 +119,8 @@ class TorchBackend:
         k, n = w.shape
         how, chunk = exact.plan(k, a_bound, b_bound)
         if how == "float64" and self.device.type == "cpu":
+            # NumPy's float64 GEMM over patch blocks: the same exact sums, 4-5x faster than
+            # PyTorch's of the whole patch matrix (32x32x32 at batch 128, measured).
             return _on_numpy("conv", x, w, pad=pad, a_bound=a_bound, b_bound=b_bound)
         if how == "float32" and chunk >= k and self._direct_conv:
             with _exact_conv():
@@ -148,6 +158,9 @@ class TorchBackend:
 
     def requantize_inplace(self, acc, shift, width, rounding, seed, *, acc_abs_max=None):
         """As ``NumpyBackend.requantize_inplace`` (the same bits as ``requantize``)."""
+        if self.fused:
+            return _on_numpy("requantize_inplace", acc, shift, width, rounding, seed,
+                             acc_abs_max=acc_abs_max)
         nonzero = count_nonzero(acc)
         if (acc.dtype == torch.float32 and rounding == Rounding.NEAREST_EVEN and width <= 24
                 and abs(shift) <= 100):
@@ -170,13 +183,15 @@ class TorchBackend:
         return self.round_scaled(v, rounding, seed, row0=row0, col0=col0)
 
     def round_scaled(self, v, rounding, seed, *, row0=0, col0=0):
+        if self.fused:
+            return _on_numpy("round_scaled", v, rounding, seed, row0=row0, col0=col0)
         if rounding == Rounding.NEAREST_EVEN:
             return torch.round(v)  # ties to even, as np.rint
         rows, cols = v.shape
-        r = self.prng_grid(seed, rows, cols, row0=row0, col0=col0)
+        r = self.prng_grid(seed, rows, cols, row0=row0, col0=col0).to(torch.float64)
         y = torch.floor(v)
-        f = (v - y) * TWO32
-        return y + (f >= TWO32 - r.to(torch.float64)).to(torch.float64)
+        up = torch.where(y == -1, v * TWO32 >= -r, (v - y) * TWO32 >= TWO32 - r)
+        return y + up.to(torch.float64)
 
     @staticmethod
     def saturate(y, width):
@@ -190,6 +205,9 @@ class TorchBackend:
         return torch.clamp(y, lo, hi), count_nonzero((y < lo) | (y > hi))
 
     def requantize(self, acc, shift, width, rounding, seed, *, row0=0, col0=0):
+        if self.fused:
+            return _on_numpy("requantize", acc, shift, width, rounding, seed, row0=row0,
+                             col0=col0)
         nonzero = count_nonzero(acc)
         y = self.round_shift(acc, shift, rounding, seed, row0=row0, col0=col0)
         y, saturated = self.saturate(y, width)
@@ -201,6 +219,8 @@ class TorchBackend:
 
     def quantize(self, x, *, frac, width, rounding, seed):
         x = self.asarray(x, torch.float64)
+        if self.fused:
+            return _on_numpy("quantize", x, frac=frac, width=width, rounding=rounding, seed=seed)
         v = x * (2.0 ** frac)
         flat = v.reshape(-1, v.shape[-1]) if v.dim() >= 2 else v.reshape(1, -1)
         q = self.round_scaled(flat, rounding, seed)
@@ -226,11 +246,14 @@ def count_nonzero(x):
     return int(torch.count_nonzero(x))
 
 
-def _on_numpy(op, x, y, **kw):
-    """A float64 convolution GEMM of CPU tensors through ``NumpyBackend`` on zero-copy views:
-    the same exact sums, 4-5x faster than PyTorch's float64 GEMM of the whole patch matrix (the
-    32x32x32 convolution at batch 128, measured)."""
-    return torch.from_numpy(getattr(NumpyBackend(), op)(x.numpy(), y.numpy(), **kw))
+def _on_numpy(op, *args, **kw):
+    """``NumpyBackend().op`` on zero-copy NumPy views of CPU tensors; the array it returns (or
+    the first item of a tuple) comes back as a tensor."""
+    out = getattr(NumpyBackend(), op)(
+        *(a.numpy() if isinstance(a, torch.Tensor) else a for a in args), **kw)
+    if isinstance(out, tuple):
+        return (torch.from_numpy(out[0]),) + out[1:]
+    return torch.from_numpy(out)
 
 
 def _nchw(x):

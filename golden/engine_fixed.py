@@ -319,9 +319,9 @@ class FixedEngine:
     def update(self, grads, lr, stats):
         ops = self.ops
         for i, (dw, dw_frac, db, db_frac) in enumerate(grads):
-            self.w[i], self.vw[i], n1 = fixed_update(ops, self.w[i], self.vw[i], ops.i64(dw),
+            self.w[i], self.vw[i], n1 = fixed_update(ops, self.w[i], self.vw[i], dw,
                                                      g_frac=dw_frac, m_frac=self.w_frac[i], lr=lr)
-            self.b[i], self.vb[i], n2 = fixed_update(ops, self.b[i], self.vb[i], ops.i64(db),
+            self.b[i], self.vb[i], n2 = fixed_update(ops, self.b[i], self.vb[i], db,
                                                      g_frac=db_frac, m_frac=self.b_frac[i], lr=lr)
             stats.update_clamped += n1 + n2
 

@@ -13,11 +13,12 @@ Layouts: images and feature maps are NHWC; im2col rows are (image, y, x) and col
 
 import numpy as np
 
+from . import fused
 from .backend_numpy import im2col
 
 
 def host_ops(backend):
-    return TorchOps(backend.device) if backend.name == "torch" else NumpyOps()
+    return TorchOps(backend.device, fused=backend.fused) if backend.name == "torch" else NumpyOps()
 
 
 class _Ops:
@@ -34,6 +35,7 @@ class _Ops:
 
     @staticmethod
     def mask(x, m):
+        """``x`` where ``m``, else 0 (``x`` is given up: the CPU paths write into it)."""
         return x * m
 
     # -- max-pool 2x2 (floor: an odd last row/column is dropped) -----------------------------
@@ -85,6 +87,7 @@ class _Ops:
 class NumpyOps(_Ops):
     name = "numpy"
     xp = np
+    fused = True
 
     # -- conversion -------------------------------------------------------------------------
     @staticmethod
@@ -146,6 +149,18 @@ class NumpyOps(_Ops):
         return np.maximum(x, 0, out=x)
 
     @staticmethod
+    def mask(x, m):
+        return np.multiply(x, m, out=x)
+
+    @staticmethod
+    def maxpool(x):
+        return fused.maxpool(x)
+
+    @staticmethod
+    def maxpool_backward(d, route, shape):
+        return fused.maxpool_backward(d, route, shape)
+
+    @staticmethod
     def saturate(x, width):
         lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
         if x.size == 0 or (x.min() >= lo and x.max() <= hi):
@@ -172,10 +187,12 @@ class NumpyOps(_Ops):
 class TorchOps(_Ops):
     name = "torch"
 
-    def __init__(self, device):
+    def __init__(self, device, *, fused):
         import torch
         self.torch = self.xp = torch
         self.device = device
+        # CPU tensors: the element-wise work as NumPy and fused kernels on zero-copy views
+        self.fused = fused
 
     def from_host(self, x, dtype=None):
         t = self.torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
@@ -226,6 +243,23 @@ class TorchOps(_Ops):
 
     def relu(self, x):
         return x.clamp_(min=0)
+
+    def mask(self, x, m):
+        if self.fused:  # NumPy's in-place product with a bool mask: 8x faster than torch's
+            np.multiply(x.numpy(), m.numpy(), out=x.numpy())
+            return x
+        return x * m
+
+    def maxpool(self, x):
+        if self.fused:
+            y, route = fused.maxpool(x.numpy())
+            return self.torch.from_numpy(y), self.torch.from_numpy(route)
+        return super().maxpool(x)
+
+    def maxpool_backward(self, d, route, shape):
+        if self.fused:
+            return self.torch.from_numpy(fused.maxpool_backward(d.numpy(), route.numpy(), shape))
+        return super().maxpool_backward(d, route, shape)
 
     @staticmethod
     def saturate(x, width):

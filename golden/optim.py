@@ -11,6 +11,8 @@ the epochs, 2**-6 until three quarters, 2**-7 after. The float32 reference uses 
 
 from dataclasses import dataclass
 
+from . import fused
+
 MASTER_WIDTH = 32          # master weights, velocities: Q(32, Fm) integers in int64
 GUARD = 8                  # extra fraction bits of the gradient term before the lr multiply
 MAX_NUM = 255              # keeps every int64 intermediate below 2**62
@@ -47,18 +49,26 @@ def learning_rate(epoch, epochs):
 
 
 def fixed_update(ops, w, v, g, *, g_frac, m_frac, lr):
-    """One step on int64 master ``w`` and velocity ``v`` (both Q(32, m_frac)) from the integer
-    gradient ``g`` with ``g_frac`` fraction bits. Returns ``(w, v, clamped)``.
+    """One step on int64 master ``w`` and velocity ``v`` (both Q(32, m_frac)) from the
+    integer-valued gradient ``g`` with ``g_frac`` fraction bits. Returns ``(w, v, clamped)``.
 
     Each rounding is to nearest, ties to even (``ops.shift_round``); the gradient term is first
     brought to m_frac + GUARD fraction bits, so the learning-rate product keeps GUARD bits below
-    the master's last place.
+    the master's last place. ``ops.fused`` runs the same integer steps as one kernel.
     """
     bound = (1 << (MASTER_WIDTH - 1)) - 1
     s = g_frac - (m_frac + GUARD)
-    clamped = 0
-    if s < 0:  # a left shift: bound g first so that it cannot leave int64
-        g, clamped = ops.clamp_int(g, 1 << max(52 + s, 0))
+    g_bound = 1 << max(52 + s, 0)  # for a left shift: bounds g so that it cannot leave int64
+    if ops.fused:
+        h = ops.to_host
+        w, v, clamped = fused.sgd_update(
+            h(w), h(v), h(g), g_shift=s, lr_num=lr.num, lr_exp=lr.exp + GUARD,
+            wd_num=WEIGHT_DECAY.num, wd_shift=WEIGHT_DECAY.exp - GUARD, mu_num=MOMENTUM.num,
+            mu_exp=MOMENTUM.exp, bound=bound, g_bound=g_bound, m_bound=1 << 52)
+        return ops.from_host(w), ops.from_host(v), clamped
+    g, clamped = ops.i64(g), 0
+    if s < 0:
+        g, clamped = ops.clamp_int(g, g_bound)
     gm, n = ops.clamp_int(ops.shift_round(g, s), 1 << 52)
     clamped += n
     total = gm + ops.shift_round(w * WEIGHT_DECAY.num, WEIGHT_DECAY.exp - GUARD)

@@ -9,13 +9,17 @@ import torch
 
 from golden import backend_numpy, exact
 from golden.backend_numpy import NumpyBackend, _block_abs_sums, may_saturate
+from golden.backend_torch import TorchBackend
 from golden.backends import get_backend
 from golden.prng import prng_grid
 
-BACKENDS = ["numpy", "torch"]
+BACKENDS = ["numpy", "torch", "torch-tensor"]
 
 
 def backend(name):
+    """torch-tensor: the tensor code that a GPU runs, here on the CPU."""
+    if name == "torch-tensor":
+        return TorchBackend("cpu", fused=False)
     return get_backend(name, device="cpu" if name == "torch" else None)
 
 

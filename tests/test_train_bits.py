@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from golden.backend_torch import TorchBackend
+from golden.backends import get_backend
 from golden.network import LAYERS
 from golden.policies import Adaptive
 from golden.train import CHECKPOINT, LOG, TrainConfig, Trainer, _narrow
@@ -48,7 +50,12 @@ def strip_times(log):
 
 
 @pytest.mark.parametrize("policy", ["fixed-8", "fixed-16", "fixed-4"])
-def test_numpy_and_torch_give_the_same_bits(tmp_path, policy):
+@pytest.mark.parametrize("fused", [True, False], ids=["torch", "torch-tensor"])
+def test_numpy_and_torch_give_the_same_bits(tmp_path, monkeypatch, policy, fused):
+    # fused=False: the tensor code that a GPU runs, here on the CPU
+    monkeypatch.setattr("golden.train.get_backend",
+                        lambda name, device: get_backend(name, device=device) if name == "numpy"
+                        else TorchBackend(device, fused=fused))
     a, log_a = run(tmp_path, "np", policy=policy, backend="numpy")
     b, log_b = run(tmp_path, "torch", policy=policy, backend="torch")
     assert_same_bits(params(a), params(b))

@@ -3,17 +3,25 @@
 import numpy as np
 import pytest
 
+from golden.backend_torch import TorchBackend
 from golden.backends import get_backend
 from golden.engine_fixed import FixedEngine
 from golden.formats import Q
 from golden.hostops import host_ops
 from golden.optim import GUARD, MOMENTUM, WEIGHT_DECAY, Dyadic, fixed_update
 
-BACKENDS = ["numpy", "torch"]
+BACKENDS = ["numpy", "torch", "torch-tensor"]
+
+
+def backend_for(name):
+    """torch-tensor: the tensor code that a GPU runs, here on the CPU."""
+    if name == "torch-tensor":
+        return TorchBackend("cpu", fused=False)
+    return get_backend(name, device="cpu" if name == "torch" else None)
 
 
 def ops_for(name):
-    return host_ops(get_backend(name, device="cpu" if name == "torch" else None))
+    return host_ops(backend_for(name))
 
 
 def ints(rng, shape, lo=-100, hi=100):
@@ -108,18 +116,32 @@ def test_fixed_update_matches_python_integers(backend):
     w = rng.integers(-(1 << 30), 1 << 30, 200)
     v = rng.integers(-(1 << 20), 1 << 20, 200)
     g = rng.integers(-(1 << 15), 1 << 15, 200)
-    lr = Dyadic(3, 7)
-    for g_frac, m_frac in ((20, 30), (45, 30), (-3, 30)):
+    bound = 2 ** 31 - 1
+    lr3, lr_tiny = Dyadic(3, 7), Dyadic(1, 24)  # lr_tiny: a clamped gradient term stays visible
+    for g_frac, m_frac, lr in ((20, 30, lr3), (45, 30, lr3), (-3, 30, lr3), (-20, 30, lr3),
+                               (-20, 30, lr_tiny)):
         w2, v2, n = fixed_update(ops, ops.from_host(w), ops.from_host(v), ops.from_host(g),
                                  g_frac=g_frac, m_frac=m_frac, lr=lr)
+        clamped = 0
         for i in range(len(w)):
-            gm = _rne_ref(int(g[i]), g_frac - (m_frac + GUARD))
+            s = g_frac - (m_frac + GUARD)
+            gi = int(g[i])
+            if s < 0 and abs(gi) > 2 ** max(52 + s, 0):  # g bounded before a left shift
+                gi, clamped = (2 ** max(52 + s, 0)) * (1 if gi > 0 else -1), clamped + 1
+            gm = _rne_ref(gi, s)
+            clamped += abs(gm) > 2 ** 52
+            gm = max(-2 ** 52, min(2 ** 52, gm))
             total = gm + _rne_ref(int(w[i]) * WEIGHT_DECAY.num, WEIGHT_DECAY.exp - GUARD)
             vr = (_rne_ref(int(v[i]) * MOMENTUM.num, MOMENTUM.exp)
                   + _rne_ref(total * lr.num, lr.exp + GUARD))
-            vr = max(-(2**31 - 1), min(2**31 - 1, vr))
-            wr = max(-(2**31 - 1), min(2**31 - 1, int(w[i]) - vr))
+            clamped += abs(vr) > bound
+            vr = max(-bound, min(bound, vr))
+            wr = int(w[i]) - vr
+            clamped += abs(wr) > bound
+            wr = max(-bound, min(bound, wr))
             assert int(ops.to_host(v2)[i]) == vr and int(ops.to_host(w2)[i]) == wr
+        assert n == clamped
+        assert (n > 0) == (g_frac < 0)  # the left shifts clamp, the right shifts do not
 
 
 def test_dyadic_is_validated():
@@ -133,8 +155,7 @@ def test_clamped_bias_saturates_like_the_exact_sum(backend, width):
     """The forward pass adds each layer's bias clamped to ±2**W (float32 up to W = 22): outputs
     and saturation counts equal Python integers' y + bias, saturated, for biases far past W."""
     ops, rng = ops_for(backend), np.random.default_rng(width)
-    engine = FixedEngine(get_backend(backend, device="cpu" if backend == "torch" else None),
-                         seed=0)
+    engine = FixedEngine(backend_for(backend), seed=0)
     hi = 1 << (width - 1)
     bias = np.concatenate([rng.integers(-(1 << 40), 1 << 40, 20),
                            rng.integers(-4 * hi, 4 * hi, 40), [2 * hi, -2 * hi - 1, hi, -hi]])
