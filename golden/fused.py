@@ -62,37 +62,33 @@ def _round(v, mode, seed, m, n):
     return v
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _requantize_one(a, scale, mode, seed, m, n, lo, hi):
+    """One output: its value, whether it saturated, whether it underflowed."""
+    v = _round(a * scale, mode, seed, m, n)
+    c = min(max(v, lo), hi)
+    return c, c != v, (c == 0.0) & (a != 0.0)
+
+
 @njit(cache=True, nogil=True)
 def _requantize(src, dst, scale, mode, seed, row0, col0, lo, hi):
-    saturated = 0
-    underflow = 0
-    rows, cols = src.shape
-    for i in range(rows):
-        m = (row0 + i) & MASK32
-        for j in range(cols):
-            a = np.float64(src[i, j])
-            v = _round(a * scale, mode, seed, m, (col0 + j) & MASK32)
-            c = min(max(v, lo), hi)
-            saturated += c != v
-            underflow += (c == 0.0) & (a != 0.0)
-            dst[i, j] = c
+    saturated = underflow = 0
+    for i in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            dst[i, j], s, u = _requantize_one(np.float64(src[i, j]), scale, mode, seed,
+                                              (row0 + i) & MASK32, (col0 + j) & MASK32, lo, hi)
+            saturated, underflow = saturated + s, underflow + u
     return saturated, underflow
 
 
 @njit(cache=True, nogil=True)
 def _requantize_inplace(x, scale, mode, seed, row0, col0, lo, hi):
-    saturated = 0
-    underflow = 0
-    rows, cols = x.shape
-    for i in range(rows):
-        m = (row0 + i) & MASK32
-        for j in range(cols):
-            a = np.float64(x[i, j])
-            v = _round(a * scale, mode, seed, m, (col0 + j) & MASK32)
-            c = min(max(v, lo), hi)
-            saturated += c != v
-            underflow += (c == 0.0) & (a != 0.0)
-            x[i, j] = c
+    saturated = underflow = 0
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            x[i, j], s, u = _requantize_one(np.float64(x[i, j]), scale, mode, seed,
+                                            (row0 + i) & MASK32, (col0 + j) & MASK32, lo, hi)
+            saturated, underflow = saturated + s, underflow + u
     return saturated, underflow
 
 
