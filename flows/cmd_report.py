@@ -50,7 +50,7 @@ def run(args):
                {"command": "varimac report " + " ".join(["--runs", *args.runs, "--power",
                                                          args.power, "--out", args.out]),
                 "pj_per_bit": args.pj_per_bit, "rows": rows,
-                "pareto_front": report.pareto_front(rows)})
+                "pareto_front": report.pareto_front(rows), "targets": report.targets(rows)})
     print(table)
     print(f"wrote {args.out}/figure.png, pareto.png, results.md, report.json")
     return 0

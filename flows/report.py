@@ -111,6 +111,42 @@ def pareto_front(rows):
                        for o in rows)]
 
 
+def targets(rows):
+    """The accuracy and energy targets of the seed experiment (issues 4 and 6), each as
+    ``{"target", "measured", "verdict"}``: "met", "not met", or "pending" while a run it needs
+    is missing or unfinished. Accuracy is final test accuracy; "at the accuracy of two-phase"
+    is read as no lower than it."""
+    done = {r["policy"]: r for r in rows if r["complete"]}
+
+    def acc(a, b, slack):
+        if a not in done or b not in done:
+            return "pending", "pending"
+        d = 100 * (done[a]["final_accuracy"] - done[b]["final_accuracy"])
+        return (f"{done[a]['final_accuracy']:.2%} vs {done[b]['final_accuracy']:.2%} "
+                f"({d:+.2f} points)"), "met" if d >= -slack else "not met"
+
+    def energy(a, bound):
+        ratio = done[a]["energy_vs_fixed16"] if a in done else None
+        if ratio is None:
+            return "pending", "pending"
+        return f"{ratio:.2f}× fixed-16", "met" if ratio <= bound else "not met"
+
+    def fewer_16bit(a, b):
+        if a not in done or b not in done:
+            return "pending", "pending"
+        sa, sb = (done[p]["mac_share_per_width"].get("16", 0) for p in (a, b))
+        return f"{sa:.0%} vs {sb:.0%} of MACs", "met" if sa < sb else "not met"
+
+    checks = [("fixed-16 within 1.0 point of float32", acc("fixed-16", "float32", 1.0)),
+              ("two-phase within 1.5 points of float32", acc("two-phase", "float32", 1.5)),
+              ("two-phase at ≤ 70% of fixed-16's energy", energy("two-phase", 0.70)),
+              ("adaptive at the accuracy of two-phase", acc("adaptive", "two-phase", 0.0)),
+              ("adaptive with fewer 16-bit MACs than two-phase",
+               fewer_16bit("adaptive", "two-phase")),
+              ("adaptive at ≤ 50% of fixed-16's energy", energy("adaptive", 0.50))]
+    return [{"target": t, "measured": m, "verdict": v} for t, (m, v) in checks]
+
+
 def markdown(rows, *, power_path, pj_per_bit):
     lines = ["| scheme | epochs | final acc. | best acc. | MACs | MACs per width | Σ MACs·W² | "
              "bits moved | energy (J) | vs fixed-16 | command |",
@@ -129,7 +165,9 @@ def markdown(rows, *, power_path, pj_per_bit):
               f"Σ MACs·W² is a width-squared energy proxy (float32 MACs at W = 32). "
               f"vs fixed-16 and the Pareto front compare finished runs only. On the front (no "
               f"finished run has both less energy and a higher final accuracy): "
-              f"{', '.join(pareto_front(rows)) or '(no finished run yet)'}."]
+              f"{', '.join(pareto_front(rows)) or '(no finished run yet)'}.",
+              "", "| target | measured | verdict |", "|---|---|---|"]
+    lines += [f"| {t['target']} | {t['measured']} | {t['verdict']} |" for t in targets(rows)]
     return "\n".join(lines) + "\n"
 
 

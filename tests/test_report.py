@@ -116,3 +116,29 @@ def test_width_without_a_price_is_refused(tmp_path, capsys):
     assert main(["report", "--runs", str(tmp_path / "fixed-12"), "--power",
                  str(tmp_path / "power.json"), "--out", str(tmp_path / "out")]) == 2
     assert "MACs at width(s) 12 but the power file prices only 16" in capsys.readouterr().err
+
+
+def test_targets_are_judged_on_finished_runs(tmp_path):
+    spec = [("float32", 0.800, {"32": 100}, True), ("fixed-16", 0.795, {"16": 100}, True),
+            ("two-phase", 0.780, {"8": 50, "16": 50}, True),
+            ("adaptive", 0.780, {"8": 60, "12": 40}, True)]
+    runs = [report.load_run(write_run(tmp_path, p, [a], macs, {"16": 0}, complete=c))
+            for p, a, macs, c in spec]
+    got = {t["target"]: (t["measured"], t["verdict"])
+           for t in report.targets(report.build(runs, POWER, pj_per_bit=0))}
+    assert got["fixed-16 within 1.0 point of float32"] == ("79.50% vs 80.00% (-0.50 points)",
+                                                          "met")
+    assert got["two-phase within 1.5 points of float32"][1] == "not met"  # -2.0 points
+    # (50 * 0.25 + 50 * 1.0) / 100 = 0.625 of fixed-16; (60 * 0.25 + 40 * 0.5) / 100 = 0.35
+    assert got["two-phase at ≤ 70% of fixed-16's energy"] == ("0.62× fixed-16", "met")
+    assert got["adaptive at the accuracy of two-phase"][1] == "met"  # equal counts as met
+    assert got["adaptive with fewer 16-bit MACs than two-phase"] == ("0% vs 50% of MACs", "met")
+    assert got["adaptive at ≤ 50% of fixed-16's energy"] == ("0.35× fixed-16", "met")
+
+
+def test_targets_wait_for_unfinished_runs(tmp_path):
+    runs = [report.load_run(write_run(tmp_path, "fixed-16", [0.7], {"16": 1}, {"16": 0})),
+            report.load_run(write_run(tmp_path, "adaptive", [0.9], {"8": 1}, {"8": 0},
+                                      complete=False))]
+    targets = report.targets(report.build(runs, POWER, pj_per_bit=0))
+    assert [t["verdict"] for t in targets] == ["pending"] * 6
