@@ -42,11 +42,18 @@ def load_run(path):
         for w, n in e["bits_moved_per_width"].items():
             bits[w] = bits.get(w, 0) + n
     accuracy = [e["test_accuracy"] for e in epochs]
+    # Width changes after the start, one per (step, layer) (a layer's roles change together).
+    changes = {}
+    for d in log.get("decisions") or []:
+        if d["from"] is not None:
+            changes.setdefault((d["step"], d["layer"]), {
+                k: d.get(k, "") for k in ("step", "epoch", "layer", "from", "to", "reason")})
     return {"policy": log["config"]["policy"], "path": str(path), "command": log.get("command"),
             "complete": bool(log.get("complete")), "epochs": len(epochs),
             "epochs_planned": log["config"]["epochs"], "train_images": log.get("train_images"),
             "dataset": log.get("dataset"), "accuracy": accuracy, "final_accuracy": accuracy[-1],
-            "best_accuracy": max(accuracy), "macs_per_width": macs, "bits_moved_per_width": bits}
+            "best_accuracy": max(accuracy), "macs_per_width": macs, "bits_moved_per_width": bits,
+            "width_changes": list(changes.values())}
 
 
 def energy_per_mac(power, *, source=None):
@@ -168,7 +175,23 @@ def markdown(rows, *, power_path, pj_per_bit):
               f"{', '.join(pareto_front(rows)) or '(no finished run yet)'}.",
               "", "| target | measured | verdict |", "|---|---|---|"]
     lines += [f"| {t['target']} | {t['measured']} | {t['verdict']} |" for t in targets(rows)]
+    changes = [(r["policy"], c) for r in rows for c in r["width_changes"]]
+    if changes:
+        lines += ["", "Width changes while training (from each log's decisions):", "",
+                  "| scheme | step | epoch | layer | from → to | reason |", "|---|---|---|---|---|---|"]
+        lines += [f"| {p} | {c['step']} | {c['epoch'] + 1} | {c['layer']} | "
+                  f"{_width(c['from'])} → {_width(c['to'])} | {_cell(c['reason'])} |"
+                  for p, c in changes]
     return "\n".join(lines) + "\n"
+
+
+def _width(w):
+    return "float32" if w is None else f"{w}-bit"
+
+
+def _cell(text):
+    """Text for a Markdown table cell (a bare | would end the cell)."""
+    return text.replace("|", "\\|")
 
 
 def plot(rows, out_dir):

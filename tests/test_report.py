@@ -142,3 +142,22 @@ def test_targets_wait_for_unfinished_runs(tmp_path):
                                       complete=False))]
     targets = report.targets(report.build(runs, POWER, pj_per_bit=0))
     assert [t["verdict"] for t in targets] == ["pending"] * 6
+
+
+def test_width_changes_are_listed_once_per_step_and_layer(tmp_path):
+    run = write_run(tmp_path, "adaptive", [0.5, 0.6], {"8": 1}, {"8": 0})
+    log = json.loads((run / "log.json").read_text())
+    log["decisions"] = [
+        {"step": 0, "epoch": 0, "layer": "*", "role": "*", "from": None, "to": 8,
+         "reason": "start"},
+        *({"step": 301, "epoch": 0, "layer": "conv1", "role": role, "from": 8, "to": 12,
+           "reason": "min|g|=2^-16, underflow=0.306"} for role in ("weights", "errors")),
+        {"step": 400, "epoch": 1, "layer": "*", "role": "*", "from": 8, "to": None,
+         "reason": "float"}]
+    (run / "log.json").write_text(json.dumps(log))
+    table = report.markdown(report.build([report.load_run(run)], POWER, pj_per_bit=0),
+                            power_path="p", pj_per_bit=0)
+    rows = [line for line in table.splitlines() if line.startswith("| adaptive | ")]
+    assert rows[1:] == ["| adaptive | 301 | 1 | conv1 | 8-bit → 12-bit | min\\|g\\|=2^-16, "
+                        "underflow=0.306 |",
+                        "| adaptive | 400 | 2 | * | 8-bit → float32 | float |"]
