@@ -2,6 +2,7 @@
 
 Exact integers travel as float64 arrays (exact below 2**53, see ``golden.exact``); a job whose
 accumulation could pass 2**53 is computed on Python integers instead, slowly but exactly.
+Rounding, saturation and counting run as the one-pass kernels of ``golden.fused``.
 """
 
 import numpy as np
@@ -29,9 +30,6 @@ class NumpyBackend:
         return np.asarray(x)
 
     # -- the contract ---------------------------------------------------------------------------
-    def prng_grid(self, seed, rows, cols, *, row0=0, col0=0):
-        return prng_grid(seed, rows, cols, row0=row0, col0=col0)
-
     def matmul_exact(self, a, b, *, a_bound=None, b_bound=None):
         """``a @ b`` of integer-valued arrays, exactly: float64 (or object dtype past 2**53)."""
         a_bound = _abs_max(a) if a_bound is None else a_bound
