@@ -199,12 +199,14 @@ def plot(rows, out_dir):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [3, 2]})
     for r in rows:
         epochs = range(1, len(r["accuracy"]) + 1)
         left.plot(epochs, [100 * a for a in r["accuracy"]], marker=".", label=r["policy"])
     left.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy during training")
+    left.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     left.grid(alpha=0.3)
     left.legend(fontsize=8)
     # A run in progress has spent only its finished epochs' energy: say so under its bar.
