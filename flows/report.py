@@ -186,7 +186,8 @@ def markdown(rows, *, power_path, pj_per_bit):
 
 
 def _width(w):
-    return "float32" if w is None else f"{w}-bit"
+    """A logged width: an int, or "float32"."""
+    return f"{w}-bit" if isinstance(w, int) else str(w)
 
 
 def _cell(text):

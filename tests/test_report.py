@@ -152,7 +152,7 @@ def test_width_changes_are_listed_once_per_step_and_layer(tmp_path):
          "reason": "start"},
         *({"step": 301, "epoch": 0, "layer": "conv1", "role": role, "from": 8, "to": 12,
            "reason": "min|g|=2^-16, underflow=0.306"} for role in ("weights", "errors")),
-        {"step": 400, "epoch": 1, "layer": "*", "role": "*", "from": 8, "to": None,
+        {"step": 400, "epoch": 1, "layer": "*", "role": "*", "from": 8, "to": "float32",
          "reason": "float"}]
     (run / "log.json").write_text(json.dumps(log))
     table = report.markdown(report.build([report.load_run(run)], POWER, pj_per_bit=0),
