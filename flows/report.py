@@ -14,6 +14,7 @@ FLOAT32_MAC_PJ = 3.7 + 0.9
 # The same table's 64-bit read of an 8 KB SRAM: 10 pJ, i.e. 10/64 pJ per bit moved on chip.
 SRAM_PJ_PER_BIT = 10 / 64
 FLOAT_WIDTH = "32"
+ZOOM_POINTS = 3  # the zoomed Pareto panel shows final accuracies this close to the best
 ORDER = ("float32", "fixed-16", "fixed-12", "fixed-8", "fixed-4", "two-phase", "two-phase-float",
          "adaptive", "autoflex")
 
@@ -225,20 +226,28 @@ def plot(rows, out_dir):
     fig.savefig(figure, dpi=120)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    # Each scheme keeps its colour from the curves; the right panel zooms in on the schemes that
+    # trained (within ZOOM_POINTS of the best), which a run that did not would squash flat.
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     front = set(pareto_front(rows))
-    for r in rows:
-        ax.scatter(r["total_j"], 100 * r["final_accuracy"], color="C3" if r["policy"] in front else "C0")
-        label = r["policy"] + ("" if r["complete"] else " (running)")
-        ax.annotate(label, (r["total_j"], 100 * r["final_accuracy"]), fontsize=8,
-                    xytext=(4, 4), textcoords="offset points")
     on_front = sorted((r for r in rows if r["policy"] in front), key=lambda r: r["total_j"])
-    ax.plot([r["total_j"] for r in on_front], [100 * r["final_accuracy"] for r in on_front],
-            color="C3", alpha=0.5, label="Pareto front")
-    ax.set(xlabel="estimated training energy (J)", ylabel="final test accuracy (%)",
-           title="Accuracy vs energy")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    best = max(100 * r["final_accuracy"] for r in rows)
+    for ax, zoom in zip(axes, (False, True)):
+        shown = [r for r in rows if not zoom or 100 * r["final_accuracy"] >= best - ZOOM_POINTS]
+        ax.plot([r["total_j"] for r in on_front], [100 * r["final_accuracy"] for r in on_front],
+                color="0.6", zorder=1, label="Pareto front")
+        for i, r in enumerate(rows):
+            if r in shown:
+                ax.scatter(r["total_j"], 100 * r["final_accuracy"], color=f"C{i}", s=60, zorder=2,
+                           marker="os^Dv"[i % 5], edgecolors="black" if r["policy"] in front else "none",
+                           label=r["policy"] + ("" if r["complete"] else " (running)"))
+        if zoom:
+            low = min(100 * r["final_accuracy"] for r in shown)
+            ax.set_ylim(low - 0.25 * (best - low + 1), best + 0.25 * (best - low + 1))
+        ax.set(xlabel="estimated training energy (J)", ylabel="final test accuracy (%)",
+               title=f"Within {ZOOM_POINTS:g} points of the best" if zoom else "Accuracy vs energy")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower right", title="black edge: on the front", title_fontsize=8)
     fig.tight_layout()
     pareto = os.path.join(out_dir, "pareto.png")
     fig.savefig(pareto, dpi=120)
