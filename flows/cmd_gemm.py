@@ -24,15 +24,24 @@ def add_arguments(parser):
 
 
 def run(args):
+    from golden.backends import check_device
     from golden.contract import GemmJob, gemm
+    from golden.files import check_output_file
+    from golden.inputs import InputError
 
-    out_dir = os.path.dirname(os.path.abspath(args.out))
-    if not os.path.isdir(out_dir):
-        raise UsageError(f"--out: directory {out_dir} does not exist")
+    try:
+        check_output_file(args.out, inputs=[args.job])
+    except ValueError as exc:
+        raise UsageError(f"--out {exc}") from None
+    if args.backend in GOLDEN_BACKENDS:
+        try:
+            check_device(args.backend, args.device)
+        except ValueError as exc:
+            raise UsageError(f"--device: {exc}") from None
     try:
         job = GemmJob.load(args.job)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"bad job {args.job}: {exc}") from None
+    except InputError as exc:
+        raise UsageError(f"bad job {exc}") from None
     if args.backend == RTL_BACKEND:
         result = _run_rtl(job, args)
         if result is None:

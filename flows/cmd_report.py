@@ -1,13 +1,12 @@
 """``varimac report``: accuracy and training energy per precision scheme, as figures and a table."""
 
 import glob
-import json
 import os
-import tempfile
 
 from .cli import UsageError
 from .results import write_json, write_text
 
+OUTPUTS = ("figure.png", "pareto.png", "results.md", "report.json")
 HELP = "plot accuracy curves and training energy per scheme from training logs and power.json"
 
 
@@ -23,27 +22,28 @@ def add_arguments(parser):
 
 
 def run(args):
+    from golden.files import check_output_dir, write_atomic
+
     from . import report
 
     paths = sorted({p for pattern in args.runs for p in (glob.glob(pattern) or [pattern])})
-    if args.pj_per_bit < 0:
-        raise UsageError(f"--pj-per-bit must be >= 0, not {args.pj_per_bit}")
+    if args.pj_per_bit < 0 or args.pj_per_bit != args.pj_per_bit:
+        raise UsageError(f"--pj-per-bit must be a number >= 0, not {args.pj_per_bit}")
+    logs = [os.path.join(p, "log.json") if os.path.isdir(p) else p for p in paths]
     try:
-        with open(args.power) as f:
-            power = json.load(f)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"--power {args.power}: cannot read it ({exc})") from None
+        check_output_dir(args.out, inputs=[args.power, *paths, *logs], writes=OUTPUTS)
+    except ValueError as exc:
+        raise UsageError(f"--out {exc}") from None
     try:
+        power = report.load_power(args.power)
         runs = [report.load_run(p) for p in paths]
         rows = report.build(runs, power, pj_per_bit=args.pj_per_bit)
+        figures = report.plot(rows)
     except report.ReportError as exc:
         raise UsageError(str(exc)) from None
     os.makedirs(args.out, exist_ok=True)
-    # Draw into a scratch directory first, so a failure leaves the old figures in place.
-    with tempfile.TemporaryDirectory(dir=args.out) as tmp:
-        figures = report.plot(rows, tmp)
-        for path in figures:
-            os.replace(path, os.path.join(args.out, os.path.basename(path)))
+    for name, png in figures.items():
+        write_atomic(os.path.join(args.out, name), lambda f, png=png: f.write(png), mode="wb")
     table = report.markdown(rows, power_path=args.power, pj_per_bit=args.pj_per_bit)
     write_text(os.path.join(args.out, "results.md"), table)
     write_json(os.path.join(args.out, "report.json"),

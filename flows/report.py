@@ -6,8 +6,9 @@ accelerator's gates by ``varimac power``; float32 MACs priced at the Horowitz IS
 FP32 multiply + add) + bits moved × a stated memory-access energy per bit.
 """
 
-import json
-import os
+import io
+
+from .report_inputs import ReportError, load_power, load_run  # noqa: F401 (the report's API)
 
 # Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm: 32-bit FP multiply 3.7 pJ + add 0.9 pJ.
 FLOAT32_MAC_PJ = 3.7 + 0.9
@@ -17,44 +18,6 @@ FLOAT_WIDTH = "32"
 ZOOM_POINTS = 3  # the zoomed Pareto panel shows final accuracies this close to the best
 ORDER = ("float32", "fixed-16", "fixed-12", "fixed-8", "fixed-4", "two-phase", "two-phase-float",
          "adaptive", "autoflex")
-
-
-class ReportError(ValueError):
-    """A run directory or power file that the report cannot use."""
-
-
-def load_run(path):
-    """A training run's summary from ``path/log.json`` (or the log file itself)."""
-    log_path = os.path.join(path, "log.json") if os.path.isdir(path) else path
-    try:
-        with open(log_path) as f:
-            log = json.load(f)
-    except FileNotFoundError:
-        raise ReportError(f"{path}: no log.json (run varimac train --out {path})") from None
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{log_path}: not valid JSON ({exc})") from None
-    epochs = log.get("epochs") or []
-    if not epochs:
-        raise ReportError(f"{log_path}: no finished epoch yet")
-    macs, bits = {}, {}
-    for e in epochs:
-        for w, n in e["macs_per_width"].items():
-            macs[w] = macs.get(w, 0) + n
-        for w, n in e["bits_moved_per_width"].items():
-            bits[w] = bits.get(w, 0) + n
-    accuracy = [e["test_accuracy"] for e in epochs]
-    # Width changes after the start, one per (step, layer) (a layer's roles change together).
-    changes = {}
-    for d in log.get("decisions") or []:
-        if d["from"] is not None:
-            changes.setdefault((d["step"], d["layer"]), {
-                k: d.get(k, "") for k in ("step", "epoch", "layer", "from", "to", "reason")})
-    return {"policy": log["config"]["policy"], "path": str(path), "command": log.get("command"),
-            "complete": bool(log.get("complete")), "epochs": len(epochs),
-            "epochs_planned": log["config"]["epochs"], "train_images": log.get("train_images"),
-            "dataset": log.get("dataset"), "accuracy": accuracy, "final_accuracy": accuracy[-1],
-            "best_accuracy": max(accuracy), "macs_per_width": macs, "bits_moved_per_width": bits,
-            "width_changes": list(changes.values())}
 
 
 def energy_per_mac(power, *, source=None):
@@ -196,8 +159,9 @@ def _cell(text):
     return text.replace("|", "\\|")
 
 
-def plot(rows, out_dir):
-    """``figure.png`` (accuracy curves and energy bars) and ``pareto.png``; returns the paths."""
+def plot(rows):
+    """``{"figure.png": PNG bytes (accuracy curves and energy bars), "pareto.png": ...}``,
+    drawn in memory so that a failure writes nothing."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -222,9 +186,7 @@ def plot(rows, out_dir):
     right.tick_params(axis="x", rotation=45)
     right.legend(fontsize=8)
     fig.tight_layout()
-    figure = os.path.join(out_dir, "figure.png")
-    fig.savefig(figure, dpi=120)
-    plt.close(fig)
+    figure = _png(fig, plt)
 
     # Each scheme keeps its colour from the curves; the right panel zooms in on the schemes that
     # trained (within ZOOM_POINTS of the best), which a run that did not would squash flat.
@@ -249,7 +211,11 @@ def plot(rows, out_dir):
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="lower right", title="black edge: on the front", title_fontsize=8)
     fig.tight_layout()
-    pareto = os.path.join(out_dir, "pareto.png")
-    fig.savefig(pareto, dpi=120)
+    return {"figure.png": figure, "pareto.png": _png(fig, plt)}
+
+
+def _png(fig, plt):
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=120, format="png")
     plt.close(fig)
-    return figure, pareto
+    return buf.getvalue()

@@ -7,6 +7,7 @@ import numpy as np
 from .backends import get_backend
 from .files import save_npz
 from .formats import MAX_WIDTH, MIN_WIDTH, Q, Rounding, check_int
+from .inputs import InputError, read_npz
 
 SCALARS = ("a_width", "a_frac", "b_width", "b_frac", "out_width", "out_frac", "rounding", "seed")
 
@@ -85,19 +86,29 @@ class GemmJob:
 
     @classmethod
     def load(cls, path):
-        """Read a job file; raises ``ValueError`` naming what is missing or wrong."""
-        data = _load_npz(path)
+        """Read and validate a job file; raises ``InputError`` (one line naming the file and
+        what is wrong) for anything that is not a whole, valid job. Batch modes call it per
+        file."""
+        data = read_npz(path, what="job file")
         missing = [name for name in ("a", "b") + SCALARS if name not in data]
         if missing:
-            raise ValueError(f"{path}: missing field(s) {', '.join(missing)}")
+            raise InputError(path, f"missing field(s) {', '.join(missing)} (a job file holds "
+                                   f"a, b and {', '.join(SCALARS)})")
+        extra = sorted(set(data) - {"a", "b", *SCALARS})
+        if extra:
+            raise InputError(path, f"unexpected field(s) {', '.join(extra)} (a job file holds "
+                                   f"only a, b and {', '.join(SCALARS)})")
         scalars = {}
         for name in SCALARS:
             value = data[name]
             if value.ndim != 0 or value.dtype.kind not in "iu":
-                raise ValueError(f"{path}: {name} must be a 0-d integer array, "
-                                 f"not shape {value.shape} dtype {value.dtype}")
+                raise InputError(path, f"{name} must be a 0-d integer array, "
+                                       f"not shape {value.shape} dtype {value.dtype}")
             scalars[name] = int(value)
-        return cls(a=data["a"], b=data["b"], **scalars)
+        try:
+            return cls(a=data["a"], b=data["b"], **scalars)
+        except (ValueError, TypeError) as exc:
+            raise InputError(path, str(exc)) from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,8 +128,15 @@ class GemmResult:
 
     @classmethod
     def load(cls, path):
-        data = _load_npz(path)
-        return cls(y=data["y"], saturated=int(data["saturated"]), underflow=int(data["underflow"]))
+        data = read_npz(path, what="result file")
+        try:
+            y, sat, unf = data["y"], data["saturated"], data["underflow"]
+            if y.dtype.kind not in "iu" or y.ndim != 2 or sat.ndim or unf.ndim:
+                raise ValueError(f"y must be a 2-D integer array and saturated, underflow 0-d, "
+                                 f"not {y.dtype} {y.shape}, {sat.shape}, {unf.shape}")
+            return cls(y=y, saturated=int(sat), underflow=int(unf))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(path, f"not a result file ({exc})") from None
 
 
 def gemm(job, *, backend="numpy", device=None):
@@ -175,12 +193,3 @@ def _matrix(x, *, name):
         raise ValueError(f"{name} must be a non-empty 2-D array, not shape {x.shape}")
     return x
 
-
-def _load_npz(path):
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {name: f[name] for name in f.files}
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable .npz file ({exc})") from None

@@ -17,9 +17,11 @@ modification time, and written atomically.
 
 import hashlib
 import io
+import lzma
 import os
 import pickle
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,16 +123,18 @@ def _decode(source):
         reader = lambda name: files[name].read_bytes()  # noqa: E731
         return _from_members(set(files), reader, source)
     try:
-        tar = tarfile.open(source, mode="r:*")
-    except (tarfile.TarError, OSError) as exc:
-        raise DataError(f"{source}: not a readable CIFAR-10 archive ({exc})") from None
-    with tar:
-        # One pass in archive order: a compressed tar cannot seek back cheaply.
-        blobs = {}
-        for member in tar:
-            base = os.path.basename(member.name)
-            if member.isfile() and base in BIN_TRAIN + (BIN_TEST,) + PY_TRAIN + (PY_TEST,):
-                blobs[base] = tar.extractfile(member).read()
+        with tarfile.open(source, mode="r:*") as tar:
+            # One pass in archive order: a compressed tar cannot seek back cheaply.
+            blobs = {}
+            for member in tar:
+                base = os.path.basename(member.name)
+                if member.isfile() and base in BIN_TRAIN + (BIN_TEST,) + PY_TRAIN + (PY_TEST,):
+                    blobs[base] = tar.extractfile(member).read()
+    except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        # Truncated or bit-flipped: the decompressor or the tar reader stops on it.
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataError(f"{source}: damaged or truncated archive ({reason}): download it "
+                        f"again or point --data at an intact copy") from None
     return _from_members(set(blobs), blobs.__getitem__, source)
 
 

@@ -47,12 +47,23 @@ LOGITS = "logits"  # the softmax's input, treated as one more layer's activation
 ROLES = ("activations", "weights", "errors", "updates")
 INPUT_FRAC = 7     # a pixel p in 0..255 enters as (p - 128) / 128, in [-1, 1)
 INPUT_OFFSET = 128
+FRAC_BOUND = 64    # fraction bits of a master array: far beyond any the initializer chooses
 
 
 def tensor_keys():
     """Every (layer, role) that has a format, in a fixed order."""
     keys = [(layer.name, role) for layer in LAYERS for role in ROLES]
     return keys + [(LOGITS, "activations")]
+
+
+def param_shapes():
+    """``{name: shape}`` of the parameter arrays, named as ``MasterParams.arrays()`` names
+    them: kernel ``w<i>`` (K, Cout), bias ``b<i>`` (Cout,), their velocities ``vw<i>``, ``vb<i>``."""
+    out = {}
+    for i, layer in enumerate(LAYERS):
+        for name, shape in (("w", (layer.k, layer.cout)), ("b", (layer.cout,))):
+            out[f"{name}{i}"] = out[f"v{name}{i}"] = shape
+    return out
 
 
 def parameter_count():
@@ -110,9 +121,30 @@ class MasterParams:
 
     @classmethod
     def from_arrays(cls, arrays, *, w_frac, b_frac):
-        n = len(LAYERS)
-        return cls(**{name: [np.asarray(arrays[f"{name}{i}"], dtype=np.int64) for i in range(n)]
-                      for name in ("w", "b", "vw", "vb")}, w_frac=list(w_frac), b_frac=list(b_frac))
+        """From ``arrays()``'s names; ``ValueError`` naming the first array that is missing, not
+        an integer array of its layer's shape, or outside Q(MASTER_WIDTH) (the optimizer clamps
+        every value to +-(2**31 - 1)), and for fractions that are not one integer per layer."""
+        for name, fracs in (("w_frac", w_frac), ("b_frac", b_frac)):
+            if (not isinstance(fracs, (list, tuple)) or len(fracs) != len(LAYERS)
+                    or not all(_small_int(f) for f in fracs)):
+                raise ValueError(f"{name} must be {len(LAYERS)} integers in "
+                                 f"[-{FRAC_BOUND}, {FRAC_BOUND}], not {fracs!r}")
+        bound = (1 << (MASTER_WIDTH - 1)) - 1
+        out = {}
+        for name, shape in param_shapes().items():
+            if name not in arrays:
+                raise ValueError(f"array {name} is missing")
+            x = np.asarray(arrays[name])
+            if x.dtype not in (np.int32, np.int64):
+                raise ValueError(f"array {name} must be int32 or int64, not {x.dtype}")
+            if x.shape != shape:
+                raise ValueError(f"array {name} must have shape {shape}, not {x.shape}")
+            if x.size and (x.min() < -bound or x.max() > bound):
+                raise ValueError(f"array {name} holds values outside Q({MASTER_WIDTH}): allowed "
+                                 f"[-{bound}, {bound}], found [{x.min()}, {x.max()}]")
+            out[name] = x.astype(np.int64)
+        return cls(**{k: [out[f"{k}{i}"] for i in range(len(LAYERS))]
+                      for k in ("w", "b", "vw", "vb")}, w_frac=list(w_frac), b_frac=list(b_frac))
 
     def as_float(self):
         """(kernels, biases, kernel velocities, bias velocities) as float64 values."""
@@ -127,6 +159,11 @@ class MasterParams:
                             for x, f in zip(xs, fr)]
         return cls(w=q(w, w_frac), b=q(b, b_frac), vw=q(vw, w_frac), vb=q(vb, b_frac),
                    w_frac=list(w_frac), b_frac=list(b_frac))
+
+
+def _small_int(f):
+    return isinstance(f, (int, np.integer)) and not isinstance(f, (bool, np.bool_)) \
+        and abs(int(f)) <= FRAC_BOUND
 
 
 def gemm_shapes(batch):

@@ -7,7 +7,6 @@ from it, mid-epoch included, with exactly the bits of an uninterrupted run) and,
 ``trace``, ``traces/w<W>/*.npz`` contract job files sampled from the run.
 """
 
-import json
 import math
 import os
 import time
@@ -18,9 +17,10 @@ import numpy as np
 
 from .backends import BACKENDS, get_backend
 from .batches import augment, dropout_masks, epoch_order
+from .checkpoint import CheckpointError, check_resumable, read_checkpoint, write_checkpoint
 from .data import load_cifar10
 from .engine_fixed import FixedEngine, StepStats
-from .files import save_json, save_npz
+from .files import save_json
 from .formats import check_int
 from .network import MasterParams, dropout_rates, feature_shapes, parameter_count
 from .optim import learning_rate
@@ -63,13 +63,6 @@ class TrainConfig:
         for name in ("train_subset", "test_subset"):
             if getattr(self, name) is not None:
                 check_int(getattr(self, name), name=name, lo=1)
-
-
-def read_checkpoint(path):
-    """The arrays of a checkpoint file and its JSON state."""
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in f.files}
-    return arrays, json.loads(arrays.pop("state").tobytes().decode())
 
 
 class Trainer:
@@ -115,25 +108,32 @@ class Trainer:
                  "w_frac": self.w_frac, "b_frac": self.b_frac,
                  "policy": self.policy.state_dict(), "acc": self.acc.state_dict(),
                  "log": self.log, "tracer": self.tracer.state_dict() if self.tracer else None}
-        arrays = {k: _narrow(v) for k, v in arrays.items()}
-        arrays["state"] = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
-        save_npz(os.path.join(self.cfg.out, CHECKPOINT), compressed=True, **arrays)
+        write_checkpoint(os.path.join(self.cfg.out, CHECKPOINT),
+                         {k: _narrow(v) for k, v in arrays.items()}, state)
 
     def load_checkpoint(self, path):
+        """Resume from ``path``, validated whole before any of it is used (``CheckpointError``:
+        one line naming the file; ``ValueError`` for a checkpoint of another run)."""
         arrays, state = read_checkpoint(path)
         if state["identity"] != self.identity():
             raise ValueError(
                 f"{path} belongs to another run ({_diff(state['identity'], self.identity())}): "
                 f"use another --out, or delete the checkpoint to start over")
+        check_resumable(path, state, identity=self.identity(), epochs=self.cfg.epochs,
+                        steps_per_epoch=self.steps_per_epoch)
+        try:
+            self.policy.load_state_dict(state["policy"])
+            self.acc = EpochAccumulator.from_state(state["acc"])
+            if self.tracer and state["tracer"]:
+                self.tracer.load_state_dict(state["tracer"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(path, f"damaged checkpoint: malformed state "
+                                        f"({type(exc).__name__}: {exc})") from None
         self.mode, self.step = state["mode"], state["step"]
         self.epoch, self.pos = state["epoch"], state["pos"]
         self.widths = _widths_unjson(state["widths"])
         self.w_frac, self.b_frac = state["w_frac"], state["b_frac"]
-        self.policy.load_state_dict(state["policy"])
-        self.acc = EpochAccumulator.from_state(state["acc"])
         self.log = state["log"]
-        if self.tracer and state["tracer"]:
-            self.tracer.load_state_dict(state["tracer"])
         if self.mode == "fixed":
             self.fixed.upload(MasterParams.from_arrays(arrays, w_frac=self.w_frac,
                                                        b_frac=self.b_frac))

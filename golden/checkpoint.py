@@ -1,0 +1,170 @@
+"""Training checkpoints: written with a digest of their content, read back validated.
+
+A checkpoint is an ``.npz`` archive of the parameter arrays (``MasterParams.arrays()`` names:
+int32/int64 master values in the fixed-point phase, float32 in the float32 phase) and ``state``,
+the run's JSON state as UTF-8 bytes. ``read_checkpoint`` refuses, with one line naming the file,
+anything that is not such a checkpoint: a damaged archive, a missing or extra array, a wrong
+dtype, shape or range, a malformed state, or content that no longer matches the SHA-256 digest
+it was written with (checkpoints written before the digest existed are read without it).
+``check_resumable`` then checks the state against the run about to resume it, so a damaged or
+foreign checkpoint never resumes into garbage nor writes a bogus epoch into the log.
+"""
+
+import hashlib
+import json
+
+import numpy as np
+
+from .files import save_npz
+from .formats import MAX_WIDTH, MIN_WIDTH
+from .inputs import InputError, read_npz
+from .network import LAYERS, MasterParams, param_shapes
+
+MODES = ("fixed", "float")
+ADVICE = "delete it (or the run folder) to start over, or restore an intact copy"
+
+
+class CheckpointError(InputError):
+    """A checkpoint that cannot be resumed; the message says why and what to do."""
+
+    def __init__(self, path, problem):
+        super().__init__(path, f"{problem}; {ADVICE}")
+
+
+def digest(arrays, state):
+    """SHA-256 over every array (name, dtype, shape, bytes) and the state without its digest."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    h.update(json.dumps({k: v for k, v in state.items() if k != "digest"},
+                        sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def write_checkpoint(path, arrays, state):
+    """Save ``arrays`` and ``state`` (JSON-able dict) atomically, with their digest."""
+    state = json.loads(json.dumps(state))   # as it reads back: string keys, no tuples
+    state["digest"] = digest(arrays, state)
+    blob = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
+    save_npz(path, compressed=True, state=blob, **arrays)
+
+
+def read_checkpoint(path):
+    """``(arrays, state)`` of a whole, self-consistent checkpoint; ``CheckpointError`` else."""
+    try:
+        arrays = read_npz(path, what="checkpoint")
+    except InputError as exc:
+        raise CheckpointError(path, str(exc).removeprefix(f"{path}: ")) from None
+    blob = arrays.pop("state", None)
+    if blob is None or blob.dtype != np.uint8 or blob.ndim != 1:
+        raise CheckpointError(path, "no state (a uint8 array of JSON text): not a checkpoint")
+    try:
+        state = json.loads(blob.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise CheckpointError(path, f"its state is not JSON text ({exc})") from None
+    try:
+        check_state(state)
+        check_arrays(arrays, state)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CheckpointError(path, f"damaged checkpoint: {exc}") from None
+    if "digest" in state and state["digest"] != digest(arrays, state):
+        raise CheckpointError(path, "damaged checkpoint: its content does not match the digest "
+                                    "it was written with (modified or corrupted since)")
+    return arrays, state
+
+
+def _need(state, key, kind, what=None):
+    value = state.get(key, KeyError) if isinstance(state, dict) else KeyError
+    if value is KeyError:
+        raise KeyError(f"state has no {key!r}")
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise TypeError(f"state {key!r} must be {what or kind.__name__}, not {value!r:.60}")
+    return value
+
+
+def check_state(state):
+    """The state's fields: present, of their types, in range, and consistent with each other."""
+    if not isinstance(state, dict):
+        raise TypeError(f"state must be a JSON object, not {type(state).__name__}")
+    for key in ("identity", "policy", "acc", "log"):
+        _need(state, key, dict, "an object")
+    for key in ("step", "epoch", "pos"):
+        if _need(state, key, int, "an integer >= 0") < 0:
+            raise ValueError(f"state {key!r} must be an integer >= 0, not {state[key]}")
+    mode = _need(state, "mode", str, "a string")
+    if mode not in MODES:
+        raise ValueError(f"state 'mode' must be one of {', '.join(MODES)}, not {mode!r}")
+    for key in ("w_frac", "b_frac"):
+        _need(state, key, list, f"a list of {len(LAYERS)} integers")
+    widths = state.get("widths", KeyError)
+    if widths is KeyError:
+        raise KeyError("state has no 'widths'")
+    if widths is not None and widths != "unset":
+        if not isinstance(widths, dict) or not all(
+                isinstance(w, int) and not isinstance(w, bool) and MIN_WIDTH <= w <= MAX_WIDTH
+                and isinstance(k, str) and k.count("/") == 1 for k, w in widths.items()):
+            raise ValueError(f"state 'widths' must map layer/role to a width in "
+                             f"[{MIN_WIDTH}, {MAX_WIDTH}], not {widths!r:.60}")
+    if (mode == "float") != (widths is None):
+        raise ValueError(f"state mode {mode!r} disagrees with its widths {widths!r:.40}")
+    log = state["log"]
+    for key, kind in (("epochs", list), ("decisions", list), ("config", dict),
+                      ("complete", bool)):
+        if not isinstance(log.get(key), kind):
+            raise TypeError(f"state log {key!r} must be a {kind.__name__}")
+    if not all(isinstance(e, dict) for e in log["epochs"]):
+        raise TypeError("state log 'epochs' must hold objects")
+    if len(log["epochs"]) != state["epoch"]:
+        raise ValueError(f"state epoch {state['epoch']} but its log holds "
+                         f"{len(log['epochs'])} finished epoch(s)")
+    if log["config"] != state["identity"]:
+        raise ValueError("state log 'config' differs from its identity")
+    steps = state["acc"].get("steps")
+    if steps != state["pos"]:
+        raise ValueError(f"state pos {state['pos']} but {steps!r} step(s) summed in the epoch")
+    tracer = state.get("tracer")
+    if tracer is not None and not (isinstance(tracer, dict)
+                                   and isinstance(tracer.get("counts"), dict)):
+        raise TypeError("state 'tracer' must be null or an object with 'counts'")
+
+
+def check_arrays(arrays, state):
+    """Exactly the parameter arrays of the state's mode, each of its dtype, shape and range."""
+    shapes = param_shapes()
+    extra = sorted(set(arrays) - set(shapes))
+    if extra:
+        raise ValueError(f"unexpected array(s) {', '.join(extra)}")
+    if state["mode"] == "fixed":
+        MasterParams.from_arrays(arrays, w_frac=state["w_frac"], b_frac=state["b_frac"])
+        return
+    MasterParams.from_arrays({k: np.zeros(v, np.int64) for k, v in shapes.items()},
+                             w_frac=state["w_frac"], b_frac=state["b_frac"])  # the fractions
+    for name, shape in shapes.items():
+        x = arrays.get(name)
+        if x is None:
+            raise ValueError(f"array {name} is missing")
+        if x.dtype != np.float32 or x.shape != shape:
+            raise ValueError(f"array {name} must be float32 of shape {shape} in the float32 "
+                             f"phase, not {x.dtype} {x.shape}")
+        if not np.isfinite(x).all():
+            raise ValueError(f"array {name} holds NaN or infinity")
+
+
+def check_resumable(path, state, *, identity, epochs, steps_per_epoch):
+    """The state's position agrees with the run that resumes it (``CheckpointError`` else);
+    a checkpoint of another run is refused by the caller, naming the fields that differ."""
+    epoch, pos, step = state["epoch"], state["pos"], state["step"]
+    problem = None
+    if epoch > epochs:
+        problem = f"epoch {epoch} is beyond the run's {epochs} epochs"
+    elif pos >= steps_per_epoch or (epoch == epochs and pos):
+        problem = f"position {pos} is beyond the epoch's {steps_per_epoch} steps"
+    elif step != epoch * steps_per_epoch + pos:
+        problem = (f"step {step} disagrees with epoch {epoch} at position {pos} "
+                   f"({steps_per_epoch} steps per epoch)")
+    elif state["log"]["complete"] and epoch != epochs:
+        problem = f"its log says complete after {epoch} of {epochs} epochs"
+    if problem:
+        raise CheckpointError(path, f"damaged checkpoint: {problem}")
