@@ -162,6 +162,6 @@ def _plot(s, path):
     right.set(ylabel="pJ per MAC", title="energy per MAC by runtime width")
     right.legend()
     fig.tight_layout()
-    fig.savefig(path + ".tmp.png", dpi=110)
+    from golden.files import save_figure
+    save_figure(path, fig, dpi=110)
     plt.close(fig)
-    os.replace(path + ".tmp.png", path)

@@ -63,9 +63,8 @@ def run(args):
     os.makedirs(args.out, exist_ok=True)
     report = run_sweep(configs=configs, dev=dev, out_dir=args.out,
                        progress=not args.no_progress)
-    png_tmp = os.path.join(args.out, ".fpga.png.tmp")
-    plot(report, png_tmp)
-    os.replace(png_tmp, os.path.join(args.out, "fpga.png"))
+    from golden.files import write_atomic
+    write_atomic(os.path.join(args.out, "fpga.png"), lambda f: plot(report, f), mode="wb")
     write_text(os.path.join(args.out, "fpga.md"), markdown(report))
     write_json(os.path.join(args.out, "fpga.json"), report)
     for r in report["arrays"]:

@@ -1,6 +1,5 @@
 """``varimac gemm``: run one contract job file on a backend and write its result file."""
 
-import os
 import sys
 
 from .cli import UsageError

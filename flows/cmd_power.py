@@ -34,8 +34,12 @@ def run(args):
     from .tools import find_tool
 
     config = config_from_args(args)
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise UsageError(f"--out: {args.out} exists and is not a directory")
+    from golden.files import check_output_dir
+    try:
+        check_output_dir(args.out, inputs=[args.jobs] if args.jobs else [],
+                         writes=("power.json", "power.md", "power.png"))
+    except ValueError as exc:
+        raise UsageError(f"--out {exc}") from None
     if args.jobs_per_width < 1:
         raise UsageError(f"--jobs-per-width must be at least 1, not {args.jobs_per_width}")
     try:

@@ -20,11 +20,9 @@ def write_verilog(config, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     text = generate_verilog(config)
     paths = {"varimac.v": text, "params.json": config.to_json()}
+    from golden.files import write_atomic
     for name, content in paths.items():
-        tmp = os.path.join(out_dir, f".{name}.tmp")
-        with open(tmp, "w") as f:
-            f.write(content)
-        os.replace(tmp, os.path.join(out_dir, name))
+        write_atomic(os.path.join(out_dir, name), lambda f, content=content: f.write(content))
     return os.path.join(out_dir, "varimac.v")
 
 

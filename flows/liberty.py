@@ -8,13 +8,16 @@ converted to SI units (farad, joule, watt, second) when read.
 
 import gzip
 import hashlib
+import dataclasses
+import json
 import os
-import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from golden.files import write_atomic
 
 # name -> (file in the liberty directory, integrated clock-gate cell, cells never to map to)
 LIBRARIES = {
@@ -22,7 +25,7 @@ LIBRARIES = {
     "sky130": ("sky130_fd_sc_hd__tt_025C_1v80.lib.gz", "sky130_fd_sc_hd__dlclkp_1",
                ("sky130_fd_sc_hd__lpflow_*",)),
 }
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3   # of the parsed library's JSON; part of the cache key
 _UNIT_PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9, "p": 1e-12, "f": 1e-15, "a": 1e-18,
                 "k": 1e3}
 
@@ -55,30 +58,69 @@ def prepare_liberty(name, *, build_dir):
     """Decompress library ``name`` into ``build_dir/liberty`` once, dropping its never-use cells.
 
     Returns ``(lib_path, library)``: the plain-text file for Yosys and the parsed ``Library``.
-    Both are cached, keyed by the compressed file's content hash.
+    Both are cached under names keyed by what they derive from (the compressed file's content,
+    the dropped cells, the cache format), written atomically (concurrent runs each write whole
+    files under unique temporary names); the parsed library is plain JSON, never a pickle, and
+    a cache that does not decode is parsed again.
     """
     source = liberty_source(name)
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    data = source.read_bytes()
+    key = hashlib.sha256(b"\0".join([data, repr(LIBRARIES[name][2]).encode(),
+                                      str(_CACHE_VERSION).encode()])).hexdigest()[:16]
     out = Path(build_dir) / "liberty"
     out.mkdir(parents=True, exist_ok=True)
-    lib_path = out / f"{name}-{digest}.lib"
-    pkl_path = out / f"{name}-{digest}.v{_CACHE_VERSION}.pickle"
+    lib_path = out / f"{name}-{key}.lib"
+    json_path = out / f"{name}-{key}.json"
     if not lib_path.is_file():
-        text = gzip.decompress(source.read_bytes()).decode("latin-1")
-        text = _drop_cells(text, LIBRARIES[name][2])
-        tmp = lib_path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="latin-1")
-        os.replace(tmp, lib_path)
-    if pkl_path.is_file():
-        with open(pkl_path, "rb") as f:
-            library = pickle.load(f)
-    else:
+        text = _drop_cells(gzip.decompress(data).decode("latin-1"), LIBRARIES[name][2])
+        write_atomic(lib_path, lambda f: f.write(text.encode("latin-1")), mode="wb")
+    library = _read_cache(json_path)
+    if library is None:
         library = parse_liberty(lib_path.read_text(encoding="latin-1"))
-        tmp = pkl_path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            pickle.dump(library, f)
-        os.replace(tmp, pkl_path)
+        write_atomic(json_path, lambda f: json.dump(_encode(library), f))
     return lib_path, library
+
+
+def _read_cache(path):
+    try:
+        with open(path) as f:
+            library = _decode(json.load(f))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return library if isinstance(library, Library) else None
+
+
+def _encode(x):
+    """Plain JSON for the parsed library: dataclasses, arrays and tuples tagged by kind."""
+    if dataclasses.is_dataclass(x):
+        return {"class": type(x).__name__,
+                "fields": {f.name: _encode(getattr(x, f.name)) for f in dataclasses.fields(x)}}
+    if isinstance(x, np.ndarray):
+        return {"array": x.dtype.str, "shape": list(x.shape), "data": x.ravel().tolist()}
+    if isinstance(x, tuple):
+        return {"tuple": [_encode(v) for v in x]}
+    if isinstance(x, dict):
+        return {"dict": [[_encode(k), _encode(v)] for k, v in x.items()]}
+    if isinstance(x, list):
+        return [_encode(v) for v in x]
+    return x
+
+
+def _decode(x):
+    if isinstance(x, list):
+        return [_decode(v) for v in x]
+    if not isinstance(x, dict):
+        return x
+    if "class" in x:
+        cls = _CACHED[x["class"]]   # KeyError for anything else: the cache is rebuilt
+        return cls(**{k: _decode(v) for k, v in x["fields"].items()})
+    if "array" in x:
+        if np.dtype(x["array"]).kind not in "fiub":
+            raise ValueError("only numeric arrays")
+        return np.array(x["data"], dtype=x["array"]).reshape(x["shape"])
+    if "tuple" in x:
+        return tuple(_decode(v) for v in x["tuple"])
+    return {_decode(k): _decode(v) for k, v in x["dict"]}
 
 
 def icg_cell(name):
@@ -396,3 +438,6 @@ def _drop_cells(text, patterns):
         pos = i
     out.append(text[pos:])
     return "".join(out)
+
+
+_CACHED = {cls.__name__: cls for cls in (Library, Cell, Pin, PowerArc, Table)}

@@ -14,11 +14,11 @@ from the whole matrix, not one corner of it).
 """
 
 import glob
-import json
-import os
 from pathlib import Path
 
 import numpy as np
+
+from golden.files import save_figure, save_json, write_atomic
 
 from .breakdown import CATEGORIES
 
@@ -56,6 +56,7 @@ def trace_jobs(directory, config, *, per_width):
     """``{width: [jobs]}`` from ``directory``/w<W>/*.npz (or ``directory``/traces/w<W>/), each
     cropped to fit ``config``; ``ValueError`` when there are none for any supported width."""
     from golden import GemmJob
+    from golden.inputs import InputError
     from sim import host
     root = Path(directory)
     if (root / "traces").is_dir():
@@ -69,9 +70,11 @@ def trace_jobs(directory, config, *, per_width):
             files = [files[i] for i in np.linspace(0, len(files) - 1, per_width).astype(int)]
         jobs = []
         for path in files:
-            job = _crop(GemmJob.load(path), config)
-            try:
+            try:   # InputError names the file
+                job = _crop(GemmJob.load(path), config)
                 host.check_job(config, job)
+            except InputError as exc:
+                raise ValueError(f"--jobs: {exc}") from None
             except ValueError as exc:
                 raise ValueError(f"--jobs: {path}: {exc}") from None
             jobs.append(job)
@@ -259,20 +262,19 @@ def markdown(report):
 
 def write_outputs(report, out_dir):
     """``power.json``, ``power.md`` and ``power.png`` in ``out_dir``, each written atomically."""
+    import matplotlib.pyplot as plt
     out = Path(out_dir)
-    tmp = out / ".power.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    md_tmp = out / ".power.md.tmp"
-    md_tmp.write_text(markdown(report))
-    png_tmp = out / ".power.png.tmp"
-    plot(report, png_tmp)
-    os.replace(png_tmp, out / "power.png")
-    os.replace(md_tmp, out / "power.md")
-    os.replace(tmp, out / "power.json")
+    fig = plot(report)
+    try:
+        save_figure(out / "power.png", fig, dpi=120)
+    finally:
+        plt.close(fig)
+    write_atomic(out / "power.md", lambda f: f.write(markdown(report)))
+    save_json(out / "power.json", report, indent=2)
 
 
-def plot(report, path):
-    """Stacked bars of energy per MAC by category, per width and variant (random jobs first)."""
+def plot(report):
+    """The figure of stacked bars of energy per MAC by category, per width and variant (random jobs first)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -297,5 +299,4 @@ def plot(report, path):
                  f"{report['voltage_v']} V")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
-    fig.savefig(path, dpi=120, format="png")
-    plt.close(fig)
+    return fig

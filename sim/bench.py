@@ -13,8 +13,6 @@ function behind ``varimac bench``.
 """
 
 import argparse
-import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from golden import GemmJob, gemm
+from golden.files import save_json
 from hw.config import AccelConfig
 
 # Forward GEMMs of the Keras cifar10_cnn (im2col): (name, M per image, K, N).
@@ -104,9 +103,7 @@ def run_bench(out_dir, *, sims=("icarus", "verilator"), arrays=ARRAYS, log=print
             report["cycles_per_second"][sim][key] = rep["cycles"] / rep["seconds"]
         log(f"{key}: cycles/s " + ", ".join(f"{s} {report['cycles_per_second'][s][key]:.0f}"
                                             for s in sims))
-    tmp = out_dir / ".bench.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, out_dir / "bench.json")
+    save_json(out_dir / "bench.json", report, indent=2)
     return report
 
 

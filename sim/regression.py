@@ -1,11 +1,12 @@
 """``varimac sim``: the cocotb regression on the generated Verilog, summarised as JSON."""
 
 import json
-import os
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
+
+from golden.files import save_json
 
 from .runner import default_simulator, run_tests
 
@@ -46,7 +47,5 @@ def run_regression(config, out_dir, *, sim=None, quick=False, testcase=None, bui
         "wall_seconds": round(time.monotonic() - start, 1),
         "log": str(out_dir / "sim.log"),
     }
-    tmp = out_dir / ".summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    os.replace(tmp, out_dir / "summary.json")
+    save_json(out_dir / "summary.json", summary, indent=2)
     return summary

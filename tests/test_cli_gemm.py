@@ -85,7 +85,7 @@ def test_missing_and_corrupt_files(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     (tmp_path / "junk.npz").write_text("not a zip")
     assert main(["gemm", str(tmp_path / "junk.npz"), "--out", str(tmp_path / "r.npz")]) == 2
-    assert "not a readable .npz file" in capsys.readouterr().err
+    assert "not a job file: not an .npz archive" in capsys.readouterr().err
     assert main(["gemm", str(write_job(tmp_path / "j.npz")), "--out",
                  str(tmp_path / "no" / "r.npz")]) == 2
     assert "does not exist" in capsys.readouterr().err
