@@ -93,6 +93,8 @@ def check_output_file(path, *, inputs=()):
         raise ValueError(f"{path} is a directory; give the name of a file to write")
     _check_not_input(path, inputs)
     parent = os.path.dirname(full)
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise ValueError(f"{path}: {parent} is not a directory")
     if not os.path.isdir(parent):
         raise ValueError(f"{path}: directory {parent} does not exist")
     _check_writable(parent, path)

@@ -58,9 +58,10 @@ def read_npz(path, *, what):
                                f"arrays)")
     if not head.startswith(ZIP_MAGIC):
         raise InputError(path, f"not a {what}: not an .npz archive (a zip of .npy arrays)")
-    arrays = {}
+    arrays, name = {}, None
     try:
-        with np.load(path, allow_pickle=False) as f:
+        # Our own handle: numpy leaks the one it opens when the archive fails to open.
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             for name in f.files:
                 value = f[name]
                 if not isinstance(value, np.ndarray):

@@ -68,5 +68,5 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path, capsys):
                  "--out", str(tmp_path / "o")]) == 2
     assert "missing.npz: no such checkpoint file" in capsys.readouterr().err
     assert main(["gradstats", str(bad), "--out", str(tmp_path / "o")]) == 2
-    assert "x.npz: not a training checkpoint" in capsys.readouterr().err
+    assert "x.npz: not a checkpoint: not an .npz archive" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
