@@ -63,8 +63,11 @@ def run(args):
         raise UsageError(f"--seed must be below 2**32, not {args.seed!r}")
     every = _int(args.checkpoint_every, "--checkpoint-every")
     threads = _int(args.threads, "--threads")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise UsageError(f"--out: {args.out} exists and is not a directory")
+    from golden.files import check_output_dir
+    try:
+        check_output_dir(args.out, inputs=[args.data] if args.data else [])
+    except ValueError as exc:
+        raise UsageError(f"--out {exc}") from None
 
     from golden.data import DataError, load_cifar10
     from golden.train import TrainConfig, Trainer

@@ -18,7 +18,7 @@ import numpy as np
 from .files import save_npz
 from .formats import MAX_WIDTH, MIN_WIDTH
 from .inputs import InputError, read_npz
-from .network import LAYERS, MasterParams, param_shapes
+from .network import LAYERS, MasterParams, param_shapes, tensor_keys
 
 MODES = ("fixed", "float")
 ADVICE = "delete it (or the run folder) to start over, or restore an intact copy"
@@ -121,13 +121,45 @@ def check_state(state):
                          f"{len(log['epochs'])} finished epoch(s)")
     if log["config"] != state["identity"]:
         raise ValueError("state log 'config' differs from its identity")
-    steps = state["acc"].get("steps")
-    if steps != state["pos"]:
-        raise ValueError(f"state pos {state['pos']} but {steps!r} step(s) summed in the epoch")
+    check_sums(state["acc"])
+    if state["acc"]["steps"] != state["pos"]:
+        raise ValueError(f"state pos {state['pos']} but {state['acc']['steps']} step(s) summed "
+                         f"in the epoch")
     tracer = state.get("tracer")
     if tracer is not None and not (isinstance(tracer, dict)
                                    and isinstance(tracer.get("counts"), dict)):
         raise TypeError("state 'tracer' must be null or an object with 'counts'")
+
+
+def _is_count(x):
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+def _is_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def check_sums(acc):
+    """The epoch's running sums (``EpochAccumulator.state_dict()``): numbers and counts."""
+    for key, ok in (("loss", _is_number), ("wall", _is_number), ("images", _is_count),
+                    ("steps", _is_count), ("update_clamped", _is_count)):
+        if not ok(acc.get(key)):
+            raise ValueError(f"state acc {key!r} must be a {ok.__name__[4:]}, "
+                             f"not {acc.get(key)!r:.40}")
+    tensors, formats = acc.get("tensors"), acc.get("formats")
+    if not isinstance(tensors, dict) or not all(
+            isinstance(k, str) and k.count("/") == 1 and isinstance(v, list) and len(v) == 3
+            and all(map(_is_count, v)) for k, v in tensors.items()):
+        raise ValueError("state acc 'tensors' must map layer/role to 3 counts")
+    for key in ("macs", "bits"):
+        counts = acc.get(key)
+        if not isinstance(counts, dict) or not all(
+                k.isdigit() and _is_count(v) for k, v in counts.items()):
+            raise ValueError(f"state acc {key!r} must map widths to counts")
+    if not isinstance(formats, dict) or not all(
+            isinstance(k, str) and k.count("/") == 1 and isinstance(v, str)
+            for k, v in formats.items()):
+        raise ValueError("state acc 'formats' must map layer/role to formats")
 
 
 def check_arrays(arrays, state):
@@ -152,12 +184,23 @@ def check_arrays(arrays, state):
             raise ValueError(f"array {name} holds NaN or infinity")
 
 
-def check_resumable(path, state, *, identity, epochs, steps_per_epoch):
-    """The state's position agrees with the run that resumes it (``CheckpointError`` else);
-    a checkpoint of another run is refused by the caller, naming the fields that differ."""
+def check_resumable(path, state, *, epochs, steps_per_epoch, batch, fractions):
+    """The state agrees with the run that resumes it (``CheckpointError`` else): its position
+    (epoch, pos, step, images summed), its fixed-point fractions (``fractions`` = the run's
+    (w_frac, b_frac), fixed by its seed) and its widths' tensors. A checkpoint of another run
+    is refused by the caller, naming the fields that differ."""
     epoch, pos, step = state["epoch"], state["pos"], state["step"]
+    widths = state["widths"]
     problem = None
-    if epoch > epochs:
+    if (state["w_frac"], state["b_frac"]) != tuple(map(list, fractions)):
+        problem = "its fixed-point fractions are not the run's"
+    elif isinstance(widths, dict) and set(widths) != {f"{k[0]}/{k[1]}" for k in tensor_keys()}:
+        problem = "its widths do not name every tensor of the network"
+    elif (widths == "unset") != (step == 0):
+        problem = f"widths {'unset' if step else 'set'} at step {step}"
+    elif state["acc"]["images"] != pos * batch:
+        problem = f"{state['acc']['images']} images summed in {pos} steps of {batch}"
+    elif epoch > epochs:
         problem = f"epoch {epoch} is beyond the run's {epochs} epochs"
     elif pos >= steps_per_epoch or (epoch == epochs and pos):
         problem = f"position {pos} is beyond the epoch's {steps_per_epoch} steps"

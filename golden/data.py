@@ -130,6 +130,9 @@ def _decode(source):
                 base = os.path.basename(member.name)
                 if member.isfile() and base in BIN_TRAIN + (BIN_TEST,) + PY_TRAIN + (PY_TEST,):
                     blobs[base] = tar.extractfile(member).read()
+            # Read to the end: gzip and xz check their CRC only there, and tar stops early.
+            while tar.fileobj.read(1 << 20):
+                pass
     except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         # Truncated or bit-flipped: the decompressor or the tar reader stops on it.
         reason = " ".join(str(exc).split()) or type(exc).__name__

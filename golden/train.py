@@ -119,8 +119,9 @@ class Trainer:
             raise ValueError(
                 f"{path} belongs to another run ({_diff(state['identity'], self.identity())}): "
                 f"use another --out, or delete the checkpoint to start over")
-        check_resumable(path, state, identity=self.identity(), epochs=self.cfg.epochs,
-                        steps_per_epoch=self.steps_per_epoch)
+        init = MasterParams.init(self.cfg.seed)
+        check_resumable(path, state, epochs=self.cfg.epochs, steps_per_epoch=self.steps_per_epoch,
+                        batch=self.cfg.batch, fractions=(init.w_frac, init.b_frac))
         try:
             self.policy.load_state_dict(state["policy"])
             self.acc = EpochAccumulator.from_state(state["acc"])
