@@ -6,10 +6,12 @@ written, the input's bytes untouched). Strategies are Hypothesis strategies; ``S
 their example counts and derandomizes them so that CI runs the same cases every time.
 """
 
+import functools
 import io
 import json
 import os
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +23,22 @@ SETTINGS = dict(derandomize=True, deadline=None, database=None,
                                        HealthCheck.data_too_large])
 
 
+CASES = Counter()   # test name -> generated cases run to the end (conftest prints the total)
+
+
 def fuzz(n):
-    """``@fuzz(n)``: a fuzz test of exactly ``n`` generated cases, the same ones every run."""
-    return settings(max_examples=n, **SETTINGS)
+    """``@fuzz(n)`` above ``@given``: a fuzz test of at most ``n`` generated cases, the same
+    ones every run, each counted in ``CASES`` once it has run."""
+    def apply(test):
+        inner = test.hypothesis.inner_test
+
+        @functools.wraps(inner)
+        def counted(*args, **kwargs):
+            inner(*args, **kwargs)
+            CASES[test.__name__] += 1
+        test.hypothesis.inner_test = counted
+        return settings(max_examples=n, **SETTINGS)(test)
+    return apply
 
 
 # -- bytes ----------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def test_bit_flipped_job(fraction, bit):
         assert after == before
 
 
-@fuzz(25)
+@fuzz(18)   # every (operand, bad array) pair
 @given(name=st.sampled_from(["a", "b"]), data=st.data())
 def test_wrong_operand(name, data):
     value = data.draw(bad_array(JOB[name].shape))
