@@ -21,6 +21,7 @@ import lzma
 import os
 import pickle
 import tarfile
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,7 @@ def load_cifar10(path=None, *, cache_dir=None):
             with np.load(cache, allow_pickle=False) as f:
                 arrays = {k: f[k] for k in ("train_x", "train_y", "test_x", "test_y")}
             return Cifar10(source=str(source), **arrays)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
             pass  # a damaged cache is rebuilt below
     arrays = _decode(source)
     if cache is not None:

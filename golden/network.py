@@ -57,8 +57,8 @@ def tensor_keys():
 
 
 def param_shapes():
-    """``{name: shape}`` of the parameter arrays, named as ``MasterParams.arrays()`` names
-    them: kernel ``w<i>`` (K, Cout), bias ``b<i>`` (Cout,), their velocities ``vw<i>``, ``vb<i>``."""
+    """``{name: shape}`` of the parameter arrays as ``MasterParams.arrays()`` names them:
+    kernel ``w<i>`` (K, Cout), bias ``b<i>`` (Cout,), their velocities ``vw<i>``, ``vb<i>``."""
     out = {}
     for i, layer in enumerate(LAYERS):
         for name, shape in (("w", (layer.k, layer.cout)), ("b", (layer.cout,))):
