@@ -45,7 +45,7 @@ def _number(text, flag, cast=int, lo=0):
         value = cast(text)
     except ValueError:
         value = None
-    if value is None or value < lo:
+    if value is None or not value >= lo or value == float("inf"):
         raise UsageError(f"{flag} must be a number >= {lo}, not {text!r}")
     return value
 
