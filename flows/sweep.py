@@ -53,7 +53,11 @@ def load_grid(path):
         raise SweepError(f"--grid {path}: cannot read it ({exc})") from None
     if not isinstance(grid, dict) or set(grid) - {"policies", "seeds", "options"}:
         raise SweepError(f"--grid {path}: must be an object with keys policies, seeds, options")
-    return grid.get("policies"), grid.get("seeds"), grid.get("options") or {}
+    policies, seeds, options = grid.get("policies"), grid.get("seeds"), grid.get("options") or {}
+    if not isinstance(policies, list) or not isinstance(seeds, list) or not isinstance(options,
+                                                                                        dict):
+        raise SweepError(f"--grid {path}: policies and seeds must be lists, options an object")
+    return policies, seeds, options
 
 
 def expand(policies, seeds, options):

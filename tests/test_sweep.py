@@ -35,6 +35,17 @@ def test_bad_grids(policies, seeds, options, message):
         expand(policies, seeds, options)
 
 
+def test_grid_file(tmp_path):
+    from flows.sweep import load_grid
+    path = tmp_path / "grid.json"
+    path.write_text(json.dumps({"policies": ["cyclic"], "seeds": [3], "options": {"epochs": 2}}))
+    assert [r.argv("O")[:5] for r in expand(*load_grid(path))] == [
+        ["train", "--policy", "cyclic", "--seed", "3"]]
+    path.write_text(json.dumps({"policies": "cyclic", "seeds": [3]}))
+    with pytest.raises(SweepError, match="policies and seeds must be lists"):
+        load_grid(path)
+
+
 def test_run_state(tmp_path):
     run = Run("fixed-8-s0", "fixed-8", 0, ())
     assert run_state(tmp_path, run) == "new"
