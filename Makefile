@@ -8,7 +8,7 @@ SHARED ?= $(abspath ../shared)
 export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
 export VARIMAC_LIBERTY ?= $(if $(wildcard $(SHARED)/liberty),$(SHARED)/liberty)
 
-.PHONY: setup test demo verilog sim train power fpga bench paper clean
+.PHONY: setup test test-slow demo verilog sim train sweep power fpga bench paper clean
 
 setup: $(VENV)/.installed
 
@@ -16,11 +16,14 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0 || $(PY) -m pip install --quiet 'torch>=2.0'
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,sweep]'
 	touch $@
 
 test: setup
 	$(PY) -m pytest -q tests
+
+test-slow: setup
+	$(PY) -m pytest -q -m slow tests
 
 demo: setup
 	$(VARIMAC) demo --out build/demo
@@ -33,6 +36,11 @@ sim: setup
 
 train: setup
 	$(VARIMAC) train --policy two-phase --epochs 20 --out build/train/two-phase
+
+# Issue 20's grid: three seeds of every policy compared in the report (hours per run on 2 cores).
+SWEEP_POLICIES ?= float32,fixed-16,fixed-8,two-phase,adaptive,cyclic,progressive,per-role,wide-ends,metric,fixed-8+headroom
+sweep: setup
+	$(VARIMAC) sweep --policies $(SWEEP_POLICIES) --seeds 0,1,2 --epochs 20 --out build/sweep
 
 power: setup
 	$(VARIMAC) power --out build/power

@@ -12,7 +12,8 @@ HELP = "train the 6-layer CIFAR-10 network in fixed point under a precision poli
 def add_arguments(parser):
     from golden.policies import POLICIES
     parser.add_argument("--policy", required=True, metavar="P",
-                        help=f"precision policy: {', '.join(POLICIES)}")
+                        help=f"precision policy: {', '.join(POLICIES)}; a fixed-point one "
+                             f"+headroom takes the exponent rule with headroom")
     parser.add_argument("--epochs", required=True, metavar="E", help="epochs to train (>= 1)")
     parser.add_argument("--backend", default="torch", choices=("numpy", "torch"),
                         help="golden backend (default: torch; both give the same bits)")
@@ -51,9 +52,11 @@ def _int(value, flag, lo=1):
 
 
 def run(args):
-    from golden.policies import POLICIES
-    if args.policy not in POLICIES:
-        raise UsageError(f"--policy must be one of {', '.join(POLICIES)}, not {args.policy!r}")
+    from golden.policies import check_name
+    try:
+        check_name(args.policy)
+    except ValueError as exc:
+        raise UsageError(f"--{exc}") from None
     epochs = _int(args.epochs, "--epochs")
     train_subset = _int(args.train_subset, "--train-subset")
     test_subset = _int(args.test_subset, "--test-subset")

@@ -8,6 +8,7 @@ FP32 multiply + add) + bits moved × a stated memory-access energy per bit.
 
 import io
 
+from . import report_seeds
 from .report_inputs import ReportError, load_power, load_run  # noqa: F401 (the report's API)
 
 # Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm: 32-bit FP multiply 3.7 pJ + add 0.9 pJ.
@@ -17,7 +18,7 @@ SRAM_PJ_PER_BIT = 10 / 64
 FLOAT_WIDTH = "32"
 ZOOM_POINTS = 3  # the zoomed Pareto panel shows final accuracies this close to the best
 ORDER = ("float32", "fixed-16", "fixed-12", "fixed-8", "fixed-4", "two-phase", "two-phase-float",
-         "adaptive", "autoflex")
+         "adaptive", "autoflex", "cyclic", "progressive", "per-role", "wide-ends", "metric")
 
 
 def energy_per_mac(power, *, source=None):
@@ -53,9 +54,11 @@ def training_energy(run, per_mac, *, pj_per_bit=SRAM_PJ_PER_BIT):
 
 
 def build(runs, power, *, pj_per_bit=SRAM_PJ_PER_BIT):
-    """Rows of the report, ordered as ``ORDER``; energy relative to fixed-16 when present."""
+    """Rows of the report, one per policy (its seeds averaged: ``report_seeds``), ordered as
+    ``ORDER``; energy relative to fixed-16 when present."""
     per_mac = energy_per_mac(power)
-    rows = [dict(run, **training_energy(run, per_mac, pj_per_bit=pj_per_bit)) for run in runs]
+    rows = report_seeds.group_seeds(
+        [dict(run, **training_energy(run, per_mac, pj_per_bit=pj_per_bit)) for run in runs])
     rows.sort(key=lambda r: (ORDER.index(r["policy"]) if r["policy"] in ORDER else len(ORDER),
                              r["policy"]))
     ref = next((r for r in rows if r["policy"] == "fixed-16" and r["complete"]), None)
@@ -93,6 +96,10 @@ def targets(rows):
         if a not in done or b not in done:
             return "pending", "pending"
         d = 100 * (done[a]["final_accuracy"] - done[b]["final_accuracy"])
+        interval, v = report_seeds.compare(done[a], done[b], slack=slack / 100)
+        if interval is not None:  # several seeds on both sides: judged by the 95% interval
+            return (f"{d:+.2f} points, 95% [{100 * interval[1]:+.2f}, {100 * interval[2]:+.2f}]",
+                    {"higher": "met", "lower": "not met"}.get(v, v))
         return (f"{done[a]['final_accuracy']:.2%} vs {done[b]['final_accuracy']:.2%} "
                 f"({d:+.2f} points)"), "met" if d >= -slack else "not met"
 
@@ -119,15 +126,18 @@ def targets(rows):
 
 
 def markdown(rows, *, power_path, pj_per_bit):
-    lines = ["| scheme | epochs | final acc. | best acc. | MACs | MACs per width | Σ MACs·W² | "
+    lines = ["| scheme | n | epochs | final acc. | best acc. | MACs | MACs per width | Σ MACs·W² | "
              "bits moved | energy (J) | vs fixed-16 | command |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         share = ", ".join(f"{'fp32' if w == FLOAT_WIDTH else w + '-bit'} {s:.0%}"
                           for w, s in sorted(r["mac_share_per_width"].items(), key=lambda x: int(x[0])))
         rel = f"{r['energy_vs_fixed16']:.2f}×" if r["energy_vs_fixed16"] else "–"
         epochs = f"{r['epochs']}/{r['epochs_planned']}" + ("" if r["complete"] else " (running)")
-        lines.append(f"| {r['policy']} | {epochs} | {r['final_accuracy']:.2%} | "
+        n = f"n={r['n']}" + (f" (+{r['running']} running)" if r["running"] else "")
+        final = f"{r['final_accuracy']:.2%}" + (f" ± {100 * r['final_std']:.2f}" if r["n"] > 1
+                                                 else "")
+        lines.append(f"| {r['policy']} | {n} | {epochs} | {final} | "
                      f"{r['best_accuracy']:.2%} | {r['macs']:.3g} | {share} | "
                      f"{r['macs_x_width2']:.3g} | {r['bits_moved']:.3g} | {r['total_j']:.3g} | "
                      f"{rel} | `{r['command']}` |")
@@ -139,6 +149,7 @@ def markdown(rows, *, power_path, pj_per_bit):
               f"{', '.join(pareto_front(rows)) or '(no finished run yet)'}.",
               "", "| target | measured | verdict |", "|---|---|---|"]
     lines += [f"| {t['target']} | {t['measured']} | {t['verdict']} |" for t in targets(rows)]
+    lines += report_seeds.markdown(rows)
     changes = [(r["policy"], c) for r in rows for c in r["width_changes"]]
     if changes:
         lines += ["", "Width changes while training (from each log's decisions):", "",
@@ -170,7 +181,12 @@ def plot(rows):
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [3, 2]})
     for r in rows:
         epochs = range(1, len(r["accuracy"]) + 1)
-        left.plot(epochs, [100 * a for a in r["accuracy"]], marker=".", label=r["policy"])
+        mean = [100 * a for a in r["accuracy"]]
+        line, = left.plot(epochs, mean, marker=".", label=f"{r['policy']} (n={r['n']})")
+        if r["n"] > 1:  # a band of ± one standard deviation over the seeds
+            sd = [100 * s for s in r["accuracy_std"]]
+            left.fill_between(epochs, [m - s for m, s in zip(mean, sd)],
+                              [m + s for m, s in zip(mean, sd)], color=line.get_color(), alpha=0.2)
     left.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy during training")
     left.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     left.grid(alpha=0.3)

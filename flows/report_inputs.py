@@ -12,7 +12,7 @@ import os
 
 from golden.formats import MAX_WIDTH, MIN_WIDTH
 from golden.inputs import InputError, read_json
-from golden.policies import POLICIES
+from golden.policies import POLICIES, check_name
 
 
 class ReportError(ValueError):
@@ -62,8 +62,11 @@ def load_run(path):
     if not isinstance(config, dict):
         raise _bad(log_path, "no config object (the run's policy and epochs)")
     policy, planned = config.get("policy"), config.get("epochs")
-    if policy not in POLICIES:
-        raise _bad(log_path, f"config policy {policy!r:.40} is not one of {', '.join(POLICIES)}")
+    try:
+        check_name(policy)
+    except ValueError:
+        raise _bad(log_path, f"config policy {policy!r:.40} is not one of {', '.join(POLICIES)} "
+                             f"(or a fixed-point one + headroom)") from None
     if not _count(planned) or planned < 1:
         raise _bad(log_path, f"config epochs must be an integer >= 1, not {planned!r:.40}")
     if not isinstance(epochs, list) or not all(isinstance(e, dict) for e in epochs):
@@ -79,7 +82,10 @@ def load_run(path):
             macs[w] = macs.get(w, 0) + n
         for w, n in _counts(log_path, e, "bits_moved_per_width", i).items():
             bits[w] = bits.get(w, 0) + n
-    return {"policy": policy, "path": str(path), "command": _text(log.get("command")),
+    seed = config.get("seed", 0)
+    if not _count(seed):
+        raise _bad(log_path, f"config seed must be an integer >= 0, not {seed!r:.40}")
+    return {"policy": policy, "seed": seed, "path": str(path), "command": _text(log.get("command")),
             "complete": log.get("complete") is True, "epochs": len(epochs),
             "epochs_planned": planned, "train_images": _int_or_none(log.get("train_images")),
             "dataset": _text(log.get("dataset")), "accuracy": accuracy,

@@ -111,6 +111,7 @@ class FixedEngine:
         self.be = backend
         self.ops = host_ops(backend)
         self.seed = seed
+        self.rounding = dict(ROUNDING)  # a policy may choose another rounding per GEMM kind
         self.host = NumpyBackend()
         self.trace = None  # callable(kind, layer, a, b, a_fmt, b_fmt, out_fmt, rounding, seed)
 
@@ -167,7 +168,7 @@ class FixedEngine:
         amax = self.ops.abs_max(acc)
         e = amax.bit_length() - acc_frac if amax else None
         out_fmt = Q(out_width, exponents.predict(out_key, out_width, e))
-        rounding = ROUNDING[kind]
+        rounding = self.rounding[kind]
         seed = job_seed(self.seed, step, layer, kind)
         if stats is not None and stats.want_histograms and kind == "backward_weight":
             counts = self.ops.exponent_histogram(acc, HIST_LO, HIST_HI)

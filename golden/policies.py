@@ -21,7 +21,10 @@ from .network import LAYERS, LOGITS, ROLES, tensor_keys
 
 FIXED_WIDTHS = (4, 8, 12, 16)
 POLICIES = ("float32", "fixed-4", "fixed-8", "fixed-12", "fixed-16", "two-phase",
-            "two-phase-float", "adaptive", "autoflex")
+            "two-phase-float", "adaptive", "autoflex", "cyclic", "progressive", "per-role",
+            "wide-ends", "metric")
+# A fixed-point policy's name + HEADROOM: the same widths, exponents by ``HeadroomRule``.
+HEADROOM = "+headroom"
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,22 @@ class Context:
     steps_per_epoch: int
 
 
+def check_name(name):
+    """``name`` when it names a policy: one of ``POLICIES``, or a fixed-point one + HEADROOM."""
+    base = name[:-len(HEADROOM)] if isinstance(name, str) and name.endswith(HEADROOM) else name
+    if base not in POLICIES or (base != name and base in ("float32", "two-phase-float", "autoflex")):
+        raise ValueError(f"policy must be one of {', '.join(POLICIES)} (a fixed-point one may "
+                         f"end in {HEADROOM}), not {name!r}")
+    return name
+
+
 def make_policy(name):
-    """The policy called ``name`` (one of ``POLICIES``)."""
+    """The policy called ``name`` (``check_name``)."""
+    check_name(name)
+    if name.endswith(HEADROOM):
+        policy = make_policy(name[:-len(HEADROOM)])
+        policy.name, policy.exponents = name, HeadroomRule()
+        return policy
     if name == "float32":
         return Float32()
     if name.startswith("fixed-") and name[6:] in tuple(map(str, FIXED_WIDTHS)):
@@ -46,7 +63,8 @@ def make_policy(name):
         return Adaptive()
     if name == "autoflex":
         return Autoflex()
-    raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {name!r}")
+    from .policies_lit import LITERATURE
+    return LITERATURE[name]()
 
 
 def _key(k):
@@ -85,6 +103,39 @@ class MaxRule:
 
     def load_state_dict(self, state):
         self.last = dict(state["last"])
+
+
+class HeadroomRule(MaxRule):
+    """MaxRule with headroom: the exponent is the largest of the last ``window`` steps' plus
+    ``margin`` bits, so a maximum may grow by 2**margin over the recent peak before the
+    result saturates (the plain rule saturates whenever it grows at all; docs/training.md
+    measures both)."""
+    name = "headroom"
+
+    def __init__(self, *, window=8, margin=1):
+        super().__init__()
+        self.window, self.margin = window, margin
+        self.recent = {}
+
+    def predict(self, key, width, e_now):
+        hist = self.recent.get(_key(key))
+        if not hist:
+            return _clamp_frac(width - 1 - (e_now if e_now is not None else 0) - self.margin)
+        return _clamp_frac(width - 1 - max(hist) - self.margin)
+
+    def observe(self, stats):
+        super().observe(stats)
+        for key, e in stats.exponents.items():
+            hist = self.recent.setdefault(_key(key), [])
+            hist.append(e)
+            del hist[:-self.window]
+
+    def state_dict(self):
+        return {**super().state_dict(), "recent": {k: list(v) for k, v in self.recent.items()}}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.recent = {k: list(v) for k, v in state["recent"].items()}
 
 
 class AutoflexRule:
@@ -141,6 +192,8 @@ class AutoflexRule:
 class Policy:
     """Base: one width everywhere (``None`` = float32), the MaxRule for exponents."""
     name = "policy"
+
+    rounding = None  # {GEMM kind: Rounding} overriding engine_fixed.ROUNDING
 
     def __init__(self):
         self.exponents = MaxRule()

@@ -24,7 +24,7 @@ from .files import save_json
 from .formats import check_int
 from .network import MasterParams, dropout_rates, feature_shapes, parameter_count
 from .optim import learning_rate
-from .policies import POLICIES, Context, make_policy
+from .policies import Context, check_name, make_policy
 
 CHECKPOINT = "checkpoint.npz"
 LOG = "log.json"
@@ -51,8 +51,7 @@ class TrainConfig:
     command: str = ""
 
     def validate(self):
-        if self.policy not in POLICIES:
-            raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {self.policy!r}")
+        check_name(self.policy)
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         check_int(self.epochs, name="epochs", lo=1, hi=10_000)
@@ -79,6 +78,7 @@ class Trainer:
         self.fixed = FixedEngine(self.backend, seed=config.seed)
         self.float = None
         self.policy = make_policy(config.policy)
+        self.fixed.rounding.update(self.policy.rounding or {})
         self.tracer = Tracer(os.path.join(config.out, "traces"), cap=config.trace_cap) \
             if config.trace else None
 

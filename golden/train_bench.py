@@ -35,14 +35,18 @@ def _data(n):
                        test_y=rng.integers(0, 10, 10).astype(np.uint8), source="random")
 
 
+# torch-float64: the torch backend with its 16-bit int8-piece route off (float64 GEMMs), beside
+# the default route, so that the bench shows what golden.int8_gemm buys.
 CONFIGS = (("float32", "torch"), ("fixed-8", "torch"), ("fixed-16", "torch"),
-           ("fixed-8", "numpy"), ("fixed-16", "numpy"))
+           ("fixed-16", "torch-float64"), ("fixed-8", "numpy"), ("fixed-16", "numpy"))
 
 
 def _trainer(policy, backend, data, batch, tmp):
     cfg = TrainConfig(policy=policy, epochs=1, out=os.path.join(tmp, f"{policy}-{backend}"),
-                      backend=backend, batch=batch)
+                      backend=backend.split("-")[0], batch=batch)
     trainer = Trainer(cfg, data=data, progress=False)
+    if backend == "torch-float64":
+        trainer.fixed.be.int8 = False
     trainer.fresh_state()
     return trainer
 

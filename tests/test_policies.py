@@ -16,7 +16,8 @@ def test_unknown_policy_lists_the_allowed_ones():
         make_policy("fixed-7")
     assert str(info.value) == ("policy must be one of float32, fixed-4, fixed-8, fixed-12, "
                                "fixed-16, two-phase, two-phase-float, adaptive, autoflex, "
-                               "not 'fixed-7'")
+                               "cyclic, progressive, per-role, wide-ends, metric (a fixed-point "
+                               "one may end in +headroom), not 'fixed-7'")
 
 
 @pytest.mark.parametrize("name", POLICIES)

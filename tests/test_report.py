@@ -58,7 +58,7 @@ def test_a_running_log_is_marked_and_not_compared(tmp_path):
             report.load_run(write_run(tmp_path, "fixed-16", [0.7], {"16": 10}, {"16": 1}))]
     rows = report.build(runs, POWER, pj_per_bit=0)
     table = report.markdown(rows, power_path="p", pj_per_bit=0)
-    assert "| fixed-8 | 1/1 (running) |" in table
+    assert "| fixed-8 | n=1 | 1/1 (running) |" in table
     # cheaper and better, but unfinished: no ratio to fixed-16 and not on the front
     assert [r["energy_vs_fixed16"] for r in rows] == [1.0, None]
     assert report.pareto_front(rows) == ["fixed-16"]
@@ -91,7 +91,7 @@ def test_cli_writes_figures_table_and_json(tmp_path):
     assert (out / "figure.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (out / "results.md").read_text()
     # 2 epochs of 100 8-bit MACs: 200 MACs, proxy 200 * 8² = 12800, 1600 bits moved
-    assert "| fixed-8 | 2/2 | 50.00% | 50.00% | 200 | 8-bit 100% | 1.28e+04 | 1.6e+03 |" in table
+    assert "| fixed-8 | n=1 | 2/2 | 50.00% | 50.00% | 200 | 8-bit 100% | 1.28e+04 | 1.6e+03 |" in table
 
 
 @pytest.mark.parametrize("setup, message", [

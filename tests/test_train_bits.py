@@ -18,13 +18,15 @@ DATA = synthetic()
 
 
 def run(tmp_path, name, *, policy="fixed-8", backend="numpy", epochs=1, seed=0, batch=8,
-        stop_after=None, adaptive=None, **kw):
+        stop_after=None, adaptive=None, policy_object=None, **kw):
     cfg = TrainConfig(policy=policy, epochs=epochs, out=str(tmp_path / name), backend=backend,
                       device="cpu" if backend == "torch" else None, seed=seed, batch=batch,
                       checkpoint_every=1000, **kw)
     trainer = Trainer(cfg, data=DATA, progress=False)
     if adaptive:
         trainer.policy = Adaptive(**adaptive)
+    if policy_object is not None:
+        trainer.policy = policy_object
     log = trainer.run(stop_after=stop_after)
     return trainer, log
 
