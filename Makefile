@@ -54,7 +54,8 @@ bench: setup
 
 paper: setup
 	$(VARIMAC) report --runs runs/*/ --power results/power/power.json --out docs/figures
-	$(PY) -m flows.quote docs/RESULTS.md README.md
+	$(VARIMAC) system --runs runs/*/ --memory edge large --out results/system
+	$(PY) -m flows.quote docs/RESULTS.md README.md docs/system.md
 
 clean:
 	rm -rf build

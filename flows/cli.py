@@ -19,6 +19,7 @@ COMMANDS = {
     "power": "flows.cmd_power",
     "fpga": "flows.cmd_fpga",
     "report": "flows.cmd_report",
+    "system": "flows.cmd_system",
     "gradstats": "flows.cmd_gradstats",
     "bench": "flows.cmd_bench",
     "demo": "flows.cmd_demo",
