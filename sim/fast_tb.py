@@ -200,6 +200,12 @@ y_payload[{off['n'][0]} +: {off['n'][1]}], y_payload[{off['last'][0]}]);
         $fwrite(fout, "1 %0d %0d %0d %0d{pad}\\n", error, saturated, underflow, \
 cycle - job_start);
         job = job + 1;
+        // A refused job's beats were never taken: skip what is left of them in the file.
+        while (beats_left > 1) begin
+          r = $fscanf(fin, "%h %h\\n", a_word, b_word);
+          beats_left = beats_left - 1;
+        end
+        beats_left = 0;
         fetch;
       end else if (cycle - job_start > timeout) begin
         $fwrite(fout, "3 %0d %0d 0 0{pad}\\n", job, cycle - job_start);
