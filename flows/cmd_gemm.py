@@ -36,7 +36,7 @@ def add_arguments(parser):
 
 def run(args):
     if os.path.isdir(args.job):
-        from .gemm_batch import run_batch
+        from .cmd_gemm_batch import run_batch
         return run_batch(args)
     from golden.contract import GemmJob, gemm
 
