@@ -62,6 +62,20 @@ def run(args):
     return _cocotb(args)
 
 
+def _command(args, mode, config=None):
+    """The command line that reproduces this run (for its summary)."""
+    from sim.verify import config_flags
+    words = ["varimac sim", mode]
+    if args.seed:
+        words.append(f"--seed {args.seed}")
+    if config is not None:
+        preset = type(config).preset(args.preset)
+        words.append(f"--preset {args.preset}" if preset == config else config_flags(config))
+    if args.sim:
+        words.append(f"--sim {args.sim}")
+    return " ".join(words + [f"--out {args.out}"])
+
+
 def _progress(total, desc):
     from tqdm import tqdm
     bar = tqdm(total=total, desc=desc, unit="job", disable=None)
@@ -77,7 +91,8 @@ def _random(args):
     try:
         s = run_random(config, args.out, count=args.random, seed=args.seed,
                        sim=args.sim or "verilator", jobs_per_shard=args.jobs_per_shard,
-                       workers=args.workers, progress=update, keep=args.keep)
+                       workers=args.workers, progress=update, keep=args.keep,
+                       command=_command(args, f"--random {args.random}", config))
     except SimulationError as exc:
         print(f"varimac sim: {exc}", file=sys.stderr)
         return 1
@@ -104,7 +119,9 @@ def _sweep(args):
     try:
         s = run_sweep(args.out, names=names, jobs=args.jobs or 300, seed=args.seed,
                       sim=args.sim or "verilator", jobs_per_shard=args.jobs_per_shard,
-                      workers=args.workers, log=print)
+                      workers=args.workers, log=print,
+                      command=_command(args, "--sweep" + (f" --jobs {args.jobs}" if args.jobs
+                                                          else "")))
     except SimulationError as exc:
         print(f"varimac sim: {exc}", file=sys.stderr)
         return 1

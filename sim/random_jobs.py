@@ -13,8 +13,11 @@ import numpy as np
 
 from golden import GemmJob
 from hw.control import JobError
+from hw.layouts import DIM_FIELD_BITS
 
 from . import host, scenarios
+
+LONG_K = 1 << 16    # a job with a longer K takes too long to simulate as an edge case
 
 
 def _extreme(rng, shape, width):
@@ -79,16 +82,22 @@ def edge_items(config):
     job, or ``(job, overrides)`` for a command no contract job can express (K = 0, M = 0)."""
     c = config
     w = c.max_width
-    edges = [(name, (job, over) if over else job, err)
-             for name, job, over, err in scenarios.invalid_commands(c)]
     ones = np.ones((1, 1), np.int64)
+    edges = []
+    for name, job, over, err in scenarios.invalid_commands(c):
+        if name == "k_above_max_k" and c.max_k > LONG_K:     # the command alone says K
+            job, over = scenarios._job(ones, ones, w), {"k": c.max_k + 1}
+        if any(v >= 1 << DIM_FIELD_BITS for v in over.values()):
+            continue            # no command can say it: the field is too narrow
+        edges.append((name, (job, over) if over else job, err))
     accepted = {
         "shift_at_min": scenarios._job(ones, ones, w, shift=c.min_shift),
         "shift_at_max": scenarios._job(ones, ones, w, shift=c.max_shift),
-        "k_at_max_k": scenarios._job(np.ones((1, c.max_k), np.int64),
-                                     np.ones((c.max_k, 1), np.int64), w, shift=0),
         "narrowest_width": scenarios._job(ones, ones, min(c.widths)),
     }
+    if c.max_k <= LONG_K:
+        accepted["k_at_max_k"] = scenarios._job(np.ones((1, c.max_k), np.int64),
+                                                np.ones((c.max_k, 1), np.int64), w, shift=0)
     if c.max_dim <= 1024:       # a job that long is cheap only for a small max_dim
         accepted["m_at_max_dim"] = scenarios._job(np.ones((c.max_dim, 1), np.int64), ones, w)
     edges += [(name, job, JobError.NONE) for name, job in accepted.items()]
@@ -102,6 +111,8 @@ def host_refuses(config, item):
         return "the contract has no empty job"
     if max(overrides.get("m", 0), overrides.get("n", 0)) > config.max_dim:
         return f"M or N above max_dim = {config.max_dim}"
+    if overrides.get("k", 0) > config.max_k:
+        return f"K above max_k = {config.max_k}"
     try:
         host.check_job(config, job)
     except ValueError as exc:

@@ -13,7 +13,7 @@ from golden.files import save_json
 from hw.config import AccelConfig
 
 from . import fast, random_jobs
-from .verify import TRAFFIC, compare, config_flags
+from .verify import TRAFFIC, compare, config_flags, write_text
 
 # name -> AccelConfig fields. Rows and columns 1..8 (square and not), max_width 8/12/16, lane
 # widths 2/4/8, max_k from 1 to 4096, a narrow shift range and small max_dim, subword packing
@@ -92,7 +92,7 @@ def verify_config(name, config, out_dir, *, jobs=300, seed=0, sim="verilator",
 
 
 def run_sweep(out_dir, *, names=None, jobs=300, seed=0, sim="verilator", jobs_per_shard=250,
-              workers=None, build_root=None, log=print):
+              workers=None, build_root=None, log=print, command=None):
     """Verify every configuration of ``names`` (default: all of ``CONFIGS``); writes
     ``out_dir``/summary.json and returns it."""
     out_dir = Path(out_dir)
@@ -110,11 +110,28 @@ def run_sweep(out_dir, *, names=None, jobs=300, seed=0, sim="verilator", jobs_pe
             f"cycles, build {e['build_seconds']} s")
         for failure in e["edge_failures"][:5]:
             log(f"       {failure}")
-    summary = {"simulator": sim, "seed": seed, "configs": entries,
+    summary = {"command": command, "simulator": sim, "seed": seed, "configs": entries,
                "jobs": sum(e["jobs"] for e in entries.values()),
                "mismatches": sum(e["mismatches"] for e in entries.values()),
                "edge_failures": sum(len(e["edge_failures"]) for e in entries.values()),
                "simulated_cycles": sum(e["simulated_cycles"] for e in entries.values()),
                "wall_seconds": round(time.monotonic() - start, 1)}
     save_json(out_dir / "summary.json", summary, indent=2)
+    write_text(out_dir / "summary.md", markdown(summary))
     return summary
+
+
+def markdown(summary):
+    """``summary.json`` as a table, one configuration a row (what docs/hardware.md quotes)."""
+    lines = ["| configuration | array | widths | max_k | kind | jobs | mismatches | range edges "
+             "(wrong) | simulated cycles |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, e in summary["configs"].items():
+        c = AccelConfig(**e["config"])
+        kind = "fixed" if not c.tunable else ("subword" if c.subword else "gated")
+        lines.append(f"| {name} | {c.rows}×{c.cols} | {'/'.join(map(str, c.widths))} | "
+                     f"{c.max_k} | {kind} | {e['jobs']} | {e['mismatches']} | {e['edges']} "
+                     f"({len(e['edge_failures'])}) | {e['simulated_cycles']} |")
+    lines.append(f"| **{len(summary['configs'])} configurations** | | | | | {summary['jobs']} | "
+                 f"{summary['mismatches']} | ({summary['edge_failures']}) | "
+                 f"{summary['simulated_cycles']} |")
+    return "\n".join(lines) + "\n"

@@ -14,13 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from golden import gemm
-from golden.files import save_json
+from golden.files import save_json, write_atomic
 
 from . import fast, random_jobs
 
 # (operand gap, result stall) probabilities, one per shard in turn: streaming at full rate,
 # and with both kinds of backpressure.
 TRAFFIC = ((0.0, 0.0), (0.2, 0.2), (0.5, 0.1), (0.1, 0.5))
+
+
+def write_text(path, text):
+    write_atomic(path, lambda f: f.write(text))
 
 
 def compare(job, outcome):
@@ -50,7 +54,7 @@ def config_flags(config):
 
 
 def run_random(config, out_dir, *, count, seed=0, sim="verilator", jobs_per_shard=250,
-               workers=None, build_root=None, progress=None, keep=False):
+               workers=None, build_root=None, progress=None, keep=False, command=None):
     """Run ``count`` jobs; writes ``out_dir``/summary.json (and mismatching jobs); returns
     the summary."""
     out_dir = Path(out_dir)
@@ -72,7 +76,7 @@ def run_random(config, out_dir, *, count, seed=0, sim="verilator", jobs_per_shar
                                "replay": f"varimac gemm {path} --backend rtl --sim {sim} "
                                          f"{config_flags(config)} --out result.npz"})
     summary = {
-        "config": config.params(), "simulator": sim, "seed": seed, "jobs": len(jobs),
+        "command": command, "config": config.params(), "simulator": sim, "seed": seed, "jobs": len(jobs),
         "corner_jobs": min(count, len(random_jobs.corner_jobs(config, seed=seed + 1))),
         "mismatches": len(mismatched), "mismatched": mismatched[:100],
         "simulated_cycles": stats.cycles,
@@ -88,4 +92,18 @@ def run_random(config, out_dir, *, count, seed=0, sim="verilator", jobs_per_shar
     summary["cycles_per_second"] = round(stats.cycles / summary["simulation_wall_seconds"]) \
         if summary["simulation_wall_seconds"] else 0
     save_json(out_dir / "summary.json", summary, indent=2)
+    write_text(out_dir / "summary.md", markdown(summary))
     return summary
+
+
+def markdown(summary):
+    """``summary.json`` as a table (what docs/hardware.md quotes)."""
+    s, c = summary, summary["config"]
+    return (
+        "| array | simulator | jobs (corner cases) | mismatches | simulated cycles | "
+        "cycles per CPU-second | simulation wall s | processes | load average |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+        f"| {c['rows']}×{c['cols']}, {c['max_width']}-bit | {s['simulator']} | {s['jobs']} "
+        f"({s['corner_jobs']}) | {s['mismatches']} | {s['simulated_cycles']} | "
+        f"{s['cycles_per_cpu_second']} | {s['simulation_wall_seconds']} | {s['workers']} | "
+        f"{s['load_average'][0]}–{s['load_average'][1]} |\n")
