@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 
 from golden import GemmJob
+from golden.formats import FRAC_LIMIT
 from hw.control import JobError
 
 
@@ -48,9 +49,14 @@ def width_jobs(config, *, seed=1, per_combination=1):
 
 
 def _job(a, b, width, *, out_width=None, shift=0, rounding=0, seed=0):
+    """A job with a_frac + b_frac - out_frac = ``shift``: b_frac = shift, or, past the
+    contract's ±FRAC_LIMIT, the shift spread over all three fractions."""
     out_width = out_width or width
-    return GemmJob(a=np.asarray(a), b=np.asarray(b), a_width=width, a_frac=0, b_width=width,
-                   b_frac=shift, out_width=out_width, out_frac=0, rounding=rounding, seed=seed)
+    b_frac = int(np.clip(shift, -FRAC_LIMIT, FRAC_LIMIT))
+    a_frac = int(np.clip(shift - b_frac, -FRAC_LIMIT, FRAC_LIMIT))
+    return GemmJob(a=np.asarray(a), b=np.asarray(b), a_width=width, a_frac=a_frac,
+                   b_width=width, b_frac=b_frac, out_width=out_width,
+                   out_frac=a_frac + b_frac - shift, rounding=rounding, seed=seed)
 
 
 def corner_jobs(config, *, seed=2):
