@@ -3,6 +3,7 @@ regression on Verilator (a few thousand jobs on small configurations), and the b
 ``varimac gemm``. The full regression is ``make sim``."""
 
 import importlib.util
+import json
 import shutil
 
 import numpy as np
@@ -12,7 +13,7 @@ from flows.cli import main
 from golden import GemmJob, GemmResult, gemm
 from hw.config import AccelConfig
 from hw.control import JobError
-from sim import fast, random_jobs, sweep
+from sim import fast, random_jobs, sweep, verify
 from sim.verify import compare
 
 TINY = AccelConfig.preset("tiny")
@@ -95,3 +96,29 @@ def test_gemm_batch_usage_errors(tmp_path, capsys):
     assert main(["gemm", str(empty), "--out", str(tmp_path / "r")]) == 2
     assert "no job files" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+@has_icarus
+def test_sim_random_command_writes_its_summary(tmp_path, capsys, monkeypatch, build_root):
+    monkeypatch.setenv("VARIMAC_BUILD", str(build_root))
+    out = tmp_path / "random"
+    assert main(["sim", "--random", "30", "--preset", "tiny", "--sim", "icarus",
+                 "--jobs-per-shard", "10", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["jobs"] == 30 and summary["mismatches"] == 0 and summary["shards"] == 3
+    assert summary["simulated_cycles"] > 30 and summary["corner_jobs"] > 10
+    assert summary["command"] == f"varimac sim --random 30 --preset tiny --sim icarus --out {out}"
+    assert (out / "summary.md").read_text() == verify.markdown(summary)
+    assert "30 jobs, 0 mismatches" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--random", "0"], "--random must be >= 1, not 0"),
+    (["--random", "5", "--sweep"], "--random and --sweep are separate runs"),
+    (["--sweep", "--configs", "tiny,huge"], "unknown configuration(s) huge"),
+])
+def test_sim_usage_errors(argv, message, tmp_path, capsys):
+    assert main(["sim", *argv, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
