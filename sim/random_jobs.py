@@ -44,7 +44,9 @@ def corner_jobs(config, *, seed=2):
     most negative operands everywhere and an all-zero job; those the array cannot run (a K or
     shift outside a small configuration's range) are left out."""
     c = config
-    jobs = dict(scenarios.corner_jobs(c, seed=seed))
+    # K = max_k corners, up to LONG_K (beyond, only the command's K is tested: edge_items).
+    capped = type(c)(**{**c.params(), "max_k": min(c.max_k, LONG_K)})
+    jobs = dict(scenarios.corner_jobs(capped, seed=seed))
     for w in c.widths:
         lo = -(1 << (w - 1))
         k = min(c.max_k, 3)

@@ -17,7 +17,8 @@ from .verify import TRAFFIC, compare, config_flags, write_text
 
 # name -> AccelConfig fields. Rows and columns 1..8 (square and not), max_width 8/12/16, lane
 # widths 2/4/8, max_k from 1 to 4096, a narrow shift range and small max_dim, subword packing
-# on and off, and the fixed-width baseline.
+# on and off, and the fixed-width baseline; then each end of AccelConfig's ranges (widths 2
+# and 32, a 3-bit lane, shifts ±512, max_dim 2^32 - 1, max_k 2^24).
 CONFIGS = {
     "1x1-w8l4": dict(rows=1, cols=1, max_width=8, lane_width=4, max_k=16),
     "1x2-w8l2": dict(rows=1, cols=2, max_width=8, lane_width=2, max_k=64, max_dim=300),
@@ -46,6 +47,16 @@ CONFIGS = {
                                 subword=False),
     "5x7-w12l4": dict(rows=5, cols=7, max_width=12, lane_width=4, max_k=200),
     "default": dict(rows=8, cols=8, max_width=16, lane_width=4, max_k=4096),
+    # The ends of AccelConfig's ranges, on one PE.
+    "1x1-w32l4": dict(rows=1, cols=1, max_width=32, lane_width=4, max_k=64),
+    "1x1-w32l32": dict(rows=1, cols=1, max_width=32, lane_width=32, max_k=64),
+    "1x1-w6l3": dict(rows=1, cols=1, max_width=6, lane_width=3, max_k=64),
+    "1x1-w2l2": dict(rows=1, cols=1, max_width=2, lane_width=2, max_k=64),
+    "1x1-shift512": dict(rows=1, cols=1, max_width=8, lane_width=4, max_k=64,
+                         min_shift=-512, max_shift=512),
+    "1x1-dim2^32": dict(rows=1, cols=1, max_width=8, lane_width=4, max_k=64,
+                        max_dim=(1 << 32) - 1),
+    "1x1-k2^24": dict(rows=1, cols=1, max_width=8, lane_width=4, max_k=1 << 24),
 }
 
 
