@@ -31,7 +31,7 @@ def _rtl(out_dir, quick):
 
 def _sim(out_dir, quick):
     from sim.bench_fast import markdown, run_fast_bench
-    data = run_fast_bench(os.path.join(out_dir, "sim"), repeats=2 if quick else 20)
+    data = run_fast_bench(repeats=2 if quick else 20)
     return data, markdown(data)
 
 

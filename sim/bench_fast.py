@@ -10,8 +10,6 @@ cached and not timed. Every result is compared with golden.
 
 import os
 import time
-from pathlib import Path
-
 from golden import gemm
 from hw.config import AccelConfig
 
@@ -22,22 +20,20 @@ REPEATS = 20
 ARRAYS = (8,)
 
 
-def run_fast_bench(out_dir, *, arrays=ARRAYS, repeats=REPEATS, cocotb_sims=("icarus",),
+def run_fast_bench(*, arrays=ARRAYS, repeats=REPEATS, cocotb_sims=("icarus",),
                    log=print):
     """``{"arrays": {"8x8": {...}}}``: cycles per second of each path on each array."""
     from .runner import run_rtl_jobs
 
-    out_dir = Path(out_dir)
     report = {"repeats": repeats, "load_average_start": round(os.getloadavg()[0], 2),
               "arrays": {}}
     for size in arrays:
         config = AccelConfig.preset("default", rows=size, cols=size)
         jobs = [job for _, job in scaled_jobs(config)]
-        fast.run_items(config, jobs[:1], build_root=out_dir / "fastsim")     # build
+        fast.run_items(config, jobs[:1])        # the build (cached under build/fastsim)
         start = time.monotonic()
         outcomes, stats = fast.run_items(config, jobs * repeats, workers=1,
-                                         jobs_per_shard=len(jobs) * repeats,
-                                         build_root=out_dir / "fastsim")
+                                         jobs_per_shard=len(jobs) * repeats)
         entry = {"fast_verilator": {
             "jobs": len(outcomes), "cycles": stats.cycles,
             "cpu_seconds": round(stats.cpu_seconds, 3),
@@ -46,7 +42,7 @@ def run_fast_bench(out_dir, *, arrays=ARRAYS, repeats=REPEATS, cocotb_sims=("ica
             "exact": all(o.result is not None and o.result.same_bits(gemm(j))
                          for j, o in zip(jobs * repeats, outcomes))}}
         for sim in cocotb_sims:
-            [(result, rep)] = run_rtl_jobs(jobs[:1], config, sim=sim, build_root=out_dir / "rtl")
+            [(result, rep)] = run_rtl_jobs(jobs[:1], config, sim=sim)     # cached in build/rtl
             entry[f"cocotb_{sim}"] = {
                 "jobs": 1, "cycles": rep["cycles"], "seconds": round(rep["seconds"], 2),
                 "cycles_per_second": round(rep["cycles"] / rep["seconds"]),

@@ -93,6 +93,9 @@ def run_items(config, items, *, sim="verilator", jobs_per_shard=500, workers=Non
             proc.returncode = os.waitstatus_to_exitcode(status)
             stats.cpu_seconds += usage.ru_utime + usage.ru_stime
             finished[i] = _collect(config, shards[i], work, i, proc.returncode, stats)
+            if not keep:
+                for suffix in ("stim", "out"):
+                    (work / f"shard{i}.{suffix}").unlink()
             if progress:
                 progress(len(shards[i]))
         for i in range(len(shards)):
