@@ -127,7 +127,8 @@ def invalid_commands(config):
     """``[(name, job, overrides, expected JobError)]``: commands the array must refuse."""
     c = config
     w = c.max_width
-    ok = _job(np.ones((2, 2), np.int64), np.ones((2, 2), np.int64), w)
+    k = min(2, c.max_k)         # every field but the one under test in range
+    ok = _job(np.ones((2, k), np.int64), np.ones((k, 2), np.int64), w)
     bad = []
     odd_width = next((x for x in range(2, w) if x not in c.widths), None)
     if odd_width is not None:

@@ -6,11 +6,13 @@ and its range edges (``random_jobs.edge_items``): each refused command must end 
 or the contract for an empty job) refuses it too; each accepted edge job must be exact.
 """
 
+import re
 import time
 from pathlib import Path
 
 from golden.files import save_json
 from hw.config import AccelConfig
+from hw.control import JobError
 
 from . import fast, random_jobs
 from .verify import TRAFFIC, compare, config_flags, write_text
@@ -60,6 +62,12 @@ CONFIGS = {
 }
 
 
+# What the host side's reason names for each JobError.
+_FIELD = {JobError.A_WIDTH: r"\ba_width\b", JobError.B_WIDTH: r"\bb_width\b",
+          JobError.OUT_WIDTH: r"\bout_width\b", JobError.K: r"\bK\b|empty",
+          JobError.M: r"\bM\b|empty", JobError.N: r"\bN\b", JobError.SHIFT: r"\bshift\b"}
+
+
 def check_edges(config, edges, outcomes):
     """``[failure text]`` for the range edges whose outcome is not what they should be."""
     failures = []
@@ -71,6 +79,9 @@ def check_edges(config, edges, outcomes):
         elif (host is None) != (int(expected) == 0):
             failures.append(f"{name}: the array says {expected.name}, the host side "
                             f"{'accepts it' if host is None else 'refuses it: ' + host}")
+        elif host is not None and not re.search(_FIELD[expected], host):
+            failures.append(f"{name}: the array says {expected.name}, the host side refuses "
+                            f"something else: {host}")
         elif int(expected) == 0 and (reason := compare(item, outcome)) is not None:
             failures.append(f"{name}: {reason}")
     return failures
