@@ -6,6 +6,9 @@ exact message. These tests check both halves without a simulator: the sweep reac
 and each step past one is refused.
 """
 
+import json
+import pathlib
+
 import pytest
 
 from hw.config import SHIFT_LIMIT, AccelConfig
@@ -71,3 +74,18 @@ def test_every_configuration_has_its_edges(name):
     wrong = [Outcome(error=int(JobError.K) if e != JobError.K else int(JobError.M), saturated=0,
                      underflow=0, cycles=1) for _, _, e in edges if e]
     assert len(sweep.check_edges(c, [x for x in edges if x[2]], wrong)) == len(wrong)
+
+
+def test_committed_results_are_their_renderings():
+    """results/sim/*/summary.md and results/bench/sim.md (quoted by docs/hardware.md) are the
+    renderings of the committed JSON, which records real runs without a mismatch."""
+    from sim import bench_fast, verify
+    root = pathlib.Path(__file__).resolve().parents[1] / "results"
+    random = json.loads((root / "sim/random-default/summary.json").read_text())
+    assert (root / "sim/random-default/summary.md").read_text() == verify.markdown(random)
+    assert random["jobs"] == 10000 and random["mismatches"] == 0
+    swept = json.loads((root / "sim/sweep/summary.json").read_text())
+    assert (root / "sim/sweep/summary.md").read_text() == sweep.markdown(swept)
+    assert len(swept["configs"]) >= 20 and swept["mismatches"] == swept["edge_failures"] == 0
+    bench = json.loads((root / "bench/sim.json").read_text())
+    assert (root / "bench/sim.md").read_text() == bench_fast.markdown(bench)
