@@ -8,6 +8,8 @@ from .cli import UsageError
 
 
 def _refuse(path, reason):
+    reason = str(reason)
+    reason = reason.removeprefix(f"{path}: ")       # the loader names the file too
     print(f"varimac gemm: refused {path}: {reason}", file=sys.stderr)
 
 
