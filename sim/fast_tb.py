@@ -274,6 +274,9 @@ def build(config, *, sim="verilator", build_root="build/fastsim", log=None):
         raise SimulationError(f"{sim} build of the fast testbench failed; see {log}")
     if sim == "verilator":
         shutil.rmtree(tmp / "obj")        # tens of MB of C++ and objects: only the binary stays
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(tmp, out)
+    if exe.exists():                      # another process built it meanwhile: keep theirs
+        shutil.rmtree(tmp)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+        os.replace(tmp, out)
     return [str(out / exe.name)] if sim == "verilator" else ["vvp", "-n", str(out / exe.name)]
