@@ -8,7 +8,7 @@ SHARED ?= $(abspath ../shared)
 export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
 export VARIMAC_LIBERTY ?= $(if $(wildcard $(SHARED)/liberty),$(SHARED)/liberty)
 
-.PHONY: setup test test-slow demo verilog sim train sweep power fpga bench paper clean
+.PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep power fpga bench paper clean
 
 setup: $(VENV)/.installed
 
@@ -31,8 +31,15 @@ demo: setup
 verilog: setup
 	$(VARIMAC) verilog --out build/verilog
 
+# The generator's sweep (every configuration built and verified on random jobs and its range
+# edges), then 10^4 random jobs on the 8x8 default; both on the fast Verilator harness.
 sim: setup
-	$(VARIMAC) sim --out build/sim
+	$(VARIMAC) sim --sweep --out build/sim/sweep
+	$(VARIMAC) sim --random 10000 --preset default --out build/sim/random
+
+# The directed cocotb protocol tests (resets, refused commands, the gating proof) on Icarus.
+sim-cocotb: setup
+	$(VARIMAC) sim --out build/sim/cocotb
 
 train: setup
 	$(VARIMAC) train --policy two-phase --epochs 20 --out build/train/two-phase

@@ -6,7 +6,8 @@ import platform
 from .cli import UsageError
 from .results import write_json, write_text
 
-HELP = "run the benchmarks (contract GEMM, RTL utilization, training speed) and write JSON"
+HELP = ("run the benchmarks (contract GEMM, RTL utilization, simulation speed, training speed) "
+        "and write JSON")
 
 
 def _gemm(out_dir, quick):
@@ -28,6 +29,12 @@ def _rtl(out_dir, quick):
     return data, "\n".join(lines) + "\n"
 
 
+def _sim(out_dir, quick):
+    from sim.bench_fast import markdown, run_fast_bench
+    data = run_fast_bench(repeats=2 if quick else 20)
+    return data, markdown(data)
+
+
 def _train(out_dir, quick):
     from golden.train_bench import run_bench
     return run_bench(out_dir, quick=quick)
@@ -37,6 +44,7 @@ def _train(out_dir, quick):
 PARTS = {
     "gemm": (_gemm, "numpy contract GEMM / float32 numpy matmul"),
     "rtl": (_rtl, "RTL array utilization and simulated cycles per second"),
+    "sim": (_sim, "simulated cycles per second: fast harness (Verilator) beside cocotb"),
     "train": (_train, "fixed-point / float32 training step time"),
 }
 

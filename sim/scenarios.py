@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 
 from golden import GemmJob
+from golden.formats import FRAC_LIMIT
 from hw.control import JobError
 
 
@@ -48,9 +49,14 @@ def width_jobs(config, *, seed=1, per_combination=1):
 
 
 def _job(a, b, width, *, out_width=None, shift=0, rounding=0, seed=0):
+    """A job with a_frac + b_frac - out_frac = ``shift``: b_frac = shift, or, past the
+    contract's ±FRAC_LIMIT, the shift spread over all three fractions."""
     out_width = out_width or width
-    return GemmJob(a=np.asarray(a), b=np.asarray(b), a_width=width, a_frac=0, b_width=width,
-                   b_frac=shift, out_width=out_width, out_frac=0, rounding=rounding, seed=seed)
+    b_frac = int(np.clip(shift, -FRAC_LIMIT, FRAC_LIMIT))
+    a_frac = int(np.clip(shift - b_frac, -FRAC_LIMIT, FRAC_LIMIT))
+    return GemmJob(a=np.asarray(a), b=np.asarray(b), a_width=width, a_frac=a_frac,
+                   b_width=width, b_frac=b_frac, out_width=out_width,
+                   out_frac=a_frac + b_frac - shift, rounding=rounding, seed=seed)
 
 
 def corner_jobs(config, *, seed=2):
@@ -81,10 +87,10 @@ def corner_jobs(config, *, seed=2):
                                     m=1, n=1),
         "zeros": _job(np.zeros((r + 1, 5), np.int64), np.zeros((5, q + 2), np.int64), w,
                       shift=3, rounding=1, seed=5),
-        "ties_nearest_even": _job(rng.integers(-8, 8, (r + 1, 4)),
-                                  rng.integers(-8, 8, (4, q + 1)), w, shift=2),
-        "min_shift": _job(rng.integers(-3, 4, (r, 4)), rng.integers(-3, 4, (4, q)), w,
-                          shift=c.min_shift),
+        "ties_nearest_even": _job(rng.integers(-8, 8, (r + 1, 4)).clip(lo, hi),
+                                  rng.integers(-8, 8, (4, q + 1)).clip(lo, hi), w, shift=2),
+        "min_shift": _job(rng.integers(-3, 4, (r, 4)).clip(lo, hi),
+                          rng.integers(-3, 4, (4, q)).clip(lo, hi), w, shift=c.min_shift),
         "max_shift_stochastic": _job(np.full((r, 4), hi), np.full((4, q), hi), w,
                                      shift=c.max_shift, rounding=1, seed=7),
         "narrowest": random_job(c, rng, a_width=min(c.widths), b_width=min(c.widths),
@@ -121,7 +127,8 @@ def invalid_commands(config):
     """``[(name, job, overrides, expected JobError)]``: commands the array must refuse."""
     c = config
     w = c.max_width
-    ok = _job(np.ones((2, 2), np.int64), np.ones((2, 2), np.int64), w)
+    k = min(2, c.max_k)         # every field but the one under test in range
+    ok = _job(np.ones((2, k), np.int64), np.ones((k, 2), np.int64), w)
     bad = []
     odd_width = next((x for x in range(2, w) if x not in c.widths), None)
     if odd_width is not None:
