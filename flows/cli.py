@@ -22,6 +22,7 @@ COMMANDS = {
     "gradstats": "flows.cmd_gradstats",
     "bench": "flows.cmd_bench",
     "demo": "flows.cmd_demo",
+    "data": "flows.cmd_data",
 }
 
 

@@ -2,7 +2,8 @@
 
 1. generate the default accelerator's Verilog;
 2. prove RTL == golden on a handful of random jobs at every width, both roundings;
-3. train the CIFAR-10 network for a short ``two-phase`` run on a subset;
+3. train the CIFAR-10 network for a short ``two-phase`` run on a subset (by default the one
+   shipped in golden/datasets/, so that the demo needs nothing beside the repository);
 4. measure energy per MAC at every width on the accelerator's gates (a 2x3 array with the
    default accelerator's widths), on random data and on the training run's own GEMMs;
 5. write a summary table and plot to the output directory.
@@ -26,9 +27,11 @@ def add_arguments(parser):
     parser.add_argument("--out", default="build/demo", metavar="DIR",
                         help="output directory (default: build/demo)")
     parser.add_argument("--data", default=None, metavar="PATH",
-                        help="CIFAR-10 (default: $VARIMAC_DATA or ../shared/datasets)")
+                        help="CIFAR-10 archive or folder (default: the subset shipped in "
+                             "golden/datasets/cifar10-demo.npz)")
     parser.add_argument("--train-subset", type=int, default=2560, metavar="N",
-                        help="training images for the short run (default: 2560)")
+                        help="training images for the short run (default: 2560, all of the "
+                             "shipped subset)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the short run (default: 2)")
     parser.add_argument("--batch", type=int, default=32,
                         help="batch size of the short run (default: 32: enough steps to learn)")
@@ -47,6 +50,7 @@ def run(args):
                          "--jobs-per-width must be >= 1")
     from golden import gemm
     from golden.data import DataError, load_cifar10
+    from golden.demo_data import DEMO_TEST, DEMO_TRAIN, load_demo
     from golden.train import TrainConfig, Trainer
     from hw.config import AccelConfig
     from sim.runner import default_simulator, run_rtl_jobs
@@ -56,8 +60,11 @@ def run(args):
     from .power import run_power, trace_jobs, write_outputs
     from .report import energy_per_mac
 
+    if args.data is None and args.train_subset > DEMO_TRAIN:
+        raise UsageError(f"--train-subset must be <= {DEMO_TRAIN} on the shipped subset "
+                         f"(or give the full data set with --data)")
     try:
-        data = load_cifar10(args.data)
+        data = load_cifar10(args.data) if args.data is not None else load_demo()
     except DataError as exc:
         raise UsageError(str(exc)) from None
     out = os.path.abspath(args.out)
@@ -92,7 +99,7 @@ def run(args):
     shutil.rmtree(train_dir, ignore_errors=True)  # the short run starts afresh every time
     cfg = TrainConfig(policy="two-phase", epochs=args.epochs, out=train_dir, backend="torch",
                       batch=args.batch,
-                      train_subset=args.train_subset, test_subset=2000, trace=True,
+                      train_subset=args.train_subset, test_subset=DEMO_TEST, trace=True,
                       command="varimac demo")
     log = Trainer(cfg, data=data).run()
     summary["training"] = {"dir": train_dir, "epochs": [

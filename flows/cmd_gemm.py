@@ -18,7 +18,8 @@ def add_arguments(parser):
                         help="torch device, e.g. cpu or cuda (default: cuda when present)")
     parser.add_argument("--out", required=True, metavar="RESULT.npz", help="result file to write")
     parser.add_argument("--sim", default=None, choices=("icarus", "verilator"),
-                        help="rtl backend: the simulator (default: $SIM or icarus)")
+                        help="rtl backend: the simulator (default: $SIM, else icarus when "
+                             "installed, else verilator)")
     from .config_args import add_config_arguments
     add_config_arguments(parser)
 

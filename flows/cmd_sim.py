@@ -10,7 +10,8 @@ HELP = "run the cocotb regression (RTL vs golden, bit for bit) and write DIR/sum
 def add_arguments(parser):
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--sim", default=None, choices=("icarus", "verilator"),
-                        help="simulator (default: $SIM or icarus)")
+                        help="simulator (default: $SIM, else icarus when installed, else "
+                             "verilator)")
     parser.add_argument("--quick", action="store_true",
                         help="a representative subset (what CI runs)")
     parser.add_argument("--test", default=None, metavar="NAME",

