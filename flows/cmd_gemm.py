@@ -11,7 +11,7 @@ RTL_BACKEND = "rtl"     # the generated Verilog in simulation (sim.runner)
 
 
 def add_arguments(parser):
-    parser.add_argument("job", metavar="JOB.npz", help="job file (CONTRACT.md)")
+    parser.add_argument("job", metavar="JOB.npz", help="job file (docs/arithmetic.md)")
     parser.add_argument("--backend", default="numpy", choices=GOLDEN_BACKENDS + (RTL_BACKEND,),
                         help="which implementation computes the job (default: numpy)")
     parser.add_argument("--device", default=None,

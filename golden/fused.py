@@ -4,7 +4,7 @@ Each kernel does in one pass over memory what the array code would do in many: t
 requantization (scale, round, saturate, count) and the integer SGD step of ``optim``. They
 perform the same IEEE float64 and int64 operations in the same order as the array code, so
 they give the same bits (tests/test_golden_fused.py checks them against the Python-integer
-reference of CONTRACT.md); GPU tensors keep the array code.
+reference of docs/arithmetic.md); GPU tensors keep the array code.
 """
 
 import numpy as np

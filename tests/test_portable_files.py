@@ -44,3 +44,11 @@ def test_no_committed_file_names_an_absolute_path():
             if ABSOLUTE.search(line):
                 offenders.append(f"{path.relative_to(REPO)}:{number}: {line.strip()[:120]}")
     assert offenders == []
+
+
+def test_docs_point_into_the_repository():
+    # The arithmetic contract is docs/arithmetic.md; no file names a contract outside the repo.
+    outside = "CONTRACT" + ".md"
+    offenders = [str(p.relative_to(REPO)) for p in committed_files()
+                 if p.is_file() and outside.encode() in p.read_bytes()]
+    assert offenders == []
