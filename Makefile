@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 VARIMAC := $(VENV)/bin/varimac
-# The dataset and liberty files live beside the checkout when the project is laid out that way.
+# Nothing beside the checkout is needed: the liberty files and the demo's images ship in the
+# repository. A full CIFAR-10 copy beside it (../shared/datasets) is used for `make train` when
+# present; otherwise training looks where `varimac data download` puts the official archive.
 SHARED ?= $(abspath ../shared)
 export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
-export VARIMAC_LIBERTY ?= $(if $(wildcard $(SHARED)/liberty),$(SHARED)/liberty)
+# Test workers (pytest-xdist): one per core by default; JOBS=1 runs the suite in one process.
+JOBS ?= auto
 
 .PHONY: setup test demo verilog sim train power fpga bench paper clean
 
@@ -20,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup tests
 
 demo: setup
 	$(VARIMAC) demo --out build/demo
@@ -32,7 +35,7 @@ sim: setup
 	$(VARIMAC) sim --out build/sim
 
 train: setup
-	$(VARIMAC) train --policy two-phase --epochs 20 --out build/train/two-phase
+	$(VARIMAC) train --policy two-phase --epochs 20 --download --out build/train/two-phase
 
 power: setup
 	$(VARIMAC) power --out build/power

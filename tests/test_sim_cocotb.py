@@ -20,6 +20,9 @@ from sim.regression import run_regression
 from sim.runner import default_simulator
 
 TINY = AccelConfig.preset("tiny")
+# One worker runs this module under pytest-xdist (make test: --dist loadgroup), so that the
+# simulator build is made once and shared by its tests.
+pytestmark = pytest.mark.xdist_group("rtl")
 
 
 @pytest.fixture(scope="module")
