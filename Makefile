@@ -9,6 +9,7 @@ VARIMAC := $(VENV)/bin/varimac
 SHARED ?= $(abspath ../shared)
 export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
 # Test workers (pytest-xdist): one per core by default; JOBS=1 runs the suite in one process.
+# Each test file runs on one worker, so a module's simulator build is made once.
 JOBS ?= auto
 
 .PHONY: setup test demo verilog sim train power fpga bench paper clean
@@ -23,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 test: setup
-	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup tests
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile tests
 
 demo: setup
 	$(VARIMAC) demo --out build/demo

@@ -90,6 +90,7 @@ def test_bad_function_is_refused():
         parse_function("(A B")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["nangate45", "sky130"])
 def test_combinational_models_match_their_functions(name, tmp_path):
     """Every combinational cell's Verilog model, simulated exhaustively, against the liberty

@@ -11,8 +11,7 @@ from flows.gatesim import simulate
 from flows.liberty import prepare_liberty
 from flows.synth import synthesize
 
-# One worker builds the fixture (two syntheses) and runs these under pytest-xdist.
-pytestmark = pytest.mark.xdist_group("gating")
+pytestmark = pytest.mark.slow       # two syntheses and four gate-level simulations
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
 

@@ -20,9 +20,6 @@ from sim.regression import run_regression
 from sim.runner import default_simulator
 
 TINY = AccelConfig.preset("tiny")
-# One worker runs this module under pytest-xdist (make test: --dist loadgroup), so that the
-# simulator build is made once and shared by its tests.
-pytestmark = pytest.mark.xdist_group("rtl")
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +35,7 @@ def rtl_root(tmp_path_factory):
         os.environ["VARIMAC_BUILD"] = saved
 
 
+@pytest.mark.slow
 def test_quick_regression(rtl_root, tmp_path):
     summary = run_regression(TINY, tmp_path / "sim", sim=default_simulator(), quick=True,
                              build_root=rtl_root)
@@ -57,6 +55,7 @@ def gemm_cli(job, tmp_path, name, backend):
     return GemmResult.load(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", TINY.widths)
 def test_gemm_rtl_backend_matches_numpy(rtl_root, tmp_path, width):
     rng = np.random.default_rng(width)

@@ -4,10 +4,13 @@ The images are the first 1,000 training and 500 test images of CIFAR-10, from th
 in golden/datasets/ (the same images a full copy gives: a run takes the first N of each split).
 """
 
+import pytest
+
 from golden.demo_data import load_demo
 from golden.train import TrainConfig, Trainer
 
 
+@pytest.mark.slow
 def test_fixed_8_learns_on_1000_images(tmp_path):
     data = load_demo()
     # The numpy backend: the same bits as torch (test_train_bits.py), and on a small shared CPU
