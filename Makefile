@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 VARIMAC := $(VENV)/bin/varimac
-# The dataset and liberty files live beside the checkout when the project is laid out that way.
+# Nothing beside the checkout is needed: the liberty files and the demo's images ship in the
+# repository. A full CIFAR-10 copy beside it (../shared/datasets) is used for `make train` when
+# present; otherwise training looks where `varimac data download` puts the official archive.
 SHARED ?= $(abspath ../shared)
 export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
-export VARIMAC_LIBERTY ?= $(if $(wildcard $(SHARED)/liberty),$(SHARED)/liberty)
+# Test workers (pytest-xdist): one per core by default; JOBS=1 runs the suite in one process.
+# Each test file runs on one worker, so a module's simulator build is made once.
+JOBS ?= auto
 
 .PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep power fpga bench paper clean
 
@@ -20,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile tests
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow tests
@@ -42,7 +46,7 @@ sim-cocotb: setup
 	$(VARIMAC) sim --out build/sim/cocotb
 
 train: setup
-	$(VARIMAC) train --policy two-phase --epochs 20 --out build/train/two-phase
+	$(VARIMAC) train --policy two-phase --epochs 20 --download --out build/train/two-phase
 
 # Issue 20's grid: three seeds of every policy compared in the report (hours per run on 2 cores).
 SWEEP_POLICIES ?= float32,fixed-16,fixed-8,two-phase,adaptive,cyclic,progressive,per-role,wide-ends,metric,fixed-8+headroom

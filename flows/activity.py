@@ -145,7 +145,7 @@ def check_results(config, jobs, work):
     status = (work / "status.txt").read_text().split("\n") if (work / "status.txt").exists() \
         else []
     if not status or not status[-2].startswith("cycles"):
-        log = (work / "vvp.log").read_text() if (work / "vvp.log").exists() else ""
+        log = (work / "sim.log").read_text() if (work / "sim.log").exists() else ""
         raise ReplayError(f"the replay did not finish: {log.strip()[-300:]}")
     words = [int(x, 16) for x in (work / "y.txt").read_text().split()]
     pos = 0
@@ -191,7 +191,7 @@ def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None):
 def replay_rtl(*, config, jobs, verilog, top, work_dir):
     """The same replay on the RTL Verilog (no VCD): checks the testbench and the protocol."""
     from .fpga import top_ports
-    from .tools import require_tool, run_tool
+    from .gatesim import run_verilog
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     n_beats = write_stimulus(config, jobs, work)
@@ -199,9 +199,7 @@ def replay_rtl(*, config, jobs, verilog, top, work_dir):
     tb = testbench(top=top, ports=ports, n_jobs=len(jobs), n_beats=n_beats,
                    max_cycles=10 * n_beats + 200 * len(jobs) + 1000)
     (work / "tb.v").write_text("`timescale 1ns/1ps\n" + tb)
-    run_tool([require_tool("iverilog"), "-g2012", "-o", str(work / "rtl.vvp"), "-s", TB_TOP,
-              str(work / "tb.v"), str(verilog)], log_path=work / "iverilog.log")
-    run_tool([require_tool("vvp"), "-n", str(work / "rtl.vvp"), f"+dir={work.resolve()}",
-              f"+vcd={(work / 'rtl.vcd').resolve()}"], log_path=work / "vvp.log")
+    run_verilog([str(work / "tb.v"), str(verilog)], top=TB_TOP, work=work,
+                plusargs=(f"+dir={work.resolve()}", f"+vcd={(work / 'rtl.vcd').resolve()}"))
     (work / "rtl.vcd").unlink(missing_ok=True)
     return check_results(config, jobs, work)

@@ -24,6 +24,7 @@ COMMANDS = {
     "bench": "flows.cmd_bench",
     "demo": "flows.cmd_demo",
     "sweep": "flows.cmd_sweep",
+    "data": "flows.cmd_data",
 }
 
 

@@ -1,8 +1,11 @@
 """``varimac demo``: the main job on built-in defaults, end to end, in a few minutes.
 
 1. generate the default accelerator's Verilog;
-2. prove RTL == golden on a handful of random jobs at every width, both roundings;
-3. train the CIFAR-10 network for a short ``two-phase`` run on a subset;
+2. prove RTL == golden on a handful of random jobs at every width, both roundings (on the
+   default array with Icarus; on Verilator, whose build of it takes an hour, on the 2x3 array
+   at the same widths unless ``--rtl-preset default``);
+3. train the CIFAR-10 network for a short ``two-phase`` run on a subset (by default the one
+   shipped in golden/datasets/, so that the demo needs nothing beside the repository);
 4. measure energy per MAC at every width on the accelerator's gates (a 2x3 array with the
    default accelerator's widths), on random data and on the training run's own GEMMs;
 5. write a summary table and plot to the output directory.
@@ -26,14 +29,34 @@ def add_arguments(parser):
     parser.add_argument("--out", default="build/demo", metavar="DIR",
                         help="output directory (default: build/demo)")
     parser.add_argument("--data", default=None, metavar="PATH",
-                        help="CIFAR-10 (default: $VARIMAC_DATA or ../shared/datasets)")
+                        help="CIFAR-10 archive or folder (default: the subset shipped in "
+                             "golden/datasets/cifar10-demo.npz)")
     parser.add_argument("--train-subset", type=int, default=2560, metavar="N",
-                        help="training images for the short run (default: 2560)")
+                        help="training images for the short run (default: 2560, all of the "
+                             "shipped subset)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the short run (default: 2)")
     parser.add_argument("--batch", type=int, default=32,
                         help="batch size of the short run (default: 32: enough steps to learn)")
     parser.add_argument("--jobs-per-width", type=int, default=2, metavar="N",
                         help="random RTL jobs per width and rounding (default: 2)")
+    parser.add_argument("--rtl-preset", default="auto", choices=("auto", "default", "tiny"),
+                        help="array simulated in step 2 (default: auto: the default 8x8 on "
+                             "Icarus, the 2x3 at the same widths on Verilator)")
+
+
+def _rtl_array(config, sim, preset):
+    """The array simulated in stage 2: the default one, except on Verilator, whose cocotb
+    build of the 8x8 array takes about an hour on 2 cores: there the 2x3 array with the same
+    widths, unless --rtl-preset says otherwise."""
+    from hw.config import AccelConfig
+    if preset == "auto":
+        preset = "default" if sim == "icarus" else "tiny"
+        if preset == "tiny":
+            print("Verilator: the 2x3 array at the default widths (--rtl-preset default for "
+                  "the 8x8 one; its build takes about an hour on 2 cores)")
+    if preset == "default":
+        return config
+    return AccelConfig.preset(preset, max_width=config.max_width)
 
 
 def _stage(number, title):
@@ -47,6 +70,7 @@ def run(args):
                          "--jobs-per-width must be >= 1")
     from golden import gemm
     from golden.data import DataError, load_cifar10
+    from golden.demo_data import DEMO_TEST, DEMO_TRAIN, load_demo
     from golden.train import TrainConfig, Trainer
     from hw.config import AccelConfig
     from sim.runner import default_simulator, run_rtl_jobs
@@ -56,15 +80,18 @@ def run(args):
     from .power import run_power, trace_jobs, write_outputs
     from .report import energy_per_mac
 
+    if args.data is None and args.train_subset > DEMO_TRAIN:
+        raise UsageError(f"--train-subset must be <= {DEMO_TRAIN} on the shipped subset "
+                         f"(or give the full data set with --data)")
     try:
-        data = load_cifar10(args.data)
+        data = load_cifar10(args.data) if args.data is not None else load_demo()
     except DataError as exc:
         raise UsageError(str(exc)) from None
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     summary = {"command": "varimac demo " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
-        if k in ("out", "train_subset", "epochs", "batch", "jobs_per_width"))}
+        if k in ("out", "train_subset", "epochs", "batch", "jobs_per_width", "rtl_preset"))}
 
     start = _stage(1, "Verilog of the default accelerator")
     config = AccelConfig.preset("default")
@@ -75,24 +102,26 @@ def run(args):
 
     start = _stage(2, "RTL == golden, bit for bit, on random jobs at every width")
     rng = np.random.default_rng(2026)
-    jobs = [random_job(config, rng, a_width=w, b_width=w, out_width=w, rounding=r)
-            for w in config.widths for r in (0, 1) for _ in range(args.jobs_per_width)]
     sim = default_simulator()
-    results = run_rtl_jobs(jobs, config, sim=sim, build_root=os.path.join(out, "sim"))
+    rtl = _rtl_array(config, sim, args.rtl_preset)
+    jobs = [random_job(rtl, rng, a_width=w, b_width=w, out_width=w, rounding=r)
+            for w in rtl.widths for r in (0, 1) for _ in range(args.jobs_per_width)]
+    results = run_rtl_jobs(jobs, rtl, sim=sim, build_root=os.path.join(out, "sim"))
     checks = [{"width": j.a_width, "rounding": int(j.rounding), "shape": list(j.shape),
                "cycles": rep["cycles"], "exact": res.same_bits(gemm(j))}
               for j, (res, rep) in zip(jobs, results)]
-    summary["rtl"] = {"simulator": sim, "jobs": checks,
+    summary["rtl"] = {"simulator": sim, "array": f"{rtl.rows}x{rtl.cols}", "jobs": checks,
                       "all_exact": all(c["exact"] for c in checks),
                       "seconds": round(time.monotonic() - start, 1)}
-    print(f"{sum(c['exact'] for c in checks)}/{len(checks)} jobs bit-exact on {sim}")
+    print(f"{sum(c['exact'] for c in checks)}/{len(checks)} jobs bit-exact on {sim} "
+          f"({rtl.rows}x{rtl.cols} array)")
 
     start = _stage(3, f"two-phase training: {args.epochs} epochs on {args.train_subset} images")
     train_dir = os.path.join(out, "train")
     shutil.rmtree(train_dir, ignore_errors=True)  # the short run starts afresh every time
     cfg = TrainConfig(policy="two-phase", epochs=args.epochs, out=train_dir, backend="torch",
                       batch=args.batch,
-                      train_subset=args.train_subset, test_subset=2000, trace=True,
+                      train_subset=args.train_subset, test_subset=DEMO_TEST, trace=True,
                       command="varimac demo")
     log = Trainer(cfg, data=data).run()
     summary["training"] = {"dir": train_dir, "epochs": [
@@ -128,7 +157,8 @@ def _markdown(s):
              f"- Verilog: `{s['verilog']['path']}` ({s['verilog']['config']['rows']}×"
              f"{s['verilog']['config']['cols']} array, widths {s['verilog']['widths']})",
              f"- RTL == golden: {sum(j['exact'] for j in rtl['jobs'])}/{len(rtl['jobs'])} random "
-             f"jobs bit-exact on {rtl['simulator']}", "",
+             f"jobs bit-exact on {rtl['simulator']}"
+             + (f" ({rtl['array']} array)" if "array" in rtl else ""), "",
              "| epoch | train loss | test accuracy | MACs per width |", "|---|---|---|---|"]
     for e in s["training"]["epochs"]:
         macs = ", ".join(f"{w}-bit {n:.3g}" for w, n in e["macs_per_width"].items())

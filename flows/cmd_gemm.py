@@ -28,8 +28,8 @@ def add_arguments(parser):
     parser.add_argument("--out", required=True, metavar="RESULT.npz|RESULTS_DIR",
                         help="result file to write (a directory for a directory of jobs)")
     parser.add_argument("--sim", default=None, choices=("icarus", "verilator"),
-                        help="rtl backend: the simulator (default: $SIM or icarus for one "
-                             "job, verilator for a directory)")
+                        help="rtl backend: the simulator (default: $SIM, else icarus when "
+                             "installed, else verilator; verilator for a directory)")
     from .config_args import add_config_arguments
     add_config_arguments(parser)
 

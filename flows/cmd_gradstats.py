@@ -19,7 +19,7 @@ def add_arguments(parser):
                         help="steps per width, the first one calibrating (default: 3)")
     parser.add_argument("--data", default=None, metavar="PATH",
                         help="CIFAR-10 archive or folder (default: $VARIMAC_DATA, then "
-                             "../shared/datasets)")
+                             "what varimac data download fetched, then ../shared/datasets)")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="output directory: gradstats.md, gradstats.json")
 

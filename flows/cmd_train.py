@@ -27,7 +27,10 @@ def add_arguments(parser):
     parser.add_argument("--seed", default="0", metavar="S", help="run seed (default: 0)")
     parser.add_argument("--data", default=None, metavar="PATH",
                         help="CIFAR-10 archive or folder (default: $VARIMAC_DATA, then "
-                             "../shared/datasets)")
+                             "what varimac data download fetched, then ../shared/datasets)")
+    parser.add_argument("--download", action="store_true",
+                        help="without --data, download the official archive first when no "
+                             "CIFAR-10 is found (varimac data download)")
     parser.add_argument("--checkpoint-every", default="100", metavar="STEPS",
                         help="steps between checkpoints (default: 100)")
     parser.add_argument("--trace", action="store_true",
@@ -78,7 +81,7 @@ def run(args):
         import torch
         torch.set_num_threads(threads)
     try:
-        data = load_cifar10(args.data)
+        data = _load_data(args, load_cifar10, DataError)
     except DataError as exc:
         raise UsageError(str(exc)) from None
     command = "varimac train " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
@@ -100,3 +103,16 @@ def run(args):
     print(f"{args.policy}: {len(log['epochs'])} epochs, final test accuracy "
           f"{last['test_accuracy']:.4f}, best {best:.4f} -> {os.path.join(args.out, 'log.json')}")
     return 0
+
+
+def _load_data(args, load_cifar10, DataError):
+    if args.download and args.data is None:
+        from golden.data import find
+        from golden.download import download
+        try:
+            find()
+        except DataError:
+            download(progress=not args.no_progress)
+    elif args.download:
+        raise UsageError("--download fetches into the default data folder; drop --data")
+    return load_cifar10(args.data)

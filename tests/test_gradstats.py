@@ -36,6 +36,7 @@ def test_statistics_per_layer_and_width(checkpoint):
     assert any(by[(4, l.name)]["need50"] < by[(4, l.name)]["need10"] for l in LAYERS)
 
 
+@pytest.mark.slow
 def test_cli_writes_the_table_and_json(checkpoint, tmp_path):
     data = tmp_path / "cifar"
     _write_bin(data, _batches())

