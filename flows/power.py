@@ -97,7 +97,8 @@ def _crop(job, config):
                    seed=job.seed)
 
 
-def _variants(config):
+def variant_configs(config):
+    """``{variant: AccelConfig}``: the configuration as given and its baselines (see above)."""
     from hw.config import AccelConfig
     if not config.tunable:
         return {"fixed": config}
@@ -136,7 +137,7 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     out = Path(out_dir)
     work = out / "work"
     _, library = prepare_liberty(library_name, build_dir=build_dir)
-    variants = {name: cfg for name, cfg in _variants(config).items() if name in variants}
+    variants = {name: cfg for name, cfg in variant_configs(config).items() if name in variants}
     runs = plan(variants, traces=traces)
     from tqdm import tqdm
     bar = tqdm(total=len(variants) + len(runs), desc="power", unit="step",
