@@ -8,7 +8,7 @@ SHARED ?= $(abspath ../shared)
 export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
 export VARIMAC_LIBERTY ?= $(if $(wildcard $(SHARED)/liberty),$(SHARED)/liberty)
 
-.PHONY: setup test demo verilog sim train power fpga bench paper clean
+.PHONY: setup test demo verilog sim train power fpga timing bench paper clean
 
 setup: $(VENV)/.installed
 
@@ -40,6 +40,10 @@ power: setup
 fpga: setup
 	$(VARIMAC) fpga --family ice40 --out build/fpga/ice40
 	$(VARIMAC) fpga --family ecp5 --out build/fpga/ecp5
+
+timing: setup
+	$(VARIMAC) timing --preset small --out build/timing
+	$(VARIMAC) timing --out build/timing
 
 bench: setup
 	$(VARIMAC) bench --out build/bench

@@ -8,6 +8,7 @@ netlist), write the netlist as flat Verilog, run OpenSTA (``flows.sta``) and nam
 instances the critical path runs through and the area of each block (``flows.blocks``).
 """
 
+import re
 import time
 from pathlib import Path
 
@@ -43,8 +44,9 @@ def run_one(*, config, variant, library_name, target_ns, delay_target, out_dir, 
     report = run_sta(liberty=lib_path, verilog=out / "netlist.v", top="varimac",
                      target_ns=target_ns, work_dir=out / "sta")
     sta_s = time.monotonic() - start
-    (out / "critical_path.txt").write_text(report.text)
     instances = cell_instances(netlist, out / "synth" / "netlist.json", verilog)
+    fanout = fanouts(netlist)
+    (out / "critical_path.txt").write_text(annotate(report.text, netlist, instances, fanout))
     area = area_by_block(netlist, library, instances)
     return {
         "library": library_name, "array": array_name(config), "variant": variant,
@@ -53,7 +55,7 @@ def run_one(*, config, variant, library_name, target_ns, delay_target, out_dir, 
         "period_ns": report.period_ns, "fmax_mhz": round(1000.0 / report.period_ns, 3),
         "worst_slack_ns": round(report.worst_slack_ns, 4),
         "slack_at_period_ns": round(report.slack_at_period_ns, 4),
-        "critical_path": critical_path(report, netlist, instances),
+        "critical_path": critical_path(report, netlist, instances, fanout),
         "area_um2": area,
         "quantizer_area_share": round(area["quantizer"] / area["total"], 4),
         "cells": len(netlist.cells),
@@ -61,8 +63,32 @@ def run_one(*, config, variant, library_name, target_ns, delay_target, out_dir, 
     }
 
 
-def critical_path(report, netlist, instances):
-    """Start, end, cell count, arrival and the hw instances of ``report``'s worst path."""
+def fanouts(netlist):
+    """``{"c<i>/<pin>": number of cell inputs its net drives}`` for every cell output."""
+    loads = {net: len(v) for net, v in netlist.loads().items()}
+    return {f"c{i}/{pin}": loads.get(net, 0) for i, c in enumerate(netlist.cells)
+            for pin, net in c.pins.items() if c.directions[pin] == "output"}
+
+
+def annotate(text, netlist, instances, fanout):
+    """The path report with each cell's hw instance, register, energy category, the evidence
+    for the instance and (on an output pin) its fanout appended."""
+    by_id = {f"c{i}": c for i, c in enumerate(netlist.cells)}
+
+    def note(m):
+        line, pin, cid = m.group(1), m.group(2), m.group(3)
+        cell = by_id.get(cid)
+        if cell is None:
+            return line
+        inst, reg, evidence = instances.get(cell.name, ("?", None, "none"))
+        fo = f"; fanout {fanout[pin]}" if pin in fanout else ""
+        return f"{line}   [{inst}{' ' + reg if reg else ''}; {cell.category}; {evidence}{fo}]"
+    return re.sub(r"^(.*[\^v] ((c\d+)/\S+) \([^)]*\))$", note, text, flags=re.M)
+
+
+def critical_path(report, netlist, instances, fanout):
+    """Start, end, cell count, arrival, the hw instances of ``report``'s worst path and its
+    slowest stage (the output pin with the largest delay, and that pin's fanout)."""
     by_id = {f"c{i}": c for i, c in enumerate(netlist.cells)}
 
     def where(step):
@@ -85,10 +111,15 @@ def critical_path(report, netlist, instances):
         else:
             through.append({"instance": w["instance"], "block": w["block"], "cells": 1})
     blocks = list(dict.fromkeys(t["block"] for t in through))
+    delays = [(b.arrival_ns - a.arrival_ns, b) for a, b in zip(report.steps, report.steps[1:])
+              if b.pin in fanout]
+    delay, slow = max(delays, key=lambda d: d[0]) if delays else (0.0, report.steps[0])
     return {
         "start": cells[0][1], "end": cells[-1][1], "start_kind": report.start_kind,
         "end_kind": report.end_kind, "cells": len(cells),
         "arrival_ns": round(report.arrival_ns, 4), "through": through, "blocks": blocks,
+        "slowest_stage": {"pin": slow.pin, "cell": slow.cell, "delay_ns": round(delay, 4),
+                          "fanout": fanout.get(slow.pin)},
         "hw_files": [HW_FILES[b] for b in blocks],
     }
 
@@ -130,21 +161,27 @@ def _end(w):
     return f"{w['instance'].removeprefix('varimac.')}{reg}"
 
 
+def _stage(s):
+    return f"{s['cell']} {s['delay_ns']:.3f} ns, fanout {s['fanout']}"
+
+
 def markdown(report):
     """The timing and area tables (``timing.md``; docs/hardware.md quotes it)."""
     runs = report["runs"]
     targets = sorted({e["target_ns"] for e in runs})
     synth = sorted({"delay target" if e["delay_target_ps"] else "area mapping" for e in runs})
     lines = [f"Target period {', '.join(f'{t:g}' for t in targets)} ns; synthesis: "
-             f"{', '.join(synth)}; OpenSTA, ideal clock, library wire-load model.", "",
+             f"{', '.join(synth)}; OpenSTA, ideal clock, library wire-load model; the path's "
+             "ends are a hw instance and register (`src`), its blocks those of its cells.", "",
              "| library | array | variant | period met (ns) | Fmax (MHz) | slack at target (ns) "
-             "| critical path start → end | cells | blocks |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| critical path start → end | cells | arrival (ns) | slowest stage | blocks |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in runs:
         cp = e["critical_path"]
         lines.append(f"| {e['library']} | {e['array']} | {e['variant']} | {e['period_ns']:.3f} "
                      f"| {e['fmax_mhz']:.0f} | {e['worst_slack_ns']:.3f} | {_end(cp['start'])} → "
-                     f"{_end(cp['end'])} | {cp['cells']} | {' → '.join(cp['blocks'])} |")
+                     f"{_end(cp['end'])} | {cp['cells']} | {cp['arrival_ns']:.3f} | "
+                     f"{_stage(cp['slowest_stage'])} | {' → '.join(cp['blocks'])} |")
     lines += ["", "| library | array | variant | PE | quantizer | control | drain/skew | top "
               "| total (µm²) | quantizer share |", "|---|---|---|---|---|---|---|---|---|---|"]
     for e in runs:
