@@ -82,7 +82,9 @@ def annotate(text, netlist, instances, fanout):
             return line
         inst, reg, evidence = instances.get(cell.name, ("?", None, "none"))
         fo = f"; fanout {fanout[pin]}" if pin in fanout else ""
-        return f"{line}   [{inst}{' ' + reg if reg else ''}; {cell.category}; {evidence}{fo}]"
+        how = {"src": "src", "fanout": "from its loads", "fanin": "from its drivers"}
+        return (f"{line}   [{inst}{' ' + reg if reg else ''} ({how.get(evidence, evidence)}); "
+                f"category {cell.category}{fo}]")
     return re.sub(r"^(.*[\^v] ((c\d+)/\S+) \([^)]*\))$", note, text, flags=re.M)
 
 
