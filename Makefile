@@ -12,7 +12,7 @@ export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
 # Each test file runs on one worker, so a module's simulator build is made once.
 JOBS ?= auto
 
-.PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep power fpga bench paper clean
+.PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep power fpga timing bench paper clean
 
 setup: $(VENV)/.installed
 
@@ -59,6 +59,10 @@ power: setup
 fpga: setup
 	$(VARIMAC) fpga --family ice40 --out build/fpga/ice40
 	$(VARIMAC) fpga --family ecp5 --out build/fpga/ecp5
+
+timing: setup
+	$(VARIMAC) timing --preset small --out build/timing
+	$(VARIMAC) timing --out build/timing
 
 bench: setup
 	$(VARIMAC) bench --out build/bench

@@ -29,21 +29,24 @@ class ReplayError(RuntimeError):
     """The netlist did not compute what golden computes (or did not finish)."""
 
 
-def _feeder(port, index):
+def _feeder(port, index, skew):
     """The testbench block that plays ``port``'s beats of the current job (up to ``a_end``)."""
     return f"""        begin
           while ({index} < a_end) begin
             {port}__payload = {port}_mem[{index}]; {port}__valid = 1;
             @(posedge clk);
             if ({port}__ready) {index} = {index} + 1;
-            #1;
+            #{skew};
           end
           {port}__valid = 0;
         end"""
 
 
-def testbench(*, top, ports, n_jobs, n_beats, max_cycles):
-    """Verilog text of the replay testbench; ``ports`` maps name -> (direction, width)."""
+def testbench(*, top, ports, n_jobs, n_beats, max_cycles, clock_ns=CLOCK_NS):
+    """Verilog text of the replay testbench; ``ports`` maps name -> (direction, width).
+
+    Inputs change ``min(1, clock_ns / 4)`` ns after a rising edge; a clock other than the
+    default 10 ns sets a 1 ns / 1 ps timescale so that fractional delays keep their value."""
     need = ["clk", "rst", "cmd__payload", "cmd__valid", "cmd__ready", "a__payload",
             "a__valid", "a__ready", "b__payload", "b__valid", "b__ready", "y__payload",
             "y__valid", "y__ready", "busy", "done", "error", "saturated", "underflow"]
@@ -61,10 +64,12 @@ def testbench(*, top, ports, n_jobs, n_beats, max_cycles):
     for p in ("y__payload", "error", "saturated", "underflow"):
         decl.append(f"  wire [{w[p] - 1}:0] {p};")
     conns = ", ".join(f".{p}({p})" for p in need if p not in ("clk", "rst", "y__ready"))
-    return f"""
+    skew = f"{min(1, clock_ns / 4):g}"
+    timescale = "" if clock_ns == CLOCK_NS else "`timescale 1ns/1ps\n"
+    return f"""{timescale}
 module {TB_TOP};
   reg clk = 0, rst;
-  always #{CLOCK_NS / 2} clk = ~clk;
+  always #{clock_ns / 2} clk = ~clk;
 {chr(10).join(decl)}
   {top} dut (.clk(clk), .rst(rst), .y__ready(y__ready), {conns});
   reg [{w['cmd__payload'] - 1}:0] cmd_mem [0:{max(n_jobs - 1, 0)}];
@@ -100,11 +105,11 @@ module {TB_TOP};
       cmd__valid = 1;
       @(posedge clk);
       while (!cmd__ready) @(posedge clk);
-      #1 cmd__valid = 0;
+      #{skew} cmd__valid = 0;
       a_end = a_end + beats_mem[j];
       fork
-{_feeder("a", "ai")}
-{_feeder("b", "bi")}
+{_feeder("a", "ai", skew)}
+{_feeder("b", "bi", skew)}
       join
       @(posedge clk);
       while (!(done && !busy)) @(posedge clk);
@@ -168,8 +173,9 @@ def check_results(config, jobs, work):
     return int(status[-2].split()[1])
 
 
-def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None):
-    """Run ``jobs`` on the gate-level ``netlist``; returns a checked ``Replay``."""
+def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None, clock_ns=CLOCK_NS):
+    """Run ``jobs`` on the gate-level ``netlist`` clocked at ``clock_ns``; returns a checked
+    ``Replay``."""
     from .gatesim import simulate
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -180,7 +186,7 @@ def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None):
     if max_cycles is None:
         max_cycles = 10 * n_beats + 200 * len(jobs) + 1000
     tb = testbench(top=netlist.top, ports=ports, n_jobs=len(jobs), n_beats=n_beats,
-                   max_cycles=max_cycles)
+                   max_cycles=max_cycles, clock_ns=clock_ns)
     toggles, _ = simulate(netlist=netlist, library=library, testbench=tb, tb_top=TB_TOP,
                           work_dir=work, plusargs=(f"+dir={work.resolve()}",))
     cycles = check_results(config, jobs, work)

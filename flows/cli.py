@@ -18,6 +18,7 @@ COMMANDS = {
     "train": "flows.cmd_train",
     "power": "flows.cmd_power",
     "fpga": "flows.cmd_fpga",
+    "timing": "flows.cmd_timing",
     "report": "flows.cmd_report",
     "system": "flows.cmd_system",
     "gradstats": "flows.cmd_gradstats",

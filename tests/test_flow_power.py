@@ -1,10 +1,14 @@
 """The power command's inputs: trace jobs, refusals, ratios and the analytical reference."""
 
+import json
+
 import numpy as np
 import pytest
 
 from flows.cli import main
-from flows.power import horowitz_mac_pj, markdown, ratios, trace_jobs
+from flows import activity
+from flows.power import clocks_for, horowitz_mac_pj, markdown, ratios, trace_jobs, \
+    variant_configs
 from golden import GemmJob
 from hw.config import AccelConfig
 
@@ -55,10 +59,20 @@ def test_trace_jobs_refusals(tmp_path):
     (["--jobs", "{tmp}/missing"], "--jobs: {tmp}/missing is not a directory"),
     (["--jobs-per-width", "0"], "--jobs-per-width must be at least 1, not 0"),
     (["--rows", "0"], "bad accelerator configuration: rows must be in [1, 64], not 0"),
+    (["--clock-ns", "0"], "--clock-ns must be between 0.05 and 1000, not 0.0"),
+    (["--timing", "{tmp}/none.json"],
+     "--timing: cannot read {tmp}/none.json: No such file or directory"),
+    (["--timing", "{tmp}/t.json"], "--timing: {tmp}/t.json: no nangate45 4x4 gated entry for "
+                                   "this configuration"),
 ])
 def test_power_command_refuses_bad_input(argv, message, tmp_path, capsys):
     out = tmp_path / "out"
     argv = [a.format(tmp=tmp_path) for a in argv]
+    (tmp_path / "t.json").write_text(json.dumps({"runs": [   # tunable and fixed, no gated
+        {"library": "nangate45", "array": "4x4", "variant": v, "period_ns": 3.0,
+         "delay_target_ps": 2500, "config": cfg.params()}
+        for v, cfg in (("tunable", SMALL), ("fixed", SMALL.__class__.preset(
+            "small", tunable=False)))]}))
     assert main(["power", "--out", str(out), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"varimac power: error: {message.format(tmp=tmp_path)}"]
@@ -126,3 +140,32 @@ def test_unknown_gate_simulator_is_named(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err.strip() == (
         "varimac power: error: VARIMAC_GATESIM must be one of icarus, verilator, not 'modelsim'")
     assert not (tmp_path / "out").exists()
+
+
+def test_clock_comes_from_the_timing_result_or_stays_10_ns():
+    variants = variant_configs(SMALL)
+    timing = [{"library": "sky130", "array": "4x4", "variant": v, "period_ns": p,
+               "delay_target_ps": 2500, "config": variants[v].params()}
+              for v, p in (("tunable", 7.25), ("gated", 6.5), ("fixed", 4.125))]
+    got = clocks_for(variants, library_name="sky130", timing=timing)
+    assert {v: c["period_ns"] for v, c in got.items()} == \
+        {"tunable": 7.25, "gated": 6.5, "fixed": 4.125}
+    assert {c["delay_target_ps"] for c in got.values()} == {2500}
+    default = clocks_for(variants, library_name="sky130")
+    assert {c["period_ns"] for c in default.values()} == {10}
+    assert {c["delay_target_ps"] for c in default.values()} == {None}
+    with pytest.raises(ValueError, match="no nangate45 4x4 tunable entry"):
+        clocks_for(variants, library_name="nangate45", timing=timing)
+
+
+def test_testbench_runs_at_the_given_period():
+    ports = {p: ("input", 8) for p in (
+        "clk", "rst", "cmd__payload", "cmd__valid", "cmd__ready", "a__payload", "a__valid",
+        "a__ready", "b__payload", "b__valid", "b__ready", "y__payload", "y__valid", "y__ready",
+        "busy", "done", "error", "saturated", "underflow")}
+    default = activity.testbench(top="t", ports=ports, n_jobs=1, n_beats=1, max_cycles=9)
+    assert "`timescale" not in default and "always #5.0 clk" in default
+    assert "#1 cmd__valid = 0" in default
+    fast = activity.testbench(top="t", ports=ports, n_jobs=1, n_beats=1, max_cycles=9, clock_ns=2.5)
+    assert fast.startswith("`timescale 1ns/1ps") and "always #1.25 clk" in fast
+    assert "#0.625 cmd__valid = 0" in fast and "#0.625;" in fast
