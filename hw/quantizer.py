@@ -18,7 +18,7 @@ Pipeline (every register advances with ``en``; see ``lead`` and ``latency``):
     the row name (m, n), ``lead`` cycles before the result -> PRNG rounds, STAGES[0] and [1]
     acc at cycle T  -> shift, guard/sticky, "q does not fit", PRNG STAGES[2] -> registers (T+1)
                     -> carry, y = q + carry                                     -> registers (T+2)
-                    -> saturate, align to the output width, count               -> y (T+3)
+                    -> saturate, align to the output width, flags to count      -> y (T+3)
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -68,7 +68,8 @@ class OutputQuantizer(wiring.Component):
     are not counted); per result its position ``m``, ``n`` with ``name_valid`` (a result follows
     ``lead`` enabled cycles later), then ``acc`` with ``valid``. ``y`` is the result
     MSB-aligned in ``max_width`` bits with ``y_valid``, ``latency`` enabled cycles after
-    ``acc``; the counters include it from then on. ``clear`` zeroes the counters.
+    ``acc``, and with it ``clamped`` (saturated) and ``lost`` (a nonzero accumulator rounded to
+    zero), both only for outputs inside the job: the drain counts them for the whole array.
     """
     lead = len(STAGES) - 1
     latency = 3
@@ -78,14 +79,13 @@ class OutputQuantizer(wiring.Component):
         self.x_width = c.acc_width + c.left_pad
         gates = {"out_on": In(c.lanes)} if c.tunable else {}
         super().__init__({
-            "en": In(1), "clear": In(1),
+            "en": In(1),
             "shift": In(unsigned(max(1, c.max_right_shift.bit_length()))),
             "stochastic": In(1), "seed": In(32), "out_width": In(unsigned(WIDTH_BITS)),
             "m_limit": In(unsigned(c.dim_bits)), "n_limit": In(unsigned(c.dim_bits)),
             "name_valid": In(1), "m": In(unsigned(c.dim_bits)), "n": In(unsigned(c.dim_bits)),
             "acc": In(signed(c.acc_width)), "valid": In(1),
-            "y": Out(signed(c.max_width)), "y_valid": Out(1),
-            "saturated": Out(unsigned(c.count_bits)), "underflow": Out(unsigned(c.count_bits)),
+            "y": Out(signed(c.max_width)), "y_valid": Out(1), "clamped": Out(1), "lost": Out(1),
             **gates,
         })
         self.y_reg = LaneRegister(signed(c.max_width), name="y", group="out",
@@ -159,11 +159,8 @@ class OutputQuantizer(wiring.Component):
         self.y_reg.load(m, aligned, en=en & v2, lane_on=out_on)
         with m.If(en):
             m.d.sync += y_valid.eq(v2)
-        with m.If(self.clear):
-            m.d.sync += [self.saturated.eq(0), self.underflow.eq(0)]
-        with m.Elif(en & v2 & s2.inside):
-            m.d.sync += [self.saturated.eq(self.saturated + clamped),
-                         self.underflow.eq(self.underflow
-                                           + (s2.nonzero & ~clamped & (s2.y == 0)))]
+        with m.If(en):
+            m.d.sync += [self.clamped.eq(v2 & s2.inside & clamped),
+                         self.lost.eq(v2 & s2.inside & s2.nonzero & ~clamped & (s2.y == 0))]
         m.d.comb += [self.y.eq(self.y_reg.masked(out_on)), self.y_valid.eq(y_valid)]
         return m
