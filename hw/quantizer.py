@@ -15,10 +15,11 @@ kept, with a flag for "q does not fit": that saturates whatever the carry.
 
 Pipeline (every register advances with ``en``; see ``lead`` and ``latency``):
 
-    the row name (m, n), ``lead`` cycles before the result -> PRNG rounds, STAGES[0] and [1]
-    acc at cycle T  -> shift, guard/sticky, "q does not fit", PRNG STAGES[2] -> registers (T+1)
-                    -> carry, y = q + carry                                     -> registers (T+2)
-                    -> saturate, align to the output width, flags to count      -> y (T+3)
+    the row name (m, n), ``lead`` cycles before the result -> PRNG STAGES[0], [1], [2]
+    acc at cycle T  -> (the array's column multiplexer)                      -> register (T+1)
+                    -> shift, sticky, "q does not fit"; PRNG STAGES[3]       -> registers (T+2)
+                    -> carry, y = q + carry                                  -> registers (T+3)
+                    -> saturate, align to the output width, flags to count   -> y (T+4)
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -71,8 +72,8 @@ class OutputQuantizer(wiring.Component):
     ``acc``, and with it ``clamped`` (saturated) and ``lost`` (a nonzero accumulator rounded to
     zero), both only for outputs inside the job: the drain counts them for the whole array.
     """
-    lead = len(STAGES) - 1
-    latency = 3
+    lead = len(STAGES) - 2      # the last stage runs beside the shift, a cycle after acc
+    latency = 4
 
     def __init__(self, config):
         self.config = c = config
@@ -93,8 +94,8 @@ class OutputQuantizer(wiring.Component):
         self.gated = [((), self.y_reg)]
 
     def _random(self, m, inside):
-        """The PRNG word of the result at ``acc`` (one stage before ``acc`` is registered) and
-        ``inside`` (this result counts) delayed as far."""
+        """The PRNG word of the result entering the shift stage, and ``inside`` (this result
+        counts) delayed as far."""
         x0, x1 = prng_init(m, self.seed, self.m, self.n)
         lead = self.name_valid
         for i, rotations in enumerate(STAGES[:-1]):
@@ -114,10 +115,17 @@ class OutputQuantizer(wiring.Component):
         out_on = getattr(self, "out_on", None)
         en, W, X = self.en, c.max_width, self.x_width
 
+        # Stage 0: the accumulator as it leaves the array.
+        acc, v0 = Signal(signed(c.acc_width)), Signal()
+        with m.If(en):
+            m.d.sync += v0.eq(self.valid)
+        with m.If(en & self.valid):
+            m.d.sync += acc.eq(self.acc)
+
         # Stage 1: the shift and the bits it drops; the last PRNG rounds.
         random, inside = self._random(m, (self.m < self.m_limit) & (self.n < self.n_limit))
         x = Signal(signed(X))
-        m.d.comb += x.eq(self.acc << c.left_pad)
+        m.d.comb += x.eq(acc << c.left_pad)
         q, fraction = split_shift(x, self.shift, keep=W + 1)
         below = ~(Const(-1, X) << self.shift)[:X] >> 32            # under the fraction
         above = (Const(-1, X) << (self.shift + W))[:X]             # above q's kept bits
@@ -126,12 +134,12 @@ class OutputQuantizer(wiring.Component):
             "negative": 1, "nonzero": 1, "inside": 1}))
         v1 = Signal()
         with m.If(en):
-            m.d.sync += v1.eq(self.valid)
-        with m.If(en & self.valid):
+            m.d.sync += v1.eq(v0)
+        with m.If(en & v0):
             m.d.sync += [s1.q.eq(q), s1.fraction.eq(fraction), s1.random.eq(random),
                          s1.sticky.eq((x & below).any()),
                          s1.wide.eq(((x ^ x[-1].replicate(X)) & above).any()),
-                         s1.negative.eq(x[-1]), s1.nonzero.eq(self.acc != 0),
+                         s1.negative.eq(x[-1]), s1.nonzero.eq(acc != 0),
                          s1.inside.eq(inside)]
 
         # Stage 2: round.
