@@ -27,12 +27,10 @@ class LaneMultiplier(wiring.Component):
     products while the ``pack`` bit of a group width is set (at most one at a time; the sum
     fits: P·2^(2G-2)·2^(2 width-(P+1)G) <= 2^(2 width-2)).
 
-    ``lane_width=None`` gives a plain ``a * b`` (the fixed-width baseline). With ``decoded``,
-    a ``mode`` port (``decode(pack)``, e.g. from a register) replaces ``pack``, so that the mode
-    logic is not on the path from the operands to the product.
+    ``lane_width=None`` gives a plain ``a * b`` (the fixed-width baseline).
     """
 
-    def __init__(self, *, width, lane_width, groups=(), decoded=False):
+    def __init__(self, *, width, lane_width, groups=()):
         error = None
         if not isinstance(width, int) or width < 2:
             error = f"width must be an integer >= 2, not {width!r}"
@@ -48,13 +46,9 @@ class LaneMultiplier(wiring.Component):
             self._MustUse__silence = True     # a refused component is not an unused one
             raise ValueError(error)
         self.width, self.lane_width, self.groups = width, lane_width, tuple(groups)
-        self.decoded = bool(decoded) and bool(self.groups)
         ports = {"a": In(signed(width)), "b": In(signed(width)),
                  "p": Out(signed(2 * width))}
-        if self.decoded:
-            count = width // lane_width
-            ports["mode"] = In(count + count * count)
-        elif self.groups:
+        if self.groups:
             ports["pack"] = In(len(self.groups))
         super().__init__(ports)
 
@@ -77,36 +71,24 @@ class LaneMultiplier(wiring.Component):
         m.d.comb += self.p.eq(self._packed())
         return m
 
-    def decode(self, pack):
-        """The mode bits of ``pack`` (the ``mode`` port with ``decoded``, for a caller that
-        registers them): per lane whether it is the top (signed) lane of its field, then per
-        lane pair (i, j), row-major, whether the pair takes part."""
+    def _packed(self):
         L, count = self.lane_width, self.width // self.lane_width
-        plain = ~pack.any()
+        plain = ~self.pack.any()
         # modes: (condition, lanes per field, fields) -- the plain mode is one field of all lanes
-        modes = [(plain, count, 1)] + [(pack[i], g // L, self.width // g)
+        modes = [(plain, count, 1)] + [(self.pack[i], g // L, self.width // g)
                                        for i, g in enumerate(self.groups)]
 
         def field_of(lane, per):
             return (count - 1 - lane) // per     # field 0 holds the top lanes
 
-        signs = [Cat(cond for cond, per, n in modes
-                     if (count - 1 - lane) % per == 0 and field_of(lane, per) < n).any()
-                 for lane in range(count)]
-        pairs = [Cat(cond for cond, per, n in modes
-                     if field_of(i, per) < n and field_of(j, per) < n
-                     and field_of(i, per) + field_of(j, per) == n - 1).any()
-                 for i in range(count) for j in range(count)]
-        return Cat(*signs, *pairs)
-
-    def _packed(self):
-        L, count = self.lane_width, self.width // self.lane_width
-        mode = self.mode if self.decoded else self.decode(self.pack)
-        signed_lane, pair_on = mode[:count], mode[count:]
+        def sign_enable(lane):
+            """Whether the mode makes ``lane`` the top (signed) lane of its field."""
+            return Cat(cond for cond, per, n in modes
+                       if (count - 1 - lane) % per == 0 and field_of(lane, per) < n).any()
 
         def lanes(value):
             """(unsigned lane, its sign bit where it is signed here, else 0) per lane."""
-            return [(value[i * L:(i + 1) * L], value[(i + 1) * L - 1] & signed_lane[i])
+            return [(value[i * L:(i + 1) * L], value[(i + 1) * L - 1] & sign_enable(i))
                     for i in range(count)]
 
         # A signed lane is u - 2^L s (u its bits as unsigned, s its sign), so a pair's product
@@ -115,7 +97,9 @@ class LaneMultiplier(wiring.Component):
         add, sub = [], []
         for i, (ua, sa) in enumerate(lanes(self.a)):
             for j, (ub, sb) in enumerate(lanes(self.b)):
-                on = pair_on[i * count + j]
+                on = Cat(cond for cond, per, n in modes
+                         if field_of(i, per) < n and field_of(j, per) < n
+                         and field_of(i, per) + field_of(j, per) == n - 1).any()
                 # Operand isolation: outside its modes the pair's b is zero.
                 ub, sb = Mux(on, ub, 0), sb & on
                 at = L * (i + j)

@@ -57,30 +57,23 @@ class ProcessingElement(wiring.Component):
         # (path below this component, register) of every lane-gated register
         self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)]
 
-    def _settings(self, m, mul):
-        """The PE's own copies of the job's lane enables and of the multiplier's decoded packing
-        mode, loaded on ``start`` (a job's first beat reaches a PE a cycle later at the
-        earliest): one register per array would drive every PE's multiplier and lane enables,
-        far too many gates for one cycle."""
+    def _settings(self, m):
+        """The PE's own copies of the job's lane enables and packing mode, loaded on ``start``
+        (a job's first beat reaches a PE a cycle later at the earliest): one register per
+        array would drive every PE's multiplier and lane enables, far too many gates for one
+        cycle."""
         local = {}
-        for name in ("a_on", "b_on", "acc_on"):
+        for name in ("a_on", "b_on", "acc_on", "pack"):
             if hasattr(self, name):
                 local[name] = Signal.like(getattr(self, name), name=f"{name}_local")
                 with m.If(self.start):
                     m.d.sync += local[name].eq(getattr(self, name))
-        if mul.decoded:
-            local["mode"] = Signal.like(mul.mode, name="mul_mode")
-            with m.If(self.start):
-                m.d.sync += local["mode"].eq(mul.decode(self.pack))
         return local
 
     def elaborate(self, platform):
         m = Module()
         c = self.config
-        m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
-                                                lane_width=c.lane_width if c.tunable else None,
-                                                groups=c.pack_groups, decoded=True)
-        local = self._settings(m, mul)
+        local = self._settings(m)
         a_on, b_on = local.get("a_on"), local.get("b_on")
         acc_on = local.get("acc_on")
         p_on = None if acc_on is None else acc_on[:len(self.p.lanes)]
@@ -93,9 +86,12 @@ class ProcessingElement(wiring.Component):
         self.a.load(m, self.a_in, en=take, lane_on=a_on)
         self.b.load(m, self.b_in, en=take, lane_on=b_on)
 
+        m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
+                                                lane_width=c.lane_width if c.tunable else None,
+                                                groups=c.pack_groups)
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
-        if mul.decoded:
-            m.d.comb += mul.mode.eq(local["mode"])
+        if c.pack_groups:
+            m.d.comb += mul.pack.eq(local["pack"])
         self.p.load(m, mul.p, en=self.en & flags.valid, lane_on=p_on)
 
         p = self.p.masked(p_on)
