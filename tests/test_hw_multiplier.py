@@ -4,7 +4,6 @@ import itertools
 import random
 
 import pytest
-from amaranth.hdl import Module, Signal
 from amaranth.sim import Simulator
 
 from hw.multiplier import LaneMultiplier
@@ -97,32 +96,3 @@ def test_validation(kwargs, message):
         LaneMultiplier(**kwargs)
     assert str(info.value) == message
 
-
-def test_decoded_mode_is_the_same_multiplier():
-    """``decoded``: the mode port fed with ``decode(pack)`` (as the PE's register holds it)
-    gives every mode's result on the same operands."""
-    width, lane_width, groups = 16, 4, (4, 8)
-    dut = LaneMultiplier(width=width, lane_width=lane_width, groups=groups, decoded=True)
-    assert not hasattr(dut, "pack")
-    m = Module()
-    m.submodules.mul = dut
-    pack = Signal(len(groups))
-    m.d.comb += dut.mode.eq(dut.decode(pack))
-    rng = random.Random(5)
-    pairs = list(itertools.product(operand_set(width, rng, 14), repeat=2))
-    for mode in range(len(groups) + 1):
-        out = []
-
-        async def bench(ctx):
-            ctx.set(pack, (1 << mode) >> 1)
-            for a, b in pairs:
-                ctx.set(dut.a, a)
-                ctx.set(dut.b, b)
-                out.append(ctx.get(dut.p))
-
-        sim = Simulator(m)
-        sim.add_testbench(bench)
-        sim.run()
-        want = [a * b if mode == 0 else packed_reference(width, groups[mode - 1], a, b)
-                for a, b in pairs]
-        assert out == want, f"mode {mode}"
