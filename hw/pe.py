@@ -6,11 +6,13 @@ array's global enable ``en`` is set (a stall freezes the whole array), and a reg
 only load while their lane is on and a beat is valid, so bubbles and narrow widths cost no
 switching. The accumulator restarts on a beat's ``first`` flag; one cycle after the beat with
 ``last`` it presents the finished sum on ``result`` with ``result_valid`` (for exactly one
-enabled cycle, since the next tile's first product then overwrites it).
+enabled cycle, since the next tile's first product then overwrites it). ``result_ahead``
+says so ``lead`` enabled cycles earlier.
 
 Operands are MSB-aligned (in their field when the beat is packed: ``AccelConfig.pack``), so at
 widths Wa, Wb the product's and accumulator's low ``AccelConfig.pad`` bits are zero: their
-lanes are gated by ``acc_on``. ``pack`` selects the multiplier's packed mode.
+lanes are gated by ``acc_on``. ``pack`` selects the multiplier's packed mode. The PE keeps its
+own copy of these settings, taken on the job's ``start`` pulse.
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed
@@ -23,17 +25,21 @@ from .multiplier import LaneMultiplier
 
 
 def gate_inputs(config):
-    """Lane-enable ports shared by the PE and the array (none for the fixed-width baseline)."""
+    """Lane-enable ports shared by the PE and the array (none for the fixed-width baseline),
+    and ``start``, the control's one-cycle pulse after it has set them for a job."""
     if not config.tunable:
         return {}
     ports = {"a_on": In(config.lanes), "b_on": In(config.lanes),
              "acc_on": In(lane_count(config.acc_width, config.lane_width))}
     if config.pack_groups:
         ports["pack"] = In(len(config.pack_groups))
+    ports["start"] = In(1)
     return ports
 
 
 class ProcessingElement(wiring.Component):
+    lead = 2        # from the flags register holding a last beat to ``result_valid``
+
     def __init__(self, config, *, name="pe"):
         self.config = c = config
         w, lw = c.max_width, (c.lane_width if c.tunable else None)
@@ -41,7 +47,7 @@ class ProcessingElement(wiring.Component):
             "en": In(1),
             "a_in": In(signed(w)), "b_in": In(signed(w)), "flags_in": In(Flags),
             "a_out": Out(signed(w)), "b_out": Out(signed(w)), "flags_out": Out(Flags),
-            "result": Out(signed(c.acc_width)), "result_valid": Out(1),
+            "result": Out(signed(c.acc_width)), "result_valid": Out(1), "result_ahead": Out(1),
             **gate_inputs(c),
         })
         self.a = LaneRegister(signed(w), name="a", group="a", lane_width=lw)
@@ -51,12 +57,25 @@ class ProcessingElement(wiring.Component):
         # (path below this component, register) of every lane-gated register
         self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)]
 
+    def _settings(self, m):
+        """The PE's own copies of the job's lane enables and packing mode, loaded on ``start``
+        (a job's first beat reaches a PE a cycle later at the earliest): one register per
+        array would drive every PE's multiplier and lane enables, far too many gates for one
+        cycle."""
+        local = {}
+        for name in ("a_on", "b_on", "acc_on", "pack"):
+            if hasattr(self, name):
+                local[name] = Signal.like(getattr(self, name), name=f"{name}_local")
+                with m.If(self.start):
+                    m.d.sync += local[name].eq(getattr(self, name))
+        return local
+
     def elaborate(self, platform):
         m = Module()
         c = self.config
-        a_on = getattr(self, "a_on", None)
-        b_on = getattr(self, "b_on", None)
-        acc_on = getattr(self, "acc_on", None)
+        local = self._settings(m)
+        a_on, b_on = local.get("a_on"), local.get("b_on")
+        acc_on = local.get("acc_on")
         p_on = None if acc_on is None else acc_on[:len(self.p.lanes)]
 
         flags = Signal(Flags)
@@ -72,7 +91,7 @@ class ProcessingElement(wiring.Component):
                                                 groups=c.pack_groups)
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
         if c.pack_groups:
-            m.d.comb += mul.pack.eq(self.pack)
+            m.d.comb += mul.pack.eq(local["pack"])
         self.p.load(m, mul.p, en=self.en & flags.valid, lane_on=p_on)
 
         p = self.p.masked(p_on)
@@ -88,5 +107,6 @@ class ProcessingElement(wiring.Component):
             self.a_out.eq(self.a.value), self.b_out.eq(self.b.value),
             self.flags_out.eq(flags),
             self.result.eq(acc), self.result_valid.eq(done),
+            self.result_ahead.eq(flags.valid & flags.last),
         ]
         return m

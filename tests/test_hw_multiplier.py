@@ -95,3 +95,4 @@ def test_validation(kwargs, message):
     with pytest.raises(ValueError) as info:
         LaneMultiplier(**kwargs)
     assert str(info.value) == message
+
