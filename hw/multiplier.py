@@ -13,13 +13,28 @@ such product at the same place, so each lane pair keeps its plain shift L(i + j)
 sub-multipliers of those pairs take part (the others see zeros on b), and a lane is signed
 where it is the top lane of its field. At width G a beat then does P MACs on P·(G/L)²
 sub-multipliers, one P-th of the full-width array's, summed in the same adder tree.
+
+On an FPGA (elaborated with ``platform=DSP_PLATFORM``) the same bits come from products wide
+enough for DSP blocks: the plain multiplier is one ``a * b``; the packed one sums, per lane i of
+a, one product of that lane (signed where it tops its field) with the whole field of b that it
+pairs with, ``sum_i a_i B_i 2^(L i)`` (``B_i`` = sum of the b lanes j paired with i, times
+2^(L j): the signed field at its place). Lane gating then saves no DSP energy, so the ASIC
+structure is kept for every other platform.
 """
 
-from amaranth.hdl import Cat, Module, Mux, signed
+from amaranth.hdl import Cat, Const, Module, Mux, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .lanes import lane_bounds
+
+
+class DSPPlatform:
+    """Elaboration platform for FPGA flows: ``LaneMultiplier`` uses its DSP-sized products."""
+    lane_products = "rows"
+
+
+DSP_PLATFORM = DSPPlatform()
 
 
 class LaneMultiplier(wiring.Component):
@@ -60,8 +75,12 @@ class LaneMultiplier(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        if self.lane_width is None or self.lane_width == self.width:
+        rows = getattr(platform, "lane_products", None) == "rows"
+        if self.lane_width is None or self.lane_width == self.width or (rows and not self.groups):
             m.d.comb += self.p.eq(self.a * self.b)
+            return m
+        if rows:
+            m.d.comb += self.p.eq(self._rows())
             return m
         if not self.groups:
             terms = [(ai * bj) << (lo_a + lo_b)
@@ -71,12 +90,36 @@ class LaneMultiplier(wiring.Component):
         m.d.comb += self.p.eq(self._packed())
         return m
 
+    def _modes(self):
+        """(condition, lanes per field, fields) per mode; the plain mode is one field of all
+        lanes."""
+        L = self.lane_width
+        return [(~self.pack.any(), self.width // L, 1)] + [
+            (self.pack[i], g // L, self.width // g) for i, g in enumerate(self.groups)]
+
+    def _rows(self):
+        """The packed multiplier as one (L+1) x width product per lane of a (DSP-sized)."""
+        L, count, modes = self.lane_width, self.width // self.lane_width, self._modes()
+        terms = []
+        for i in range(count):
+            signed_here, field_b = [], Const(0, signed(1))
+            for cond, per, n in modes:
+                fa = (count - 1 - i) // per          # field 0 holds the top lanes
+                if fa >= n:
+                    continue                         # lane i is in no field of this mode
+                if (count - 1 - i) % per == 0:
+                    signed_here.append(cond)
+                lo = L * (count - (n - fa) * per)    # b's field n-1-fa starts here
+                field_b = Mux(cond, self.b[lo:lo + L * per].as_signed() << lo, field_b)
+            sign = (self.a[(i + 1) * L - 1] & Cat(signed_here).any() if signed_here
+                    else Const(0, 1))
+            lane_a = Cat(self.a[i * L:(i + 1) * L], sign).as_signed()
+            terms.append((lane_a * field_b) << L * i)
+        return balanced_sum(terms)
+
     def _packed(self):
         L, count = self.lane_width, self.width // self.lane_width
-        plain = ~self.pack.any()
-        # modes: (condition, lanes per field, fields) -- the plain mode is one field of all lanes
-        modes = [(plain, count, 1)] + [(self.pack[i], g // L, self.width // g)
-                                       for i, g in enumerate(self.groups)]
+        modes = self._modes()
 
         def field_of(lane, per):
             return (count - 1 - lane) // per     # field 0 holds the top lanes
