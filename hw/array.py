@@ -6,7 +6,9 @@ in PE(i, j) on the same cycle. PE(i, j) finishes a tile i + j cycles after PE(0,
 each column the rows finish on consecutive cycles, top to bottom: each column's results leave
 through a one-hot multiplexer, one per cycle, while the PEs already accumulate the next tile.
 Two tiles' results never collide in a column as long as their last beats are at least ``rows``
-cycles apart (the control block enforces it).
+cycles apart (the control block enforces it). ``result_ahead`` announces column 0's results
+``lead`` enabled cycles early (from the PEs' flags registers), so that the drain can name them
+and draw their random words ahead.
 """
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
@@ -19,13 +21,15 @@ from .pe import ProcessingElement, gate_inputs
 
 
 class SystolicArray(wiring.Component):
+    lead = ProcessingElement.lead
+
     def __init__(self, config):
         self.config = c = config
         super().__init__({
             "en": In(1),
             "a": In(a_layout(c)), "b": In(b_layout(c)), "flags": In(Flags),
             "col_result": Out(data.ArrayLayout(signed(c.acc_width), c.cols)),
-            "col_valid": Out(c.cols),
+            "col_valid": Out(c.cols), "result_ahead": Out(1),
             **gate_inputs(c),
         })
         lw = c.lane_width if c.tunable else None
@@ -82,6 +86,9 @@ class SystolicArray(wiring.Component):
                     pe.flags_in.eq(left.flags_out if left else row_in[i][1]),
                     pe.b_in.eq(up.b_out if up else col_in[j]),
                 ]
+
+        m.d.comb += self.result_ahead.eq(Cat(pe.result_ahead for pe in
+                                             (row[0] for row in self.pes)).any())
 
         # Each column's one-hot result multiplexer: at most one of its PEs finishes per cycle.
         for j in range(c.cols):

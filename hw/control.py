@@ -1,8 +1,10 @@
 """The control block: accepts a job command, checks it, holds its runtime configuration, and
 sequences the operand beats into tiles.
 
-A command is accepted while no job runs. A command the array cannot run ends at once with a
-``JobError`` code in ``error``, ``done`` set and no results. Otherwise the block turns the
+A command is accepted while no job runs (``busy`` low) and held in a register; the next cycle
+checks and decodes it (``latency``: the cycles from taking a command to ``start``). A command
+the array cannot run then ends with a ``JobError`` code in ``error``, ``done`` set and no
+results. Otherwise the block turns the
 job's formats into lane enables, a packing mode and one right-shift amount, and counts operand
 beats: ceil(K/P) beats per tile (P k per beat: ``AccelConfig.pack``), tiles row-major over
 ceil(M/rows) × ceil(N/cols), flagging each tile's first and last beat. A tile's last beat waits
@@ -52,6 +54,8 @@ def job_ports(config):
 
 
 class Control(wiring.Component):
+    latency = 1
+
     def __init__(self, config):
         self.config = c = config
         super().__init__({
@@ -100,7 +104,6 @@ class Control(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         c = self.config
-        job = self.cmd.payload
 
         k_total = Signal(unsigned(c.k_bits))
         k = Signal(unsigned(c.k_bits))       # the first k of the beat
@@ -111,13 +114,20 @@ class Control(wiring.Component):
         feeding = Signal()
         since_last = Signal(range(c.rows + 1))
 
+        # The command is registered first and decoded the next cycle, so that neither the
+        # checks nor the decode sit on a path from the command stream.
+        job = Signal.like(self.cmd.payload, name="job")
+        pending = Signal()
         accept = self.cmd.valid & self.cmd.ready
         error = Signal(ERROR_BITS)
         m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(self._check(job)),
-                     self.start.eq(accept & (error == 0))]
-
+                     self.start.eq(pending & (error == 0))]
         with m.If(accept):
-            m.d.sync += [self.error.eq(error), self.done.eq(error != 0)]
+            m.d.sync += [job.eq(self.cmd.payload), pending.eq(1),
+                         self.busy.eq(1), self.done.eq(0), self.error.eq(0)]
+        with m.If(pending):
+            m.d.sync += [pending.eq(0), self.error.eq(error), self.done.eq(error != 0),
+                         self.busy.eq(error == 0)]
         with m.If(self.start):
             group = Mux(job.a_width > job.b_width, job.a_width, job.b_width)
             pack = Cat(group == g for g in c.pack_groups)

@@ -1,19 +1,25 @@
 """``ResultDrain``: from the array's columns to the result stream.
 
 Column j of the array emits row i of a tile i + j cycles after the tile's last beat, one row per
-cycle. A counter names each row column 0 emits (m, n0); the name travels along the columns with
+cycle. A counter names each row column 0 emits (m, n0) as soon as the array announces it
+(``SystolicArray.result_ahead``), ``OutputQuantizer.lead`` cycles before the result, so that
+the quantizers draw the random words in stages ahead; the name travels along the columns with
 the results, so quantizer j rounds output (m, n0 + j) with the contract's prng(seed, m, n).
 Column j's quantized values are then delayed cols - 1 - j cycles, so that a whole row lines up
 as one beat of the result stream. Rows below M (padding of an edge tile) are dropped.
+
+Latency: a result leaves the array's column j and appears in the result stream
+``OutputQuantizer.latency + cols - 1 - j`` enabled cycles later (``latency``: from column 0).
 
 The whole pipeline, array included, advances together: ``en`` is low only while a result beat
 waits for ``ready``.
 """
 
-from amaranth.hdl import Module, Signal, signed, unsigned
+from amaranth.hdl import Const, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from .array import SystolicArray
 from .control import job_ports
 from .lanes import LaneRegister
 from .layouts import result_layout
@@ -25,12 +31,13 @@ JOB_SETTINGS = ("shift", "stochastic", "seed", "out_width", "m_limit", "n_limit"
 class ResultDrain(wiring.Component):
     def __init__(self, config):
         self.config = c = config
+        self.latency = OutputQuantizer.latency + c.cols - 1
         settings = {name: In(port.shape) for name, port in job_ports(c).items()
                     if name in JOB_SETTINGS + ("out_on",)}
         super().__init__({
             "en": Out(1), "start": In(1), "job_end": Out(1),
             "col_result": In(data.ArrayLayout(signed(c.acc_width), c.cols)),
-            "col_valid": In(c.cols),
+            "col_valid": In(c.cols), "result_ahead": In(1),
             "y": Out(stream.Signature(result_layout(c))),
             "saturated": Out(unsigned(c.count_bits)), "underflow": Out(unsigned(c.count_bits)),
             **settings,
@@ -44,58 +51,79 @@ class ResultDrain(wiring.Component):
                       for path, r in q.gated]
         self.gated += [((), r) for line in self.deskew for r in line]
 
-    def elaborate(self, platform):
-        m = Module()
-        c = self.config
-        en = self.en
-        out_on = getattr(self, "out_on", None)
-        Name = data.StructLayout({"m": unsigned(c.dim_bits), "n0": unsigned(c.dim_bits),
-                                  "last": 1, "final": 1})
+    def _delayed(self, m, value, valid, stages, *, name):
+        """``value`` and ``valid`` ``stages`` enabled cycles later; ``value`` only loads with
+        ``valid`` (bubbles cost no switching)."""
+        for s in range(stages):
+            nv, nval = Signal.like(value, name=f"{name}_{s}"), Signal(name=f"{name}_valid_{s}")
+            with m.If(self.en):
+                m.d.sync += nval.eq(valid)
+            with m.If(self.en & valid):
+                m.d.sync += nv.eq(value)
+            value, valid = nv, nval
+        return value, valid
 
-        # Name the rows column 0 emits: row i of tile (m0, n0).
+    def _row_names(self, m, advance):
+        """The name of each row column 0 emits, held until ``advance``: row i of tile
+        (m0, n0)."""
+        c = self.config
+        name = Signal(data.StructLayout({"m": unsigned(c.dim_bits), "n0": unsigned(c.dim_bits),
+                                         "last": 1, "final": 1, "keep": 1}))
         row = Signal(range(c.rows))
-        m0 = Signal(unsigned(c.dim_bits))
-        n0 = Signal(unsigned(c.dim_bits))
-        name = Signal(Name)
+        m0, n0 = Signal(unsigned(c.dim_bits)), Signal(unsigned(c.dim_bits))
+        mr = Signal(unsigned(c.dim_bits))      # m0 + row, counted on its own
         last_col = n0 + c.cols >= self.n_limit
-        m.d.comb += [name.m.eq(m0 + row), name.n0.eq(n0),
-                     name.last.eq(last_col & (m0 + row == self.m_limit - 1)),
+        m.d.comb += [name.m.eq(mr), name.n0.eq(n0), name.keep.eq(mr < self.m_limit),
+                     name.last.eq(last_col & (mr == self.m_limit - 1)),
                      name.final.eq(last_col & (m0 + c.rows >= self.m_limit)
                                    & (row == c.rows - 1))]
         with m.If(self.start):
-            m.d.sync += [row.eq(0), m0.eq(0), n0.eq(0)]
-        with m.Elif(en & self.col_valid[0]):
-            m.d.sync += row.eq(row + 1)
+            m.d.sync += [row.eq(0), m0.eq(0), n0.eq(0), mr.eq(0)]
+        with m.Elif(advance):
+            m.d.sync += [row.eq(row + 1), mr.eq(mr + 1)]
             with m.If(row == c.rows - 1):
                 m.d.sync += row.eq(0)
                 with m.If(last_col):
                     m.d.sync += [n0.eq(0), m0.eq(m0 + c.rows)]
                 with m.Else():
-                    m.d.sync += n0.eq(n0 + c.cols)
+                    m.d.sync += [n0.eq(n0 + c.cols), mr.eq(m0)]
+        return name
 
-        # Quantize; the row name reaches column j one cycle after column j - 1.
-        names = [name]
-        for j in range(1, c.cols):
-            nxt = Signal(Name, name=f"name{j}")
-            with m.If(en):
-                m.d.sync += nxt.eq(names[-1])
-            names.append(nxt)
+    def elaborate(self, platform):
+        m = Module()
+        c = self.config
+        en = self.en
+        out_on = getattr(self, "out_on", None)
+        q0 = self.quantizers[0]
+
+        # Name column 0's rows as the array announces them, q0.lead cycles before the result.
+        _, ahead = self._delayed(m, Const(0, 1), self.result_ahead,
+                                 SystolicArray.lead - q0.lead, name="ahead")
+        name = self._row_names(m, en & ahead)
+
+        # Quantize; a row's name reaches column j one cycle after column j - 1.
+        Pos = data.StructLayout({"m": unsigned(c.dim_bits), "n": unsigned(c.dim_bits)})
+        pos = Signal(Pos)
+        m.d.comb += [pos.m.eq(name.m), pos.n.eq(name.n0)]
+        pos_valid = ahead
         saturated, underflow = 0, 0
         for j, q in enumerate(self.quantizers):
+            if j:
+                nxt = Signal(Pos, name=f"pos{j}")
+                m.d.comb += [nxt.m.eq(pos.m), nxt.n.eq(pos.n + 1)]
+                pos, pos_valid = self._delayed(m, nxt, pos_valid, 1, name=f"pos{j}")
             m.submodules[f"quantizer{j}"] = q
             m.d.comb += [q.en.eq(en), q.clear.eq(self.start),
-                         q.acc.eq(self.col_result[j]), q.valid.eq(self.col_valid[j]),
-                         q.m.eq(names[j].m), q.n.eq(names[j].n0 + j)]
+                         q.name_valid.eq(pos_valid), q.m.eq(pos.m), q.n.eq(pos.n),
+                         q.acc.eq(self.col_result[j]), q.valid.eq(self.col_valid[j])]
             m.d.comb += [getattr(q, s).eq(getattr(self, s)) for s in JOB_SETTINGS]
             if out_on is not None:
                 m.d.comb += q.out_on.eq(out_on)
             saturated, underflow = saturated + q.saturated, underflow + q.underflow
 
-        # Column 0's row name at the quantizer's output register, then everything de-skewed.
-        q_name = Signal(Name)
-        with m.If(en):
-            m.d.sync += q_name.eq(name)
-        beat_name, beat_valid = q_name, self.quantizers[0].y_valid
+        # Column 0's row name at the quantizer's output, then everything de-skewed.
+        beat_name, _ = self._delayed(m, name, ahead, q0.lead + q0.latency, name="q_name")
+        beat_valid = q0.y_valid
         beat_data = []
         for j, (q, line) in enumerate(zip(self.quantizers, self.deskew)):
             value, valid = q.y, q.y_valid
@@ -105,15 +133,13 @@ class ResultDrain(wiring.Component):
                 with m.If(en):
                     m.d.sync += nxt.eq(valid)
                 value, valid = reg.value, nxt
-                if j == 0:
-                    nxt_name = Signal(Name, name=f"name_deskew{s}")
-                    with m.If(en):
-                        m.d.sync += nxt_name.eq(beat_name)
-                    beat_name, beat_valid = nxt_name, nxt
+            if j == 0:
+                beat_name, beat_valid = self._delayed(m, beat_name, beat_valid, len(line),
+                                                      name="name_deskew")
             beat_data.append(reg.masked(out_on) if line else value)
 
         m.d.comb += [
-            self.y.valid.eq(beat_valid & (beat_name.m < self.m_limit)),
+            self.y.valid.eq(beat_valid & beat_name.keep),
             self.y.payload.m.eq(beat_name.m), self.y.payload.n.eq(beat_name.n0),
             self.y.payload.last.eq(beat_name.last),
             en.eq(~self.y.valid | self.y.ready),

@@ -6,7 +6,8 @@ array's global enable ``en`` is set (a stall freezes the whole array), and a reg
 only load while their lane is on and a beat is valid, so bubbles and narrow widths cost no
 switching. The accumulator restarts on a beat's ``first`` flag; one cycle after the beat with
 ``last`` it presents the finished sum on ``result`` with ``result_valid`` (for exactly one
-enabled cycle, since the next tile's first product then overwrites it).
+enabled cycle, since the next tile's first product then overwrites it). ``result_ahead``
+says so ``lead`` enabled cycles earlier.
 
 Operands are MSB-aligned (in their field when the beat is packed: ``AccelConfig.pack``), so at
 widths Wa, Wb the product's and accumulator's low ``AccelConfig.pad`` bits are zero: their
@@ -34,6 +35,8 @@ def gate_inputs(config):
 
 
 class ProcessingElement(wiring.Component):
+    lead = 2        # from the flags register holding a last beat to ``result_valid``
+
     def __init__(self, config, *, name="pe"):
         self.config = c = config
         w, lw = c.max_width, (c.lane_width if c.tunable else None)
@@ -41,7 +44,7 @@ class ProcessingElement(wiring.Component):
             "en": In(1),
             "a_in": In(signed(w)), "b_in": In(signed(w)), "flags_in": In(Flags),
             "a_out": Out(signed(w)), "b_out": Out(signed(w)), "flags_out": Out(Flags),
-            "result": Out(signed(c.acc_width)), "result_valid": Out(1),
+            "result": Out(signed(c.acc_width)), "result_valid": Out(1), "result_ahead": Out(1),
             **gate_inputs(c),
         })
         self.a = LaneRegister(signed(w), name="a", group="a", lane_width=lw)
@@ -88,5 +91,6 @@ class ProcessingElement(wiring.Component):
             self.a_out.eq(self.a.value), self.b_out.eq(self.b.value),
             self.flags_out.eq(flags),
             self.result.eq(acc), self.result_valid.eq(done),
+            self.result_ahead.eq(flags.valid & flags.last),
         ]
         return m

@@ -64,6 +64,7 @@ class Accelerator(wiring.Component):
             arr.flags.eq(ctl.flags),
             drain.start.eq(ctl.start),
             drain.col_result.eq(arr.col_result), drain.col_valid.eq(arr.col_valid),
+            drain.result_ahead.eq(arr.result_ahead),
             self.busy.eq(ctl.busy), self.done.eq(ctl.done), self.error.eq(ctl.error),
             self.saturated.eq(drain.saturated), self.underflow.eq(drain.underflow),
         ]
