@@ -150,8 +150,10 @@ def implement(*, verilog_path, top, dev, out_dir, seeds=(1,), progress=None):
         try:
             runs.append(_place_and_route(dev, out / f"seed{seed}", seed, sources={
                 _rel(verilog_path, out): verilog, "shell.v": shell}))
-        except ToolError as exc:
-            return dict(result, fits=False, reason=str(exc).splitlines()[-1][:300])
+        except ToolError as exc:    # nextpnr's own error line, not its closing summary
+            lines = str(exc).splitlines()
+            reason = next((x for x in reversed(lines) if "ERROR" in x), lines[-1])
+            return dict(result, fits=False, reason=reason.strip()[:300])
     best = max(runs, key=lambda r: r["fmax_mhz"] or 0)
     return dict(result, fits=True, fmax_mhz=best["fmax_mhz"], seed=best["seed"],
                 fmax_by_seed={str(r["seed"]): r["fmax_mhz"] for r in runs},

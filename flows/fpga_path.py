@@ -10,7 +10,7 @@ import re
 
 _MODULE = re.compile(r"^module\s+\\?(\S+?)\s*\(", re.M)
 _SRC = re.compile(r"([^|:]+):(\d+)\.")
-_ASSIGNED = re.compile(r"(?:^|\s)\\?([A-Za-z_][\w$.]*)\s*(?:\[[^\]]*\]\s*)?<=")
+_ASSIGNED = re.compile(r"(?:^|\s)\\?([A-Za-z_$][\w$.]*)\s*(?:\[[^\]]*\]\s*)?<=")
 
 
 def module_lines(verilog):
@@ -117,12 +117,12 @@ def critical_path(report, netlist, sources, *, top_module=None):
     for e in path:
         steps.append(net.net_driver(e["net"]) if e["type"] == "routing" and "net" in e
                      else net.cell(e["to"]["cell"]))
-    for name in steps:
+    start = next((s for s, e in zip(steps, path) if e["type"] == "routing"), None)
+    end = net.flop_after(net.cell(path[-1]["to"]["cell"]))
+    for name in [start] + steps + [end]:
         where = _locate(net.src(name), info)
         if where and (not through or through[-1] != where[0]):
             through.append(where[0])
-    start = next((s for s, e in zip(steps, path) if e["type"] == "routing"), None)
-    end = net.flop_after(net.cell(path[-1]["to"]["cell"]))
     ends = [(_locate(net.src(c), info) or ("?", 0))[0] + ": " + (_register(info, net.src(c))
                                                                or "?") for c in (start, end)]
     routing = sum(e["delay"] for e in path if e["type"] == "routing")

@@ -110,7 +110,8 @@ class LaneMultiplier(wiring.Component):
                 if (count - 1 - i) % per == 0:
                     signed_here.append(cond)
                 lo = L * (count - (n - fa) * per)    # b's field n-1-fa starts here
-                field_b = Mux(cond, self.b[lo:lo + L * per].as_signed() << lo, field_b)
+                field = Cat(Const(0, lo), self.b[lo:lo + L * per]).as_signed()
+                field_b = Mux(cond, field, field_b)
             sign = (self.a[(i + 1) * L - 1] & Cat(signed_here).any() if signed_here
                     else Const(0, 1))
             lane_a = Cat(self.a[i * L:(i + 1) * L], sign).as_signed()
