@@ -2,7 +2,8 @@
 sequences the operand beats into tiles.
 
 A command is accepted while no job runs (``busy`` low) and held in a register; the next cycle
-checks and decodes it (``latency``: the cycles from taking a command to ``start``). A command
+checks and decodes it into registers, and ``start`` follows (``latency``: the cycles from
+taking a command to ``start``). A command
 the array cannot run then ends with a ``JobError`` code in ``error``, ``done`` set and no
 results. Otherwise the block turns the
 job's formats into lane enables, a packing mode and one right-shift amount, and counts operand
@@ -54,7 +55,7 @@ def job_ports(config):
 
 
 class Control(wiring.Component):
-    latency = 1
+    latency = 2
 
     def __init__(self, config):
         self.config = c = config
@@ -114,14 +115,16 @@ class Control(wiring.Component):
         feeding = Signal()
         since_last = Signal(range(c.rows + 1))
 
-        # The command is registered first and decoded the next cycle, so that neither the
-        # checks nor the decode sit on a path from the command stream.
+        # The command is registered when taken; the next cycle checks and decodes it into
+        # registers, and ``start`` (a register too: it clears the whole drain) follows. So
+        # neither the checks nor the decode sit on a path from the command stream or to the
+        # many registers that ``start`` and the settings reach.
         job = Signal.like(self.cmd.payload, name="job")
         pending = Signal()
         accept = self.cmd.valid & self.cmd.ready
         error = Signal(ERROR_BITS)
-        m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(self._check(job)),
-                     self.start.eq(pending & (error == 0))]
+        m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(self._check(job))]
+        m.d.sync += self.start.eq(pending & (error == 0))
         with m.If(accept):
             m.d.sync += [job.eq(self.cmd.payload), pending.eq(1),
                          self.busy.eq(1), self.done.eq(0), self.error.eq(0)]
@@ -129,6 +132,8 @@ class Control(wiring.Component):
             m.d.sync += [pending.eq(0), self.error.eq(error), self.done.eq(error != 0),
                          self.busy.eq(error == 0)]
         with m.If(self.start):
+            m.d.sync += [feeding.eq(1), k.eq(0), m0.eq(0), n0.eq(0), since_last.eq(c.rows)]
+        with m.If(pending):   # a refused command's settings are never used
             group = Mux(job.a_width > job.b_width, job.a_width, job.b_width)
             pack = Cat(group == g for g in c.pack_groups)
             pad = 2 * c.max_width - job.a_width - job.b_width   # AccelConfig.pad
@@ -136,10 +141,8 @@ class Control(wiring.Component):
                 pad = pad - Mux(bit, (count - 1) * g, 0)
             s = job.a_frac + job.b_frac - job.out_frac
             m.d.sync += [
-                self.busy.eq(1), feeding.eq(1),
-                k_total.eq(job.k), k.eq(0), m0.eq(0), n0.eq(0), since_last.eq(c.rows),
-                self.shift.eq(s + pad + c.left_pad), self.stochastic.eq(job.rounding),
-                self.seed.eq(job.seed), self.out_width.eq(job.out_width),
+                k_total.eq(job.k), self.shift.eq(s + pad + c.left_pad),
+                self.stochastic.eq(job.rounding), self.seed.eq(job.seed), self.out_width.eq(job.out_width),
                 self.m_limit.eq(job.m), self.n_limit.eq(job.n),
             ]
             if c.tunable:

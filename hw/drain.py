@@ -23,6 +23,7 @@ from .array import SystolicArray
 from .control import job_ports
 from .lanes import LaneRegister
 from .layouts import result_layout
+from .multiplier import balanced_sum
 from .quantizer import OutputQuantizer
 
 JOB_SETTINGS = ("shift", "stochastic", "seed", "out_width", "m_limit", "n_limit")
@@ -106,20 +107,28 @@ class ResultDrain(wiring.Component):
         pos = Signal(Pos)
         m.d.comb += [pos.m.eq(name.m), pos.n.eq(name.n0)]
         pos_valid = ahead
-        saturated, underflow = 0, 0
         for j, q in enumerate(self.quantizers):
             if j:
                 nxt = Signal(Pos, name=f"pos{j}")
                 m.d.comb += [nxt.m.eq(pos.m), nxt.n.eq(pos.n + 1)]
                 pos, pos_valid = self._delayed(m, nxt, pos_valid, 1, name=f"pos{j}")
             m.submodules[f"quantizer{j}"] = q
-            m.d.comb += [q.en.eq(en), q.clear.eq(self.start),
-                         q.name_valid.eq(pos_valid), q.m.eq(pos.m), q.n.eq(pos.n),
+            m.d.comb += [q.en.eq(en), q.name_valid.eq(pos_valid), q.m.eq(pos.m), q.n.eq(pos.n),
                          q.acc.eq(self.col_result[j]), q.valid.eq(self.col_valid[j])]
             m.d.comb += [getattr(q, s).eq(getattr(self, s)) for s in JOB_SETTINGS]
             if out_on is not None:
                 m.d.comb += q.out_on.eq(out_on)
-            saturated, underflow = saturated + q.saturated, underflow + q.underflow
+
+        # The job's counters: each enabled cycle adds the outputs the quantizers flag (each
+        # output's flags are set for one enabled cycle, when its value leaves the quantizer).
+        with m.If(self.start):
+            m.d.sync += [self.saturated.eq(0), self.underflow.eq(0)]
+        with m.Elif(en):
+            m.d.sync += [
+                self.saturated.eq(self.saturated
+                                  + balanced_sum(q.clamped for q in self.quantizers)),
+                self.underflow.eq(self.underflow
+                                  + balanced_sum(q.lost for q in self.quantizers))]
 
         # Column 0's row name at the quantizer's output, then everything de-skewed.
         beat_name, _ = self._delayed(m, name, ahead, q0.lead + q0.latency, name="q_name")
@@ -144,7 +153,6 @@ class ResultDrain(wiring.Component):
             self.y.payload.last.eq(beat_name.last),
             en.eq(~self.y.valid | self.y.ready),
             self.job_end.eq(en & beat_valid & beat_name.final),
-            self.saturated.eq(saturated), self.underflow.eq(underflow),
         ]
         m.d.comb += [self.y.payload.data[j].eq(v) for j, v in enumerate(beat_data)]
         return m

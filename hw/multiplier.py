@@ -22,7 +22,7 @@ pairs with, ``sum_i a_i B_i 2^(L i)`` (``B_i`` = sum of the b lanes j paired wit
 structure is kept for every other platform.
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -42,10 +42,12 @@ class LaneMultiplier(wiring.Component):
     products while the ``pack`` bit of a group width is set (at most one at a time; the sum
     fits: P·2^(2G-2)·2^(2 width-(P+1)G) <= 2^(2 width-2)).
 
-    ``lane_width=None`` gives a plain ``a * b`` (the fixed-width baseline).
+    ``lane_width=None`` gives a plain ``a * b`` (the fixed-width baseline). With ``decoded``,
+    a ``mode`` port (``decode(pack)``, e.g. from a register) replaces ``pack``, so that the mode
+    logic is not on the path from the operands to the product.
     """
 
-    def __init__(self, *, width, lane_width, groups=()):
+    def __init__(self, *, width, lane_width, groups=(), decoded=False):
         error = None
         if not isinstance(width, int) or width < 2:
             error = f"width must be an integer >= 2, not {width!r}"
@@ -61,9 +63,13 @@ class LaneMultiplier(wiring.Component):
             self._MustUse__silence = True     # a refused component is not an unused one
             raise ValueError(error)
         self.width, self.lane_width, self.groups = width, lane_width, tuple(groups)
+        self.decoded = bool(decoded) and bool(self.groups)
         ports = {"a": In(signed(width)), "b": In(signed(width)),
                  "p": Out(signed(2 * width))}
-        if self.groups:
+        if self.decoded:
+            count = width // lane_width
+            ports["mode"] = In(count + count * count)
+        elif self.groups:
             ports["pack"] = In(len(self.groups))
         super().__init__(ports)
 
@@ -80,7 +86,7 @@ class LaneMultiplier(wiring.Component):
             m.d.comb += self.p.eq(self.a * self.b)
             return m
         if rows:
-            m.d.comb += self.p.eq(self._rows())
+            m.d.comb += self.p.eq(self._rows(m))
             return m
         if not self.groups:
             terms = [(ai * bj) << (lo_a + lo_b)
@@ -90,49 +96,61 @@ class LaneMultiplier(wiring.Component):
         m.d.comb += self.p.eq(self._packed())
         return m
 
-    def _modes(self):
-        """(condition, lanes per field, fields) per mode; the plain mode is one field of all
-        lanes."""
-        L = self.lane_width
-        return [(~self.pack.any(), self.width // L, 1)] + [
-            (self.pack[i], g // L, self.width // g) for i, g in enumerate(self.groups)]
-
-    def _rows(self):
-        """The packed multiplier as one (L+1) x width product per lane of a (DSP-sized)."""
-        L, count, modes = self.lane_width, self.width // self.lane_width, self._modes()
+    def _rows(self, m):
+        """The packed multiplier as one (L+1) x width product per lane i of a (DSP-sized):
+        a's lane (signed where it tops its field) times ``B_i``, b's lanes paired with lane i
+        as one signed word (the field at its place: sign-filled above it, zero below)."""
+        L, count = self.lane_width, self.width // self.lane_width
+        mode = getattr(self, "mode", None)
+        if not self.decoded:        # a signal, so that each use reads it instead of a copy
+            mode = Signal(count + count * count)
+            m.d.comb += mode.eq(self.decode(self.pack))
+        signed_lane, pair_on = mode[:count], mode[count:]
+        top = [self.b[(j + 1) * L - 1] & signed_lane[j] for j in range(count)]
         terms = []
         for i in range(count):
-            signed_here, field_b = [], Const(0, signed(1))
-            for cond, per, n in modes:
-                fa = (count - 1 - i) // per          # field 0 holds the top lanes
-                if fa >= n:
-                    continue                         # lane i is in no field of this mode
-                if (count - 1 - i) % per == 0:
-                    signed_here.append(cond)
-                lo = L * (count - (n - fa) * per)    # b's field n-1-fa starts here
-                field = Cat(Const(0, lo), self.b[lo:lo + L * per]).as_signed()
-                field_b = Mux(cond, field, field_b)
-            sign = (self.a[(i + 1) * L - 1] & Cat(signed_here).any() if signed_here
-                    else Const(0, 1))
+            on = [pair_on[i * count + j] for j in range(count)]
+            negative = Cat(on[j] & top[j] for j in range(count)).any()
+            lanes = []
+            for j in range(count):
+                above = Cat(on[:j]).any() & ~on[j] if j else Const(0, 1)
+                fill = Mux(above & negative, (1 << L) - 1, 0)
+                lanes.append(Mux(on[j], self.b[j * L:(j + 1) * L], fill))
+            sign = self.a[(i + 1) * L - 1] & signed_lane[i]
             lane_a = Cat(self.a[i * L:(i + 1) * L], sign).as_signed()
-            terms.append((lane_a * field_b) << L * i)
+            terms.append((lane_a * Cat(*lanes).as_signed()) << L * i)
         return balanced_sum(terms)
 
-    def _packed(self):
+    def decode(self, pack):
+        """The mode bits of ``pack`` (the ``mode`` port with ``decoded``, for a caller that
+        registers them): per lane whether it is the top (signed) lane of its field, then per
+        lane pair (i, j), row-major, whether the pair takes part."""
         L, count = self.lane_width, self.width // self.lane_width
-        modes = self._modes()
+        plain = ~pack.any()
+        # modes: (condition, lanes per field, fields) -- the plain mode is one field of all lanes
+        modes = [(plain, count, 1)] + [(pack[i], g // L, self.width // g)
+                                       for i, g in enumerate(self.groups)]
 
         def field_of(lane, per):
             return (count - 1 - lane) // per     # field 0 holds the top lanes
 
-        def sign_enable(lane):
-            """Whether the mode makes ``lane`` the top (signed) lane of its field."""
-            return Cat(cond for cond, per, n in modes
-                       if (count - 1 - lane) % per == 0 and field_of(lane, per) < n).any()
+        signs = [Cat(cond for cond, per, n in modes
+                     if (count - 1 - lane) % per == 0 and field_of(lane, per) < n).any()
+                 for lane in range(count)]
+        pairs = [Cat(cond for cond, per, n in modes
+                     if field_of(i, per) < n and field_of(j, per) < n
+                     and field_of(i, per) + field_of(j, per) == n - 1).any()
+                 for i in range(count) for j in range(count)]
+        return Cat(*signs, *pairs)
+
+    def _packed(self):
+        L, count = self.lane_width, self.width // self.lane_width
+        mode = self.mode if self.decoded else self.decode(self.pack)
+        signed_lane, pair_on = mode[:count], mode[count:]
 
         def lanes(value):
             """(unsigned lane, its sign bit where it is signed here, else 0) per lane."""
-            return [(value[i * L:(i + 1) * L], value[(i + 1) * L - 1] & sign_enable(i))
+            return [(value[i * L:(i + 1) * L], value[(i + 1) * L - 1] & signed_lane[i])
                     for i in range(count)]
 
         # A signed lane is u - 2^L s (u its bits as unsigned, s its sign), so a pair's product
@@ -141,9 +159,7 @@ class LaneMultiplier(wiring.Component):
         add, sub = [], []
         for i, (ua, sa) in enumerate(lanes(self.a)):
             for j, (ub, sb) in enumerate(lanes(self.b)):
-                on = Cat(cond for cond, per, n in modes
-                         if field_of(i, per) < n and field_of(j, per) < n
-                         and field_of(i, per) + field_of(j, per) == n - 1).any()
+                on = pair_on[i * count + j]
                 # Operand isolation: outside its modes the pair's b is zero.
                 ub, sb = Mux(on, ub, 0), sb & on
                 at = L * (i + j)

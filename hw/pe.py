@@ -11,7 +11,8 @@ says so ``lead`` enabled cycles earlier.
 
 Operands are MSB-aligned (in their field when the beat is packed: ``AccelConfig.pack``), so at
 widths Wa, Wb the product's and accumulator's low ``AccelConfig.pad`` bits are zero: their
-lanes are gated by ``acc_on``. ``pack`` selects the multiplier's packed mode.
+lanes are gated by ``acc_on``. ``pack`` selects the multiplier's packed mode. The PE keeps its
+own copy of these settings, taken on the job's ``start`` pulse.
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed
@@ -24,13 +25,15 @@ from .multiplier import LaneMultiplier
 
 
 def gate_inputs(config):
-    """Lane-enable ports shared by the PE and the array (none for the fixed-width baseline)."""
+    """Lane-enable ports shared by the PE and the array (none for the fixed-width baseline),
+    and ``start``, the control's one-cycle pulse after it has set them for a job."""
     if not config.tunable:
         return {}
     ports = {"a_on": In(config.lanes), "b_on": In(config.lanes),
              "acc_on": In(lane_count(config.acc_width, config.lane_width))}
     if config.pack_groups:
         ports["pack"] = In(len(config.pack_groups))
+    ports["start"] = In(1)
     return ports
 
 
@@ -54,12 +57,32 @@ class ProcessingElement(wiring.Component):
         # (path below this component, register) of every lane-gated register
         self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)]
 
+    def _settings(self, m, mul):
+        """The PE's own copies of the job's lane enables and of the multiplier's decoded packing
+        mode, loaded on ``start`` (a job's first beat reaches a PE a cycle later at the
+        earliest): one register per array would drive every PE's multiplier and lane enables,
+        far too many gates for one cycle."""
+        local = {}
+        for name in ("a_on", "b_on", "acc_on"):
+            if hasattr(self, name):
+                local[name] = Signal.like(getattr(self, name), name=f"{name}_local")
+                with m.If(self.start):
+                    m.d.sync += local[name].eq(getattr(self, name))
+        if mul.decoded:
+            local["mode"] = Signal.like(mul.mode, name="mul_mode")
+            with m.If(self.start):
+                m.d.sync += local["mode"].eq(mul.decode(self.pack))
+        return local
+
     def elaborate(self, platform):
         m = Module()
         c = self.config
-        a_on = getattr(self, "a_on", None)
-        b_on = getattr(self, "b_on", None)
-        acc_on = getattr(self, "acc_on", None)
+        m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
+                                                lane_width=c.lane_width if c.tunable else None,
+                                                groups=c.pack_groups, decoded=True)
+        local = self._settings(m, mul)
+        a_on, b_on = local.get("a_on"), local.get("b_on")
+        acc_on = local.get("acc_on")
         p_on = None if acc_on is None else acc_on[:len(self.p.lanes)]
 
         flags = Signal(Flags)
@@ -70,12 +93,9 @@ class ProcessingElement(wiring.Component):
         self.a.load(m, self.a_in, en=take, lane_on=a_on)
         self.b.load(m, self.b_in, en=take, lane_on=b_on)
 
-        m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
-                                                lane_width=c.lane_width if c.tunable else None,
-                                                groups=c.pack_groups)
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
-        if c.pack_groups:
-            m.d.comb += mul.pack.eq(self.pack)
+        if mul.decoded:
+            m.d.comb += mul.mode.eq(local["mode"])
         self.p.load(m, mul.p, en=self.en & flags.valid, lane_on=p_on)
 
         p = self.p.masked(p_on)

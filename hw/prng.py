@@ -10,8 +10,8 @@ from amaranth.hdl import Const, Signal
 
 KEY = 0x1BD11BDA
 ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
-# Rounds per registered stage: at most three 32-bit adds in series in one cycle.
-STAGES = (ROTATIONS[:3], ROTATIONS[3:6], ROTATIONS[6:])
+# Rounds per registered stage: two 32-bit adds in series in one cycle, at most.
+STAGES = (ROTATIONS[:2], ROTATIONS[2:4], ROTATIONS[4:6], ROTATIONS[6:])
 
 
 def prng_init(m, seed, row, col, *, name="prng"):

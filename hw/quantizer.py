@@ -15,10 +15,11 @@ kept, with a flag for "q does not fit": that saturates whatever the carry.
 
 Pipeline (every register advances with ``en``; see ``lead`` and ``latency``):
 
-    the row name (m, n), ``lead`` cycles before the result -> PRNG rounds, STAGES[0] and [1]
-    acc at cycle T  -> shift, guard/sticky, "q does not fit", PRNG STAGES[2] -> registers (T+1)
-                    -> carry, y = q + carry                                     -> registers (T+2)
-                    -> saturate, align to the output width, count               -> y (T+3)
+    the row name (m, n), ``lead`` cycles before the result -> PRNG STAGES[0], [1], [2]
+    acc at cycle T  -> (the array's column multiplexer)                      -> register (T+1)
+                    -> shift, sticky, "q does not fit"; PRNG STAGES[3]       -> registers (T+2)
+                    -> carry, y = q + carry                                  -> registers (T+3)
+                    -> saturate, align to the output width, flags to count   -> y (T+4)
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -68,24 +69,24 @@ class OutputQuantizer(wiring.Component):
     are not counted); per result its position ``m``, ``n`` with ``name_valid`` (a result follows
     ``lead`` enabled cycles later), then ``acc`` with ``valid``. ``y`` is the result
     MSB-aligned in ``max_width`` bits with ``y_valid``, ``latency`` enabled cycles after
-    ``acc``; the counters include it from then on. ``clear`` zeroes the counters.
+    ``acc``, and with it ``clamped`` (saturated) and ``lost`` (a nonzero accumulator rounded to
+    zero), both only for outputs inside the job: the drain counts them for the whole array.
     """
-    lead = len(STAGES) - 1
-    latency = 3
+    lead = len(STAGES) - 2      # the last stage runs beside the shift, a cycle after acc
+    latency = 4
 
     def __init__(self, config):
         self.config = c = config
         self.x_width = c.acc_width + c.left_pad
         gates = {"out_on": In(c.lanes)} if c.tunable else {}
         super().__init__({
-            "en": In(1), "clear": In(1),
+            "en": In(1),
             "shift": In(unsigned(max(1, c.max_right_shift.bit_length()))),
             "stochastic": In(1), "seed": In(32), "out_width": In(unsigned(WIDTH_BITS)),
             "m_limit": In(unsigned(c.dim_bits)), "n_limit": In(unsigned(c.dim_bits)),
             "name_valid": In(1), "m": In(unsigned(c.dim_bits)), "n": In(unsigned(c.dim_bits)),
             "acc": In(signed(c.acc_width)), "valid": In(1),
-            "y": Out(signed(c.max_width)), "y_valid": Out(1),
-            "saturated": Out(unsigned(c.count_bits)), "underflow": Out(unsigned(c.count_bits)),
+            "y": Out(signed(c.max_width)), "y_valid": Out(1), "clamped": Out(1), "lost": Out(1),
             **gates,
         })
         self.y_reg = LaneRegister(signed(c.max_width), name="y", group="out",
@@ -93,8 +94,8 @@ class OutputQuantizer(wiring.Component):
         self.gated = [((), self.y_reg)]
 
     def _random(self, m, inside):
-        """The PRNG word of the result at ``acc`` (one stage before ``acc`` is registered) and
-        ``inside`` (this result counts) delayed as far."""
+        """The PRNG word of the result entering the shift stage, and ``inside`` (this result
+        counts) delayed as far."""
         x0, x1 = prng_init(m, self.seed, self.m, self.n)
         lead = self.name_valid
         for i, rotations in enumerate(STAGES[:-1]):
@@ -114,10 +115,17 @@ class OutputQuantizer(wiring.Component):
         out_on = getattr(self, "out_on", None)
         en, W, X = self.en, c.max_width, self.x_width
 
+        # Stage 0: the accumulator as it leaves the array.
+        acc, v0 = Signal(signed(c.acc_width)), Signal()
+        with m.If(en):
+            m.d.sync += v0.eq(self.valid)
+        with m.If(en & self.valid):
+            m.d.sync += acc.eq(self.acc)
+
         # Stage 1: the shift and the bits it drops; the last PRNG rounds.
         random, inside = self._random(m, (self.m < self.m_limit) & (self.n < self.n_limit))
         x = Signal(signed(X))
-        m.d.comb += x.eq(self.acc << c.left_pad)
+        m.d.comb += x.eq(acc << c.left_pad)
         q, fraction = split_shift(x, self.shift, keep=W + 1)
         below = ~(Const(-1, X) << self.shift)[:X] >> 32            # under the fraction
         above = (Const(-1, X) << (self.shift + W))[:X]             # above q's kept bits
@@ -126,12 +134,12 @@ class OutputQuantizer(wiring.Component):
             "negative": 1, "nonzero": 1, "inside": 1}))
         v1 = Signal()
         with m.If(en):
-            m.d.sync += v1.eq(self.valid)
-        with m.If(en & self.valid):
+            m.d.sync += v1.eq(v0)
+        with m.If(en & v0):
             m.d.sync += [s1.q.eq(q), s1.fraction.eq(fraction), s1.random.eq(random),
                          s1.sticky.eq((x & below).any()),
                          s1.wide.eq(((x ^ x[-1].replicate(X)) & above).any()),
-                         s1.negative.eq(x[-1]), s1.nonzero.eq(self.acc != 0),
+                         s1.negative.eq(x[-1]), s1.nonzero.eq(acc != 0),
                          s1.inside.eq(inside)]
 
         # Stage 2: round.
@@ -159,11 +167,8 @@ class OutputQuantizer(wiring.Component):
         self.y_reg.load(m, aligned, en=en & v2, lane_on=out_on)
         with m.If(en):
             m.d.sync += y_valid.eq(v2)
-        with m.If(self.clear):
-            m.d.sync += [self.saturated.eq(0), self.underflow.eq(0)]
-        with m.Elif(en & v2 & s2.inside):
-            m.d.sync += [self.saturated.eq(self.saturated + clamped),
-                         self.underflow.eq(self.underflow
-                                           + (s2.nonzero & ~clamped & (s2.y == 0)))]
+        with m.If(en):
+            m.d.sync += [self.clamped.eq(v2 & s2.inside & clamped),
+                         self.lost.eq(v2 & s2.inside & s2.nonzero & ~clamped & (s2.y == 0))]
         m.d.comb += [self.y.eq(self.y_reg.masked(out_on)), self.y_valid.eq(y_valid)]
         return m

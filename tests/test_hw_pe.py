@@ -38,6 +38,11 @@ def run_tiles(config, tiles, *, seed):
             ctx.set(dut.b_on, lanes_on(config, w - b_width, config.lanes))
             ctx.set(dut.acc_on, lanes_on(config, 2 * w - a_width - b_width,
                                          lane_count(config.acc_width, config.lane_width)))
+            ctx.set(dut.start, 1)       # the PE takes its copy of the settings
+            ctx.set(dut.en, 0)
+            ctx.set(dut.flags_in.valid, 0)
+            await ctx.tick()
+            ctx.set(dut.start, 0)
             for k, (a, b) in enumerate(pairs):
                 while True:
                     stall, bubble = rng.random() < 0.25, rng.random() < 0.25

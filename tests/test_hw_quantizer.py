@@ -28,7 +28,7 @@ def quantize_grid(config, acc, *, shift, pad, out_width, rounding, seed, m_limit
             slots.append((m, n))
     slots += [None] * (dut.lead + dut.latency + 1)
     got = []
-    counters = {}
+    counters = {"saturated": 0, "underflow": 0}
 
     async def bench(ctx):
         ctx.set(dut.shift, shift + pad + config.left_pad)
@@ -39,10 +39,6 @@ def quantize_grid(config, acc, *, shift, pad, out_width, rounding, seed, m_limit
         ctx.set(dut.n_limit, cols)
         ctx.set(dut.out_on, sum(1 << i for i in range(config.lanes)
                                 if (i + 1) * config.lane_width > config.max_width - out_width))
-        ctx.set(dut.en, 1)
-        ctx.set(dut.clear, 1)
-        await ctx.tick()
-        ctx.set(dut.clear, 0)
         t = 0
         while t < len(slots):
             name = slots[t]
@@ -58,9 +54,13 @@ def quantize_grid(config, acc, *, shift, pad, out_width, rounding, seed, m_limit
             ctx.set(dut.en, en)
             if en and ctx.get(dut.y_valid):
                 got.append(ctx.get(dut.y) >> (config.max_width - out_width))
+            if en:      # the flags hold one enabled cycle each, and only with a valid y
+                flags = ctx.get(dut.clamped), ctx.get(dut.lost)
+                assert ctx.get(dut.y_valid) or flags == (0, 0)
+                counters["saturated"] += flags[0]
+                counters["underflow"] += flags[1]
             await ctx.tick()
             t += en
-        counters.update(saturated=ctx.get(dut.saturated), underflow=ctx.get(dut.underflow))
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)

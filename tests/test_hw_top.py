@@ -6,8 +6,10 @@ import pytest
 
 from golden import gemm
 from hw.config import AccelConfig
-from hw.control import JobError
+from hw.control import Control, JobError
 from hw.multiplier import DSP_PLATFORM
+from hw.pe import ProcessingElement
+from hw.quantizer import OutputQuantizer
 from sim import scenarios
 from sim.amaranth_tb import simulate_jobs
 
@@ -100,3 +102,21 @@ def test_packed_beats_take_fewer_cycles():
         assert result.same_bits(gemm(job))
         counts[tiles_m] = len(cycles)
     assert counts[3] - counts[1] == 2 * 2 * 8
+
+
+def test_latency_is_the_documented_sum():
+    """One tile without stalls, counted from the edge that takes the command: the beats
+    enter on the K edges after the control's latency (to ``start``), a PE's result follows its
+    last beat by the PE's lead (its flags register holds the beat at that edge), then the
+    quantizer's latency, the rows one per cycle, the de-skew, and the edge that hands over the
+    last beat and sets ``done`` (docs/hardware.md)."""
+    c = CONFIG
+    k = 5
+    job = scenarios.random_job(c, np.random.default_rng(8), a_width=12, b_width=12,
+                               out_width=12, rounding=1, m=c.rows, n=c.cols, k=k)
+    cycles = []
+    [result] = simulate_jobs(c, [job], watch=lambda ctx, i: cycles.append(1))
+    assert result.same_bits(gemm(job))
+    expected = (Control.latency + k + ProcessingElement.lead + OutputQuantizer.latency
+                + (c.rows - 1) + (c.cols - 1) + 1)
+    assert len(cycles) == expected
