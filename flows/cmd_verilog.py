@@ -14,11 +14,12 @@ def add_arguments(parser):
     add_config_arguments(parser)
 
 
-def write_verilog(config, out_dir):
-    """Write ``out_dir``/varimac.v and params.json (atomically); returns the Verilog path."""
+def write_verilog(config, out_dir, *, platform=None):
+    """Write ``out_dir``/varimac.v and params.json (atomically); returns the Verilog path.
+    ``platform``: see ``hw.top.generate_verilog``."""
     from hw.top import generate_verilog
     os.makedirs(out_dir, exist_ok=True)
-    text = generate_verilog(config)
+    text = generate_verilog(config, platform=platform)
     paths = {"varimac.v": text, "params.json": config.to_json()}
     from golden.files import write_atomic
     for name, content in paths.items():

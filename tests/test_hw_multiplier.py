@@ -4,12 +4,16 @@ import itertools
 import random
 
 import pytest
+from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
-from hw.multiplier import LaneMultiplier
+from hw.multiplier import DSP_PLATFORM, LaneMultiplier
+
+# The ASIC structure (lane products) and the FPGA one (DSP-sized row products): same bits.
+PLATFORMS = pytest.mark.parametrize("platform", [None, DSP_PLATFORM], ids=["asic", "fpga"])
 
 
-def products(dut, pairs, *, pack=0):
+def products(dut, pairs, *, pack=0, platform=None):
     out = []
 
     async def bench(ctx):
@@ -20,7 +24,7 @@ def products(dut, pairs, *, pack=0):
             ctx.set(dut.b, b)
             out.append(ctx.get(dut.p))
 
-    sim = Simulator(dut)
+    sim = Simulator(Fragment.get(dut, platform))
     sim.add_testbench(bench)
     sim.run()
     return out
@@ -32,13 +36,14 @@ def operand_set(width, rng, n):
     return edge + [rng.randint(lo, hi) for _ in range(n)]
 
 
+@PLATFORMS
 @pytest.mark.parametrize("width, lane_width", [(4, 2), (6, 3), (8, 4), (12, 4), (8, None)])
-def test_product(width, lane_width):
+def test_product(width, lane_width, platform):
     rng = random.Random(width)
     values = operand_set(width, rng, 12)
     pairs = list(itertools.product(values, repeat=2))
-    assert products(LaneMultiplier(width=width, lane_width=lane_width), pairs) == \
-        [a * b for a, b in pairs]
+    assert products(LaneMultiplier(width=width, lane_width=lane_width), pairs,
+                    platform=platform) == [a * b for a, b in pairs]
 
 
 def test_exhaustive_small():
@@ -57,11 +62,12 @@ def packed_reference(width, group, a, b):
                for g in range(count)) << 2 * width - (count + 1) * group
 
 
+@PLATFORMS
 @pytest.mark.parametrize("width, lane_width, groups", [
     (16, 4, (4, 8)), (12, 4, (4,)), (8, 2, (2, 4)),
     (16, 2, (2, 4, 6, 8)),        # group 6 packs two fields and leaves 4 bits unused
 ])
-def test_packed_modes(width, lane_width, groups):
+def test_packed_modes(width, lane_width, groups, platform):
     rng = random.Random(width * lane_width)
     dut = LaneMultiplier(width=width, lane_width=lane_width, groups=groups)
     words = operand_set(width, rng, 40)
@@ -69,18 +75,20 @@ def test_packed_modes(width, lane_width, groups):
     rng.shuffle(pairs)
     pairs = pairs[:600]
     # Every mode on the same operands: the plain product, then each group width's packed sum.
-    assert products(dut, pairs) == [a * b for a, b in pairs]
+    assert products(dut, pairs, platform=platform) == [a * b for a, b in pairs]
     for i, group in enumerate(groups):
-        assert products(dut, pairs, pack=1 << i) == \
+        assert products(dut, pairs, pack=1 << i, platform=platform) == \
             [packed_reference(width, group, a, b) for a, b in pairs], f"group {group}"
 
 
-def test_packed_extremes():
+@PLATFORMS
+def test_packed_extremes(platform):
     # Every field at its most negative value: the largest sums still fit p's 2*width bits.
     dut = LaneMultiplier(width=16, lane_width=4, groups=(4, 8))
     low = -(1 << 15) | 0x0888            # four 4-bit fields of -8
-    assert products(dut, [(low, low)], pack=1) == [4 * 64 << 12]
-    assert products(dut, [(-(1 << 15) | 0x80, -(1 << 15) | 0x80)], pack=2) == [2 * (1 << 14) << 8]
+    assert products(dut, [(low, low)], pack=1, platform=platform) == [4 * 64 << 12]
+    assert products(dut, [(-(1 << 15) | 0x80, -(1 << 15) | 0x80)], pack=2,
+                    platform=platform) == [2 * (1 << 14) << 8]
 
 
 @pytest.mark.parametrize("kwargs, message", [

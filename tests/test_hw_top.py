@@ -7,6 +7,7 @@ import pytest
 from golden import gemm
 from hw.config import AccelConfig
 from hw.control import Control, JobError
+from hw.multiplier import DSP_PLATFORM
 from hw.pe import ProcessingElement
 from hw.quantizer import OutputQuantizer
 from sim import scenarios
@@ -25,6 +26,13 @@ def assert_exact(jobs, results):
 def test_every_width_combination(gap, stall):
     jobs = scenarios.width_jobs(CONFIG, seed=11)
     assert_exact(jobs, simulate_jobs(CONFIG, jobs, seed=1, gap=gap, stall=stall))
+
+
+def test_fpga_multiplier_build():
+    # The FPGA build (DSP-sized multiplier products) on every width combination, packed or not.
+    jobs = scenarios.width_jobs(CONFIG, seed=14)
+    assert_exact(jobs, simulate_jobs(CONFIG, jobs, seed=6, gap=0.2, stall=0.2,
+                                     platform=DSP_PLATFORM))
 
 
 def test_corners():
