@@ -1,27 +1,15 @@
-"""The accelerator's clock period, from one place.
+"""The accelerator's clock period, from one place: the power file.
 
-``results/timing/timing.json`` (``varimac timing``: the period the design meets) when it exists,
-else the period the power flow simulated at (``clock_ns`` of ``power.json``).
+Energy per MAC is measured by ``varimac power`` at one clock period (``clock_ns`` of
+``power.json``: 10 ns by default, or the period the design meets with ``--timing``), so time is
+counted at that same period: energy and time then describe one design at one clock.
 """
 
-import json
-import os
 
-TIMING = os.path.join("results", "timing", "timing.json")
-
-
-def period_ns(power, *, timing_path=TIMING):
+def period_ns(power):
     """``(period in ns, where it came from)``."""
-    if timing_path and os.path.exists(timing_path):
-        try:
-            with open(timing_path) as f:
-                value = json.load(f)["period_ns"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{timing_path}: no period_ns ({exc})") from None
-        source = f"period_ns of {timing_path}"
-    else:
-        value = power.get("clock_ns") if isinstance(power, dict) else None
-        source = "clock_ns of the power file (the period varimac power simulated at)"
+    value = power.get("clock_ns") if isinstance(power, dict) else None
+    source = "clock_ns of the power file (the period varimac power simulated at)"
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"clock period from {source} must be a positive number, not {value!r}")
     return float(value), source

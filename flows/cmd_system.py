@@ -22,8 +22,6 @@ def add_arguments(parser):
                         help="power.json of varimac power (energy per MAC per width)")
     parser.add_argument("--bench", default="results/bench/rtl.json", metavar="FILE",
                         help="RTL-simulated cycles for the cross-check (python -m sim.bench)")
-    parser.add_argument("--timing", default="results/timing/timing.json", metavar="FILE",
-                        help="clock period from varimac timing, used when the file exists")
     parser.add_argument("--cache", default="build/system/prices.json", metavar="FILE",
                         help="cache of ZigZag results (a rerun prices only what is new)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -52,7 +50,7 @@ def _inputs(args):
         runs = system.load_runs(paths)
         config = AccelConfig(**power["config"])
         system.mac_prices(power)
-        period, source = clock.period_ns(power, timing_path=args.timing)
+        period, source = clock.period_ns(power)
     except (memconfig.MemoryConfigError, workload.WorkloadError, ReportError) as exc:
         raise UsageError(str(exc)) from None
     except (KeyError, TypeError) as exc:
