@@ -49,6 +49,16 @@ def _read(path, what):
 
 def load_run(path):
     """A training run's summary from ``path/log.json`` (or the log file itself)."""
+    return _load(path)[2]
+
+
+def read_log(path):
+    """``(log file, log)``: the training log of ``path`` as a dict, once it is valid."""
+    log_path, log, _ = _load(path)
+    return log_path, log
+
+
+def _load(path):
     log_path = os.path.join(path, "log.json") if os.path.isdir(path) else path
     if not os.path.exists(log_path):
         raise ReportError(f"{path}: no log.json (run varimac train --out {path})")
@@ -85,13 +95,14 @@ def load_run(path):
     seed = config.get("seed", 0)
     if not _count(seed):
         raise _bad(log_path, f"config seed must be an integer >= 0, not {seed!r:.40}")
-    return {"policy": policy, "seed": seed, "path": str(path), "command": _text(log.get("command")),
-            "complete": log.get("complete") is True, "epochs": len(epochs),
-            "epochs_planned": planned, "train_images": _int_or_none(log.get("train_images")),
-            "dataset": _text(log.get("dataset")), "accuracy": accuracy,
-            "final_accuracy": accuracy[-1], "best_accuracy": max(accuracy),
-            "macs_per_width": macs, "bits_moved_per_width": bits,
-            "width_changes": _changes(log_path, log.get("decisions"))}
+    return log_path, log, {
+        "policy": policy, "seed": seed, "path": str(path), "command": _text(log.get("command")),
+        "complete": log.get("complete") is True, "epochs": len(epochs),
+        "epochs_planned": planned, "train_images": _int_or_none(log.get("train_images")),
+        "dataset": _text(log.get("dataset")), "accuracy": accuracy,
+        "final_accuracy": accuracy[-1], "best_accuracy": max(accuracy),
+        "macs_per_width": macs, "bits_moved_per_width": bits,
+        "width_changes": _changes(log_path, log.get("decisions"))}
 
 
 def _text(x):

@@ -15,8 +15,6 @@ short). Identical (GEMM, widths, images) occur thousands of times, so a run is a
 bit counts check the replay exactly (``check_against_log``).
 """
 
-import json
-import os
 from collections import Counter
 from dataclasses import dataclass
 
@@ -183,17 +181,11 @@ def check_against_log(log, per_epoch, *, where="log"):
 
 
 def load(path):
-    """(log, per-epoch workloads) of a run directory or log file, checked against the log."""
-    log_path = os.path.join(path, "log.json") if os.path.isdir(path) else path
-    try:
-        with open(log_path) as f:
-            log = json.load(f)
-    except FileNotFoundError:
-        raise WorkloadError(f"{path}: no log.json (run varimac train --out {path})") from None
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WorkloadError(f"{log_path}: cannot read it as JSON ({exc})") from None
-    if not isinstance(log, dict):
-        raise WorkloadError(f"{log_path}: not a training log (a JSON object)")
+    """(log, per-epoch workloads) of a run directory or log file, checked against the log
+    (``ReportError`` for a log the report cannot read, ``WorkloadError`` when the replay
+    disagrees with it)."""
+    from .report_inputs import read_log
+    log_path, log = read_log(path)
     per_epoch = run_workload(log, where=log_path)
     check_against_log(log, per_epoch, where=log_path)
     return log, per_epoch
