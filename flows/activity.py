@@ -173,10 +173,12 @@ def check_results(config, jobs, work):
     return int(status[-2].split()[1])
 
 
-def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None, clock_ns=CLOCK_NS):
+def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None, clock_ns=CLOCK_NS,
+           arcs=None):
     """Run ``jobs`` on the gate-level ``netlist`` clocked at ``clock_ns``; returns a checked
-    ``Replay``."""
-    from .gatesim import simulate
+    ``Replay``. With ``arcs`` (cell delays from ``flows.glitchsim.read_sdf``) the simulation
+    has those delays and counts glitches; without, it has none."""
+    from . import gatesim, glitchsim
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     for stale in ("y.txt", "status.txt"):
@@ -187,8 +189,10 @@ def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None, clock_n
         max_cycles = 10 * n_beats + 200 * len(jobs) + 1000
     tb = testbench(top=netlist.top, ports=ports, n_jobs=len(jobs), n_beats=n_beats,
                    max_cycles=max_cycles, clock_ns=clock_ns)
+    delays = {} if arcs is None else {"arcs": arcs}
+    simulate = gatesim.simulate if arcs is None else glitchsim.simulate
     toggles, _ = simulate(netlist=netlist, library=library, testbench=tb, tb_top=TB_TOP,
-                          work_dir=work, plusargs=(f"+dir={work.resolve()}",))
+                          work_dir=work, plusargs=(f"+dir={work.resolve()}",), **delays)
     cycles = check_results(config, jobs, work)
     macs = sum(int(np.prod(job.shape)) for job in jobs)
     return Replay(cycles=cycles, macs=macs, toggles=toggles)

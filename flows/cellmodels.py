@@ -115,8 +115,9 @@ def to_verilog(tree, rename=None):
     return f"({to_verilog(tree[1], rename)} {op} {to_verilog(tree[2], rename)})"
 
 
-def cell_model(cell):
-    """Verilog module text of one liberty ``Cell``."""
+def cell_model(cell, paths=()):
+    """Verilog module text of one liberty ``Cell``; ``paths`` ``[(in, out), ...]`` adds a
+    ``specify`` block of zero-delay paths for SDF to annotate (``flows.glitchsim``)."""
     pins = [p for p in cell.pins.values() if p.direction in ("input", "output")]
     lines = [f"module {cell.name} ({', '.join(p.name for p in pins)});"]
     for p in pins:
@@ -161,17 +162,22 @@ def cell_model(cell):
             if p.function is None:
                 raise ValueError(f"cell {cell.name}: output {p.name} has no function")
             lines.append(f"  assign {p.name} = {to_verilog(parse_function(p.function), rename)};")
+    if paths:
+        lines.append("  specify")
+        lines.extend(f"    ({a} => {b}) = (0, 0);" for a, b in paths)
+        lines.append("  endspecify")
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
 
 
-def models_verilog(library, cell_names):
-    """One Verilog text holding the models of ``cell_names`` from ``library``."""
+def models_verilog(library, cell_names, *, paths=None):
+    """One Verilog text holding the models of ``cell_names`` from ``library``; ``paths``
+    ``{cell name: [(in, out), ...]}`` (see ``cell_model``)."""
     parts = [TIMESCALE, "// generated from the liberty by flows/cellmodels.py", ""]
     for name in sorted(set(cell_names)):
         if name not in library.cells:
             raise ValueError(f"cell {name} is not in liberty library {library.name}")
-        parts.append(cell_model(library.cells[name]))
+        parts.append(cell_model(library.cells[name], (paths or {}).get(name, ())))
     return "\n".join(parts)
 
 
