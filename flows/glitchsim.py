@@ -9,7 +9,9 @@ can change several times in one clock cycle and every change is counted.
    pin): of OpenSTA's ``min::max`` pair the max; an arc OpenSTA splits by ``COND`` (the state
    of the other inputs, e.g. of an XOR or a full adder) gets the mean over its conditions,
    since Icarus applies no state-dependent paths; an empty value takes the other edge's.
-   Interconnect delays are all zero without placed wires and are dropped.
+   Interconnect delays are all zero without placed wires and are dropped. Cells that drive
+   clock pins (the clock gates) keep no delay (``ideal_clock``): the clock is ideal, as in
+   the timing flow.
 3. The cell models (``flows.cellmodels``) get a ``specify`` path per arc, and Icarus
    (``iverilog -gspecify``) annotates them with ``$sdf_annotate`` (rounded to its 1 ps
    precision). Path delays are inertial: a pulse shorter than a cell's delay does not pass
@@ -115,6 +117,20 @@ def read_sdf(path):
                              fall if fall is not None else rise)
         out[instance] = (celltype, arcs)
     return out
+
+
+def ideal_clock(arcs, *, netlist, library):
+    """``arcs`` without the delays of cells that drive a clock pin (the clock gates): the
+    clock is ideal, as in the timing flow (no clock tree to balance it; a clock gate's delay
+    alone would be skew that breaks hold). Instances are ``c<index>`` (``Netlist``)."""
+    loads = netlist.loads()
+    clocked = set()
+    for i, cell in enumerate(netlist.cells):
+        for pin, net in cell.pins.items():
+            if cell.directions[pin] == "output" and any(
+                    library.cells[c.type].pins[p].clock for c, p in loads.get(net, [])):
+                clocked.add(f"c{i}")
+    return {inst: (t, {} if inst in clocked else a) for inst, (t, a) in arcs.items()}
 
 
 def paths_by_type(arcs):

@@ -27,7 +27,8 @@ HOROWITZ_45NM_PJ = {"add8": 0.03, "add32": 0.1, "mult8": 0.2, "mult32": 3.1}
 DEFAULT_SLEW_S = {"nangate45": 0.0171859e-9, "sky130": 0.0531329e-9}   # a table index point
 RANDOM_JOBS_PER_WIDTH = 2
 VARIANT_ORDER = ("tunable", "gated", "fixed")
-TARGETS = {"w8_over_w16": 0.35, "w4_over_w16": 0.15, "tunable_w16_over_fixed_w16": 1.10}
+TARGETS = {"w8_over_fixed_w16": 0.35, "w4_over_fixed_w16": 0.15, "w4_over_w8": 0.30,
+           "tunable_w16_over_fixed_w16": 1.05}
 
 
 def horowitz_mac_pj(width, acc_width):
@@ -149,7 +150,7 @@ def clocks_for(variants, *, library_name, timing=None, clock_ns=None):
 
 def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=None,
               wire="library", progress=True, variants=VARIANT_ORDER, timing=None,
-              clock_ns=None):
+              clock_ns=None, glitches=True):
     """Run the whole flow; returns the ``power.json`` dict (the caller writes it).
 
     Intermediate files go to ``out_dir``/work; ``progress`` shows a bar on stderr; ``variants``
@@ -159,18 +160,20 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     from .activity import replay
     from .cmd_verilog import write_verilog
     from .energy import compute_energy
+    from .glitchsim import ideal_clock, read_sdf, write_sdf
     from .liberty import prepare_liberty
     from .synth import synthesize
 
     slew = DEFAULT_SLEW_S[library_name] if slew is None else slew
     out = Path(out_dir)
     work = out / "work"
-    _, library = prepare_liberty(library_name, build_dir=build_dir)
+    lib_path, library = prepare_liberty(library_name, build_dir=build_dir)
     variants = {name: cfg for name, cfg in variant_configs(config).items() if name in variants}
     clocks = clocks_for(variants, library_name=library_name, timing=timing, clock_ns=clock_ns)
     runs = plan(variants, traces=traces)
+    delay_modes = ("zero_delay", "glitch") if glitches else ("zero_delay",)
     from tqdm import tqdm
-    bar = tqdm(total=len(variants) + len(runs), desc="power", unit="step",
+    bar = tqdm(total=len(variants) + len(runs) * len(delay_modes), desc="power", unit="step",
                disable=not progress, dynamic_ncols=True)
 
     started = []
@@ -180,7 +183,7 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
             bar.update(1)
         started.append(what)
         bar.set_postfix_str(what or "done")
-    netlists, synth_stats = {}, {}
+    netlists, synth_stats, arcs = {}, {}, {}
     for variant, cfg in variants.items():
         tick(f"synthesize {variant} {cfg.rows}x{cfg.cols} ({library_name})")
         vdir = work / variant
@@ -189,31 +192,35 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
             sources=[vdir / "verilog" / "varimac.v"], top="varimac",
             library_name=library_name, out_dir=vdir / "synth", build_dir=build_dir,
             delay_target_ps=clocks[variant]["delay_target_ps"])
+        if glitches:
+            netlists[variant].write_verilog(vdir / "netlist.v")
+            arcs[variant] = ideal_clock(
+                read_sdf(write_sdf(liberty=lib_path, verilog=vdir / "netlist.v", top="varimac",
+                                   work_dir=vdir / "sdf")), netlist=netlists[variant],
+                library=library)
     results = []
     for variant, source, width, jobs in runs:
-        tick(f"replay {variant} width {width} ({source} jobs)")
         cfg = variants[variant]
         clock = clocks[variant]["period_ns"]
-        rep = replay(config=cfg, jobs=jobs, netlist=netlists[variant], library=library,
-                     work_dir=work / variant / f"{source}_w{width}", clock_ns=clock)
-        e = compute_energy(netlist=netlists[variant], library=library, toggles=rep.toggles,
-                           slew=slew, wire=wire)
-        pj = 1e12 / rep.macs
-        period = rep.cycles * 1e-9 * clock
-        results.append({
-            "variant": variant, "source": source, "width": width, "jobs": len(jobs),
-            "macs": rep.macs, "cycles": rep.cycles, "clock_ns": clock,
-            "macs_per_cycle": round(rep.macs / rep.cycles, 3),
-            "pj_per_mac": round(e.total_dynamic * pj, 4),
-            "by_category_pj_per_mac": {c: round(e.dynamic[c] * pj, 4) for c in CATEGORIES},
-            "clock_by_owner_pj_per_mac": {k: round(v * pj, 4)
-                                          for k, v in e.clock_by_owner.items()},
-            "switching_pj_per_mac": round(sum(e.switching.values()) * pj, 4),
-            "internal_pj_per_mac": round(sum(e.internal.values()) * pj, 4),
-            "leakage_uw": round(e.total_leakage * 1e6, 3),
-            "leakage_pj_per_mac": round(e.total_leakage * period * pj, 4),
-            "horowitz_scaled_pj_per_mac": round(horowitz_mac_pj(width, cfg.acc_width), 3),
-        })
+        row = {"variant": variant, "source": source, "width": width, "jobs": len(jobs),
+               "clock_ns": clock,
+               "horowitz_scaled_pj_per_mac": round(horowitz_mac_pj(width, cfg.acc_width), 3)}
+        for mode in delay_modes:
+            tick(f"replay {variant} width {width} ({source} jobs, {mode.replace('_', ' ')})")
+            rep = replay(config=cfg, jobs=jobs, netlist=netlists[variant], library=library,
+                         work_dir=work / variant / f"{source}_w{width}_{mode}", clock_ns=clock,
+                         arcs=arcs[variant] if mode == "glitch" else None)
+            e = compute_energy(netlist=netlists[variant], library=library,
+                               toggles=rep.toggles, slew=slew, wire=wire)
+            row.update(macs=rep.macs, cycles=rep.cycles,
+                       macs_per_cycle=round(rep.macs / rep.cycles, 3))
+            row[mode] = energy_summary(e, macs=rep.macs, seconds=rep.cycles * 1e-9 * clock,
+                                       toggles=sum(rep.toggles.values()))
+        headline = row["glitch" if glitches else "zero_delay"]
+        row.update(delays="glitch" if glitches else "zero_delay",
+                   pj_per_mac=headline["pj_per_mac"],
+                   by_category_pj_per_mac=headline["by_category_pj_per_mac"])
+        results.append(row)
     tick(None)
     bar.close()
     periods = {c["period_ns"] for c in clocks.values()}
@@ -222,8 +229,25 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
         "clock_ns": periods.pop() if len(periods) == 1 else None, "clock": clocks,
         "slew_ps": round(slew * 1e12, 3), "wire_model": wire,
         "categories": list(CATEGORIES), "synthesis": synth_stats, "runs": results,
+        "delays": "glitch" if glitches else "zero_delay",
         "ratios": ratios(results), "targets": TARGETS,
+        "ratios_zero_delay": ratios(results, mode="zero_delay"),
         "horowitz_45nm_pj": HOROWITZ_45NM_PJ,
+    }
+
+
+def energy_summary(e, *, macs, seconds, toggles):
+    """One simulation's ``Energy`` per MAC: total, by category, by term, leakage."""
+    pj = 1e12 / macs
+    return {
+        "pj_per_mac": round(e.total_dynamic * pj, 4),
+        "by_category_pj_per_mac": {c: round(e.dynamic[c] * pj, 4) for c in CATEGORIES},
+        "clock_by_owner_pj_per_mac": {k: round(v * pj, 4) for k, v in e.clock_by_owner.items()},
+        "switching_pj_per_mac": round(sum(e.switching.values()) * pj, 4),
+        "internal_pj_per_mac": round(sum(e.internal.values()) * pj, 4),
+        "leakage_uw": round(e.total_leakage * 1e6, 3),
+        "leakage_pj_per_mac": round(e.total_leakage * seconds * pj, 4),
+        "toggles": int(toggles),
     }
 
 
@@ -232,12 +256,15 @@ def _clock_ns():
     return CLOCK_NS
 
 
-def ratios(results):
-    """Per job source: each width's energy per MAC over the full width's, and the tunable
-    array's over the fixed array's at full width (the same for the ``gated`` variant, keys
-    prefixed ``gated_``); ``met`` for the issue's targets (the ``tunable`` array's)."""
+def ratios(results, *, mode=None):
+    """Per job source: each width's energy per MAC over the fixed array's at full width (the
+    baseline the targets name), over the same array's full width, the two narrowest widths'
+    ratio, and the full widths' ratio (keys of the ``gated`` variant prefixed ``gated_``);
+    ``met`` for the issue's targets (the ``tunable`` array's). ``mode`` (``zero_delay`` or
+    ``glitch``) picks that simulation's figure, else the headline ``pj_per_mac``."""
     out = {}
-    by = {(r["variant"], r["source"], r["width"]): r["pj_per_mac"] for r in results}
+    by = {(r["variant"], r["source"], r["width"]):
+          r[mode]["pj_per_mac"] if mode else r["pj_per_mac"] for r in results}
     for source in sorted({r["source"] for r in results}):
         entry = {}
         for variant, prefix in (("tunable", ""), ("gated", "gated_")):
@@ -245,12 +272,19 @@ def ratios(results):
             if not widths:
                 continue
             full = widths[-1]
+            fixed = by.get(("fixed", source, full))
             for w in widths[:-1]:
+                if fixed:
+                    entry[f"{prefix}w{w}_over_fixed_w{full}"] = round(
+                        by[(variant, source, w)] / fixed, 3)
                 entry[f"{prefix}w{w}_over_w{full}"] = round(
                     by[(variant, source, w)] / by[(variant, source, full)], 3)
-            if ("fixed", source, full) in by:
+            if len(widths) > 2:
+                entry[f"{prefix}w{widths[0]}_over_w{widths[1]}"] = round(
+                    by[(variant, source, widths[0])] / by[(variant, source, widths[1])], 3)
+            if fixed:
                 entry[f"{prefix}tunable_w{full}_over_fixed_w{full}"] = round(
-                    by[(variant, source, full)] / by[("fixed", source, full)], 3)
+                    by[(variant, source, full)] / fixed, 3)
         entry["met"] = {k: v <= TARGETS[k] for k, v in entry.items() if k in TARGETS}
         out[source] = entry
     return out
@@ -267,20 +301,33 @@ SHORT_CATEGORIES = {"multipliers": "mult", "accumulators": "acc", "lane_register
 
 
 def markdown(report):
-    """The runs and the ratios as Markdown tables (``power.md``; docs/power.md quotes it)."""
+    """The runs and the ratios as Markdown tables (``power.md``; docs/power.md quotes it).
+    Categories are the headline simulation's (glitch-aware unless run without)."""
     runs = _ordered_runs(report)
-    lines = ["| array | jobs | W | MACs/cycle | pJ/MAC | "
+    sims = [m for m in ("zero_delay", "glitch") if any(m in r for r in runs)]
+    heads = {"zero_delay": "zero-delay pJ/MAC", "glitch": "glitch-aware pJ/MAC"}
+    sta = any("opensta" in r for r in runs)
+    lines = ["| array | jobs | W | MACs/cycle | " + " | ".join(heads[m] for m in sims)
+             + (" | OpenSTA pJ/MAC" if sta else "") + " | "
              + " | ".join(SHORT_CATEGORIES.values()) + " |",
-             "|---|---|---|---|---|" + "---|" * len(SHORT_CATEGORIES)]
+             "|---|---|---|---|" + "---|" * (len(sims) + sta + len(SHORT_CATEGORIES))]
     for r in runs:
         cats = " | ".join(f"{r['by_category_pj_per_mac'][c]:.2f}" for c in SHORT_CATEGORIES)
+        figs = " | ".join((f"**{r[m]['pj_per_mac']:.2f}**" if m == r.get("delays")
+                           else f"{r[m]['pj_per_mac']:.2f}") for m in sims if m in r)
+        if sta:
+            figs += f" | {r['opensta']['pj_per_mac']:.2f}" if "opensta" in r else " | "
         lines.append(f"| {r['variant']} | {r['source']} | {r['width']} | "
-                     f"{r['macs_per_cycle']:.1f} | **{r['pj_per_mac']:.2f}** | {cats} |")
-    lines += ["", "| ratio | " + " | ".join(report["ratios"]) + " | target |",
-              "|---|" + "---|" * len(report["ratios"]) + "---|"]
+                     f"{r['macs_per_cycle']:.1f} | {figs} | {cats} |")
+    columns = [(s, "ratios") for s in report["ratios"]]
+    if "ratios_zero_delay" in report and report.get("delays") == "glitch":
+        columns += [(s, "ratios_zero_delay") for s in report["ratios_zero_delay"]]
+    lines += ["", "| ratio | " + " | ".join(
+        s + (" (zero-delay)" if k == "ratios_zero_delay" else "") for s, k in columns)
+        + " | target |", "|---|" + "---|" * len(columns) + "---|"]
     keys = [k for k in next(iter(report["ratios"].values()), {}) if k != "met"]
     for key in keys:
-        values = " | ".join(str(report["ratios"][s].get(key, "")) for s in report["ratios"])
+        values = " | ".join(str(report[k][s].get(key, "")) for s, k in columns)
         target = TARGETS.get(key.removeprefix("gated_"))
         verdict = ""
         if key in TARGETS:
@@ -294,6 +341,10 @@ def markdown(report):
             f"{v} {c['period_ns']:g} ns ({c['source']}"
             + (f", synthesized for {c['delay_target_ps']} ps" if c["delay_target_ps"] else "")
             + ")" for v, c in report["clock"].items()) + "."]
+    if "synthesis" in report:
+        lines += ["", "Area: " + "; ".join(
+            f"{v} {st['area_um2']:,.0f} µm² ({st['cells']:,} cells, {st['flops']:,} flops, "
+            f"{st['clock_gates']} clock gates)" for v, st in report["synthesis"].items()) + "."]
     return "\n".join(lines) + "\n"
 
 

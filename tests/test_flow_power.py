@@ -94,9 +94,22 @@ def test_ratios_against_the_targets():
     runs.append({"variant": "fixed", "source": "random", "width": 16, "pj_per_mac": 3.5})
     r = ratios(runs)["random"]
     assert r["w4_over_w16"] == 0.125 and r["w8_over_w16"] == 0.25
+    assert r["w4_over_fixed_w16"] == round(0.5 / 3.5, 3)      # 0.143
+    assert r["w8_over_fixed_w16"] == round(1.0 / 3.5, 3)      # 0.286
+    assert r["w4_over_w8"] == 0.5
     assert r["tunable_w16_over_fixed_w16"] == round(4.0 / 3.5, 3)
-    assert r["met"] == {"w4_over_w16": True, "w8_over_w16": True,
-                        "tunable_w16_over_fixed_w16": False}
+    assert r["met"] == {"w4_over_fixed_w16": True, "w8_over_fixed_w16": True,
+                        "w4_over_w8": False, "tunable_w16_over_fixed_w16": False}
+
+
+def test_ratios_pick_the_simulation():
+    runs = [{"variant": v, "source": "random", "width": w, "pj_per_mac": g,
+             "zero_delay": {"pj_per_mac": z}, "glitch": {"pj_per_mac": g}}
+            for v, w, z, g in (("tunable", 4, 1.0, 1.2), ("tunable", 16, 4.0, 6.0),
+                               ("fixed", 16, 4.0, 5.0))]
+    assert ratios(runs, mode="zero_delay")["random"]["w4_over_fixed_w16"] == 0.25
+    assert ratios(runs, mode="glitch")["random"]["w4_over_fixed_w16"] == 0.24
+    assert ratios(runs)["random"]["tunable_w16_over_fixed_w16"] == 1.2
 
 
 def test_ratios_keep_the_gated_variant_apart():
@@ -105,9 +118,10 @@ def test_ratios_keep_the_gated_variant_apart():
                             ("gated", 16, 3.0), ("fixed", 16, 3.2))]
     r = ratios(runs)["trace"]
     assert r["w4_over_w16"] == 0.1 and r["gated_w4_over_w16"] == 0.4
+    assert r["gated_w4_over_fixed_w16"] == round(1.2 / 3.2, 3)
     assert r["gated_tunable_w16_over_fixed_w16"] == round(3.0 / 3.2, 3)
     # Only the tunable array's ratios are held against the targets.
-    assert r["met"] == {"w4_over_w16": True, "tunable_w16_over_fixed_w16": False}
+    assert r["met"] == {"w4_over_fixed_w16": True, "tunable_w16_over_fixed_w16": False}
 
 
 def test_horowitz_scaling_by_hand():
@@ -121,17 +135,22 @@ def test_markdown_tables():
     cats = {"multipliers": 1.0, "accumulators": 0.5, "lane_registers": 0.25, "clock": 2.0,
             "quantizer": 0.125, "control": 0.0, "other": 0.0}
     runs = [{"variant": v, "source": "random", "width": w, "macs_per_cycle": mpc,
-             "pj_per_mac": e, "by_category_pj_per_mac": cats}
+             "pj_per_mac": e, "by_category_pj_per_mac": cats, "delays": "glitch",
+             "zero_delay": {"pj_per_mac": e / 2}, "glitch": {"pj_per_mac": e}}
             for v, w, mpc, e in (("fixed", 16, 16.0, 3.5), ("tunable", 16, 16.0, 4.0),
                                  ("tunable", 4, 64.0, 0.5))]
-    text = markdown({"runs": runs, "ratios": ratios(runs)})
+    text = markdown({"runs": runs, "ratios": ratios(runs), "delays": "glitch",
+                     "ratios_zero_delay": ratios(runs, mode="zero_delay")})
     lines = text.splitlines()
-    # tunable rows first, narrow widths first, then the fixed array
-    assert lines[2] == ("| tunable | random | 4 | 64.0 | **0.50** | 1.00 | 0.50 | 0.25 | 2.00 "
-                        "| 0.12 | 0.00 |")
-    assert lines[4].startswith("| fixed | random | 16 | 16.0 | **3.50** |")
-    assert "| w4_over_w16 | 0.125 | ≤ 0.15: met |" in lines
-    assert "| tunable_w16_over_fixed_w16 | 1.143 | ≤ 1.1: not met |" in lines
+    assert lines[0].startswith("| array | jobs | W | MACs/cycle | zero-delay pJ/MAC | "
+                               "glitch-aware pJ/MAC | mult |")
+    # tunable rows first, narrow widths first, then the fixed array; the headline in bold
+    assert lines[2] == ("| tunable | random | 4 | 64.0 | 0.25 | **0.50** | 1.00 | 0.50 | 0.25 "
+                        "| 2.00 | 0.12 | 0.00 |")
+    assert lines[4].startswith("| fixed | random | 16 | 16.0 | 1.75 | **3.50** |")
+    assert "| ratio | random | random (zero-delay) | target |" in lines
+    assert "| w4_over_fixed_w16 | 0.143 | 0.143 | ≤ 0.15: met |" in lines
+    assert "| tunable_w16_over_fixed_w16 | 1.143 | 1.143 | ≤ 1.05: not met |" in lines
 
 
 def test_unknown_gate_simulator_is_named(tmp_path, capsys, monkeypatch):
