@@ -10,7 +10,8 @@ wire capacitance from the library's default wire-load model (``wire="library"``)
   each related pin and then over the related pins (for flops and latches only the arcs from
   the clock or enable pin: a flop's output changes on its clock). Per toggle of an input pin
   with its own ``internal_power`` (a flop's clock pin, for example): the mean of its tables at
-  ``slew``, averaged over its ``when`` conditions.
+  ``slew``, averaged over its ``when`` conditions, leaving out those that need an asynchronous
+  clear or preset active (reset states, which the replay window never visits).
 - Clock: every net that reaches a clock pin, every clock-gate cell, and the clock-pin internal
   energy of every flop; a flop behind a closed clock gate sees no clock toggles and costs
   nothing there. ``clock_by_owner`` splits it by whose clock pins it charges: a clock net's
@@ -94,6 +95,32 @@ def _input_energy(arcs, slew):
                if t is not None) / len(arcs) if arcs else 0.0
 
 
+def operating_arcs(lib_cell, arcs):
+    """``arcs`` without those whose ``when`` needs the cell's asynchronous clear or preset
+    active (states the replay window, after reset, never visits); all of them if none is
+    left."""
+    from itertools import product
+
+    from .cellmodels import evaluate, parse_function
+    seq = lib_cell.ff or lib_cell.latch
+    if seq is None:
+        return arcs
+    held = [parse_function(seq[k]) for k in ("clear", "preset") if k in seq]
+
+    def names(tree):
+        return {tree[1]} if tree[0] == "var" else set().union(*map(names, tree[1:])) \
+            if tree[0] in ("not", "and", "or", "xor") else set()
+
+    def possible(arc):
+        if not arc.when or not held:
+            return True
+        when = parse_function(arc.when)
+        pins = sorted(names(when).union(*map(names, held)))
+        return any(evaluate(when, v) and not any(evaluate(h, v) for h in held)
+                   for v in (dict(zip(pins, bits)) for bits in product((0, 1), repeat=len(pins))))
+    return [a for a in arcs if possible(a)] or arcs
+
+
 def _state_pins(lib_cell):
     """The pins that change a sequential cell's state (clock, enable), else ``None``."""
     seq = lib_cell.ff or lib_cell.latch
@@ -168,7 +195,7 @@ def compute_energy(*, netlist, library, toggles, slew, wire="library"):
                 g[2].append(cat)
                 continue
             if key not in in_energy:
-                in_energy[key] = _input_energy(lp.power, slew)
+                in_energy[key] = _input_energy(operating_arcs(lc, lp.power), slew)
             e = t * in_energy[key]
             if lp.clock or lc.icg:
                 internal["clock"] += e

@@ -162,6 +162,7 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     from .energy import compute_energy
     from .glitchsim import ideal_clock, read_sdf, write_sdf
     from .liberty import prepare_liberty
+    from .opensta_power import check
     from .synth import synthesize
 
     slew = DEFAULT_SLEW_S[library_name] if slew is None else slew
@@ -173,7 +174,7 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     runs = plan(variants, traces=traces)
     delay_modes = ("zero_delay", "glitch") if glitches else ("zero_delay",)
     from tqdm import tqdm
-    bar = tqdm(total=len(variants) + len(runs) * len(delay_modes), desc="power", unit="step",
+    bar = tqdm(total=2 * len(variants) + len(runs) * len(delay_modes), desc="power", unit="step",
                disable=not progress, dynamic_ncols=True)
 
     started = []
@@ -183,7 +184,7 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
             bar.update(1)
         started.append(what)
         bar.set_postfix_str(what or "done")
-    netlists, synth_stats, arcs = {}, {}, {}
+    netlists, synth_stats, arcs, activity = {}, {}, {}, {}
     for variant, cfg in variants.items():
         tick(f"synthesize {variant} {cfg.rows}x{cfg.cols} ({library_name})")
         vdir = work / variant
@@ -216,11 +217,21 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
                        macs_per_cycle=round(rep.macs / rep.cycles, 3))
             row[mode] = energy_summary(e, macs=rep.macs, seconds=rep.cycles * 1e-9 * clock,
                                        toggles=sum(rep.toggles.values()))
+            if source == "random" and width == cfg.max_width and mode == delay_modes[-1]:
+                activity[variant] = mean_activity(netlists[variant], library, rep)
         headline = row["glitch" if glitches else "zero_delay"]
         row.update(delays="glitch" if glitches else "zero_delay",
                    pj_per_mac=headline["pj_per_mac"],
                    by_category_pj_per_mac=headline["by_category_pj_per_mac"])
         results.append(row)
+    opensta = {}
+    for variant, act in activity.items():
+        tick(f"OpenSTA report_power {variant}")
+        vdir = work / variant
+        netlists[variant].write_verilog(vdir / "netlist.v")
+        opensta[variant] = check(netlist=netlists[variant], library=library, liberty=lib_path,
+                                 verilog=vdir / "netlist.v", period_ns=clocks[variant]["period_ns"],
+                                 activity=act, slew=slew, wire=wire, work_dir=vdir / "opensta")
     tick(None)
     bar.close()
     periods = {c["period_ns"] for c in clocks.values()}
@@ -231,9 +242,17 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
         "categories": list(CATEGORIES), "synthesis": synth_stats, "runs": results,
         "delays": "glitch" if glitches else "zero_delay",
         "ratios": ratios(results), "targets": TARGETS,
-        "ratios_zero_delay": ratios(results, mode="zero_delay"),
+        "ratios_zero_delay": ratios(results, mode="zero_delay"), "opensta": opensta,
         "horowitz_45nm_pj": HOROWITZ_45NM_PJ,
     }
+
+
+def mean_activity(netlist, library, rep):
+    """Mean toggles per clock cycle of the nets a cell drives and no clock pin loads: the
+    activity the OpenSTA check gives every such pin (``flows.opensta_power``)."""
+    from .opensta_power import uniform_toggles
+    nets = [n for n, a in uniform_toggles(netlist, library, 1.0).items() if a == 1.0]
+    return round(sum(rep.toggles.get(n, 0) for n in nets) / (len(nets) * rep.cycles), 5)
 
 
 def energy_summary(e, *, macs, seconds, toggles):
@@ -341,6 +360,18 @@ def markdown(report):
             f"{v} {c['period_ns']:g} ns ({c['source']}"
             + (f", synthesized for {c['delay_target_ps']} ps" if c["delay_target_ps"] else "")
             + ")" for v, c in report["clock"].items()) + "."]
+    if report.get("opensta"):
+        lines += ["", "OpenSTA `report_power` against the flow's prices, one clock period at "
+                  "the full-width random run's mean activity on every non-clock pin (µW):", "",
+                  "| array | activity | term | flow | OpenSTA | OpenSTA / flow | flow, OpenSTA's "
+                  "group rule | OpenSTA / that |", "|---|---|---|---|---|---|---|---|"]
+        for v, c in report["opensta"].items():
+            for t in ("internal", "switching", "leakage", "total"):
+                rule = c["flow_by_opensta_rule"].get(t)
+                lines.append(
+                    f"| {v} | {c['activity']:g} | {t} | {c['flow'][t]:,.1f} | "
+                    f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} | "
+                    + (f"{rule:,.1f} | {c['ratio_to_opensta_rule'][t]} |" if rule else " | |"))
     if "synthesis" in report:
         lines += ["", "Area: " + "; ".join(
             f"{v} {st['area_um2']:,.0f} µm² ({st['cells']:,} cells, {st['flops']:,} flops, "

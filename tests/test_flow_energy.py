@@ -183,3 +183,16 @@ def test_bad_parameters(tmp_path, nangate):
         compute_energy(netlist=net, library=nangate, toggles={}, slew=SLEW, wire="spef")
     with pytest.raises(ValueError, match="slew must be a positive number of seconds, not 0"):
         compute_energy(netlist=net, library=nangate, toggles={}, slew=0)
+
+
+def test_reset_states_leave_the_clock_pin_average(nangate):
+    """DFFR_X1's clock pin has six `when` groups; the two with RN low (the asynchronous clear
+    active) describe states the replay never visits and leave the average."""
+    from flows.energy import operating_arcs
+    cell = nangate.cells["DFFR_X1"]
+    kept = {a.when for a in operating_arcs(cell, cell.pins["CK"].power)}
+    assert {a.when for a in cell.pins["CK"].power} - kept == {
+        "D & !RN & !Q & QN", "!D & !RN & !Q & QN"}
+    assert len(kept) == 4
+    plain = nangate.cells["DFF_X1"]          # no clear: all four groups stay
+    assert operating_arcs(plain, plain.pins["CK"].power) == plain.pins["CK"].power
