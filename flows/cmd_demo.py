@@ -135,7 +135,8 @@ def run(args):
     array = AccelConfig.preset("tiny", max_width=config.max_width)
     traces = trace_jobs(os.path.join(train_dir, "traces"), array, per_width=1)
     report = run_power(config=array, library_name="nangate45", out_dir=power_dir,
-                       build_dir=REPO / "build", traces=traces, variants=("tunable",))
+                       build_dir=REPO / "build", traces=traces, variants=("tunable",),
+                       glitches=False)
     write_outputs(report, power_dir)
     summary["energy_pj_per_mac"] = {src: energy_per_mac(report, source=src)
                                     for src in ("random", "trace")}

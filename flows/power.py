@@ -217,7 +217,7 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
                        macs_per_cycle=round(rep.macs / rep.cycles, 3))
             row[mode] = energy_summary(e, macs=rep.macs, seconds=rep.cycles * 1e-9 * clock,
                                        toggles=sum(rep.toggles.values()))
-            if source == "random" and width == cfg.max_width and mode == delay_modes[-1]:
+            if source == "random" and width == cfg.max_width and mode == "glitch":
                 activity[variant] = mean_activity(netlists[variant], library, rep)
         headline = row["glitch" if glitches else "zero_delay"]
         row.update(delays="glitch" if glitches else "zero_delay",
@@ -325,17 +325,13 @@ def markdown(report):
     runs = _ordered_runs(report)
     sims = [m for m in ("zero_delay", "glitch") if any(m in r for r in runs)]
     heads = {"zero_delay": "zero-delay pJ/MAC", "glitch": "glitch-aware pJ/MAC"}
-    sta = any("opensta" in r for r in runs)
-    lines = ["| array | jobs | W | MACs/cycle | " + " | ".join(heads[m] for m in sims)
-             + (" | OpenSTA pJ/MAC" if sta else "") + " | "
+    lines = ["| array | jobs | W | MACs/cycle | " + " | ".join(heads[m] for m in sims) + " | "
              + " | ".join(SHORT_CATEGORIES.values()) + " |",
-             "|---|---|---|---|" + "---|" * (len(sims) + sta + len(SHORT_CATEGORIES))]
+             "|---|---|---|---|" + "---|" * (len(sims) + len(SHORT_CATEGORIES))]
     for r in runs:
         cats = " | ".join(f"{r['by_category_pj_per_mac'][c]:.2f}" for c in SHORT_CATEGORIES)
         figs = " | ".join((f"**{r[m]['pj_per_mac']:.2f}**" if m == r.get("delays")
                            else f"{r[m]['pj_per_mac']:.2f}") for m in sims if m in r)
-        if sta:
-            figs += f" | {r['opensta']['pj_per_mac']:.2f}" if "opensta" in r else " | "
         lines.append(f"| {r['variant']} | {r['source']} | {r['width']} | "
                      f"{r['macs_per_cycle']:.1f} | {figs} | {cats} |")
     columns = [(s, "ratios") for s in report["ratios"]]

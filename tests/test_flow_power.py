@@ -161,6 +161,17 @@ def test_unknown_gate_simulator_is_named(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+def test_glitches_without_icarus_are_refused(tmp_path, capsys, monkeypatch):
+    from flows import gatesim
+    monkeypatch.setenv("VARIMAC_GATESIM", "verilator")
+    monkeypatch.setattr(gatesim, "icarus_available", lambda: False)
+    assert main(["power", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "varimac power: error: the glitch-aware simulation needs Icarus Verilog (iverilog); "
+        "--no-glitches measures the zero-delay energy alone")
+    assert not (tmp_path / "out").exists()
+
+
 def test_clock_comes_from_the_timing_result_or_stays_10_ns():
     variants = variant_configs(SMALL)
     timing = [{"library": "sky130", "array": "4x4", "variant": v, "period_ns": p,
