@@ -12,7 +12,7 @@ export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
 # Each test file runs on one worker, so a module's simulator build is made once.
 JOBS ?= auto
 
-.PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep power fpga timing bench paper clean
+.PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep traces power fpga timing bench paper clean
 
 setup: $(VENV)/.installed
 
@@ -53,8 +53,15 @@ SWEEP_POLICIES ?= float32,fixed-16,fixed-8,two-phase,adaptive,cyclic,progressive
 sweep: setup
 	$(VARIMAC) sweep --policies $(SWEEP_POLICIES) --seeds 0,1,2 --epochs 20 --out build/sweep
 
-power: setup
-	$(VARIMAC) power --out build/power
+# Step-0 GEMM jobs of the network at each fixed width, trained on the shipped demo subset: the
+# trace rows of `make power`, regenerated from a fresh clone.
+traces: setup
+	for w in 4 8 12 16; do $(VARIMAC) train --policy fixed-$$w --epochs 1 --train-subset 128 \
+	  --test-subset 128 --data demo --trace --no-progress --out build/traces/fixed-$$w || exit 1; done
+
+# Zero-delay and glitch-aware energy, each array clocked at the period it meets (results/timing).
+power: traces
+	$(VARIMAC) power --timing results/timing/timing.json --jobs build/traces --out build/power
 
 fpga: setup
 	$(VARIMAC) fpga --family ice40 --out build/fpga/ice40

@@ -26,8 +26,9 @@ def add_arguments(parser):
     parser.add_argument("--batch", default="128", metavar="B", help="batch size (default: 128)")
     parser.add_argument("--seed", default="0", metavar="S", help="run seed (default: 0)")
     parser.add_argument("--data", default=None, metavar="PATH",
-                        help="CIFAR-10 archive or folder (default: $VARIMAC_DATA, then "
-                             "what varimac data download fetched, then ../shared/datasets)")
+                        help="CIFAR-10 archive or folder, or `demo` for the subset shipped in "
+                             "golden/datasets/ (default: $VARIMAC_DATA, then what varimac data "
+                             "download fetched, then ../shared/datasets)")
     parser.add_argument("--download", action="store_true",
                         help="without --data, download the official archive first when no "
                              "CIFAR-10 is found (varimac data download)")
@@ -71,7 +72,7 @@ def run(args):
     threads = _int(args.threads, "--threads")
     from golden.files import check_output_dir
     try:
-        check_output_dir(args.out, inputs=[args.data] if args.data else [])
+        check_output_dir(args.out, inputs=[args.data] if args.data not in (None, "demo") else [])
     except ValueError as exc:
         raise UsageError(f"--out {exc}") from None
 
@@ -115,4 +116,12 @@ def _load_data(args, load_cifar10, DataError):
             download(progress=not args.no_progress)
     elif args.download:
         raise UsageError("--download fetches into the default data folder; drop --data")
+    if args.data == "demo":
+        from golden.demo_data import DEMO_TEST, DEMO_TRAIN, load_demo
+        for flag, n, most in (("--train-subset", args.train_subset, DEMO_TRAIN),
+                              ("--test-subset", args.test_subset, DEMO_TEST)):
+            if n is None or int(n) > most:
+                raise UsageError(f"{flag} must be at most {most} with --data demo (the shipped "
+                                 f"subset), not {n or 'all'}")
+        return load_demo()
     return load_cifar10(args.data)

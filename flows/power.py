@@ -9,8 +9,8 @@ the Verilog, synthesize it (``flows.synth``), then per width replay jobs on the 
 netlist (``flows.activity``) and turn the toggles into energy (``flows.energy``). Jobs are
 random (uniform over each width's range) and, when a trace directory is given, real training
 jobs (``traces/w<W>/*.npz`` from ``varimac train --trace``), cut down to at most two tiles in
-each dimension and K <= 64 by keeping evenly spaced rows, columns and k (real operand values
-from the whole matrix, not one corner of it).
+each dimension by keeping evenly spaced rows and columns (real operand values from the whole
+matrix, not one corner of it), K as in training up to the array's ``max_k``.
 """
 
 import glob
@@ -54,8 +54,9 @@ def random_jobs(config, width, *, seed, count=RANDOM_JOBS_PER_WIDTH):
 
 
 def trace_jobs(directory, config, *, per_width):
-    """``{width: [jobs]}`` from ``directory``/w<W>/*.npz (or ``directory``/traces/w<W>/), each
-    cropped to fit ``config``; ``ValueError`` when there are none for any supported width."""
+    """``{width: [jobs]}`` from ``directory``/w<W>/*.npz (or ``directory``/traces/w<W>/, or
+    ``directory``/<run>/traces/w<W>/ of several training runs), each cropped to fit
+    ``config``; ``ValueError`` when there are none for any supported width."""
     from golden import GemmJob
     from golden.inputs import InputError
     from sim import host
@@ -66,7 +67,8 @@ def trace_jobs(directory, config, *, per_width):
         raise ValueError(f"--jobs: {directory} is not a directory")
     out = {}
     for width in config.widths:
-        files = sorted(glob.glob(str(root / f"w{width}" / "*.npz")))
+        files = sorted(glob.glob(str(root / f"w{width}" / "*.npz"))) or \
+            sorted(glob.glob(str(root / "*" / "traces" / f"w{width}" / "*.npz")))
         if len(files) > per_width:          # spread over layers and GEMM kinds
             files = [files[i] for i in np.linspace(0, len(files) - 1, per_width).astype(int)]
         jobs = []
@@ -90,7 +92,7 @@ def trace_jobs(directory, config, *, per_width):
 def _crop(job, config):
     from golden import GemmJob
     m, k, n = job.shape
-    m2, n2, k2 = min(m, 2 * config.rows), min(n, 2 * config.cols), min(k, config.max_k, 64)
+    m2, n2, k2 = min(m, 2 * config.rows), min(n, 2 * config.cols), min(k, config.max_k)
     shift = min(max(job.shift, config.min_shift), config.max_shift)
     out_frac = job.a_frac + job.b_frac - shift
     rows, cols, ks = (np.linspace(0, size - 1, keep).round().astype(int)

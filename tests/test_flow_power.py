@@ -32,15 +32,23 @@ def test_trace_jobs_are_read_per_width_and_cropped(tmp_path):
     got = trace_jobs(tmp_path, SMALL, per_width=5)
     assert list(got) == [8]
     cropped, small = got[8]
-    assert cropped.shape == (8, 64, 8)                   # two tiles each way, K <= 64
+    assert cropped.shape == (8, 256, 8)                  # two tiles each way, K <= max_k
     rows = [0, 7, 14, 21, 28, 35, 42, 49]                 # evenly spaced over M = 50
-    ks = np.linspace(0, 299, 64).round().astype(int)
+    ks = np.linspace(0, 299, 256).round().astype(int)
     np.testing.assert_array_equal(cropped.a, big.a[np.ix_(rows, ks)])
     np.testing.assert_array_equal(cropped.b[:, 0], big.b[ks, 0])
     np.testing.assert_array_equal(cropped.b[0, -1], big.b[0, 19])
     assert cropped.shift == big.shift and small.shape == (3, 5, 2)
     (one,) = trace_jobs(tmp_path / "traces", SMALL, per_width=1)[8]
-    assert one.shape == (8, 64, 8)                       # the first file of the spread
+    assert one.shape == (8, 256, 8)                      # the first file of the spread
+
+
+def test_trace_jobs_gather_training_runs(tmp_path):
+    for width in (4, 8):
+        (tmp_path / f"fixed-{width}" / "traces" / f"w{width}").mkdir(parents=True)
+        job(3, 5, 2, width).save(tmp_path / f"fixed-{width}" / "traces" / f"w{width}" / "j.npz")
+    got = trace_jobs(tmp_path, SMALL, per_width=2)
+    assert sorted(got) == [4, 8] and got[4][0].a_width == 4 and len(got[8]) == 1
 
 
 def test_trace_jobs_refusals(tmp_path):
