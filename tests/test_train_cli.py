@@ -12,6 +12,11 @@ from flows.cli import main
     (["--policy", "fixed-8", "--epochs", "1", "--train-subset", "-5"],
      "--train-subset must be an integer >= 1"),
     (["--policy", "fixed-8", "--epochs", "1", "--seed", "4294967296"], "--seed must be below"),
+    (["--policy", "fixed-8", "--epochs", "1", "--data", "demo", "--train-subset", "2561",
+      "--test-subset", "8"],
+     "--train-subset must be at most 2560 with --data demo (the shipped subset), not 2561"),
+    (["--policy", "fixed-8", "--epochs", "1", "--data", "demo", "--train-subset", "8"],
+     "--test-subset must be at most 640 with --data demo (the shipped subset), not all"),
 ])
 def test_bad_arguments(tmp_path, capsys, argv, message):
     out = tmp_path / "run"
