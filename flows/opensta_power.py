@@ -20,7 +20,7 @@ from pathlib import Path
 from .sta import STA, wire_load_name
 from .tools import ToolError, run_tool
 
-_INSTANCE = re.compile(r"^\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(c\d+)\s*$", re.M)
+_INSTANCE = re.compile(r"^\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(c\d+)\s*$", re.MULTILINE)
 TERMS = ("internal", "switching", "leakage")
 
 

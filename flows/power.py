@@ -127,11 +127,12 @@ def plan(variants, *, traces):
 
 
 def clocks_for(variants, *, library_name, timing=None, clock_ns=None):
-    """``{variant: {"period_ns", "delay_target_ps", "source"}}``: the period each variant's
-    testbench runs at and the delay target it is synthesized for. From ``timing`` (the runs of
-    a ``timing.json``): the period that variant's netlist met, synthesized for the same target;
-    else ``clock_ns`` (area-mapped netlists); else the 10 ns the flow always assumed.
-    ``ValueError`` when ``timing`` lacks a variant."""
+    """``{variant: {"period_ns", "delay_target_ps", "source", "met_ns"}}``: the period each
+    variant's testbench runs at and the delay target it is synthesized for. From ``timing``
+    (the runs of a ``timing.json``): every variant synthesized for its entry's target and
+    clocked at the longest period any of them met (``met_ns`` its own), so that all compare at
+    one clock that all of them meet; else ``clock_ns`` (area-mapped netlists); else the 10 ns
+    the flow always assumed. ``ValueError`` when ``timing`` lacks a variant."""
     out = {}
     for variant, cfg in variants.items():
         if timing is None:
@@ -144,9 +145,13 @@ def clocks_for(variants, *, library_name, timing=None, clock_ns=None):
         if not found:
             raise ValueError(f"no {library_name} {array} {variant} entry for this "
                              "configuration")
-        out[variant] = {"period_ns": found[0]["period_ns"],
+        out[variant] = {"period_ns": found[0]["period_ns"], "met_ns": found[0]["period_ns"],
                         "delay_target_ps": found[0]["delay_target_ps"],
-                        "source": "period met in timing.json"}
+                        "source": "the longest period met in timing.json"}
+    if timing is not None:
+        common = max(c["period_ns"] for c in out.values())
+        for c in out.values():
+            c["period_ns"] = common
     return out
 
 
@@ -165,7 +170,6 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     from .glitchsim import ideal_clock, read_sdf, write_sdf
     from .liberty import prepare_liberty
     from .opensta_power import check
-    from .synth import synthesize
 
     slew = DEFAULT_SLEW_S[library_name] if slew is None else slew
     out = Path(out_dir)
@@ -191,9 +195,8 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
         tick(f"synthesize {variant} {cfg.rows}x{cfg.cols} ({library_name})")
         vdir = work / variant
         write_verilog(cfg, vdir / "verilog")
-        netlists[variant], synth_stats[variant] = synthesize(
-            sources=[vdir / "verilog" / "varimac.v"], top="varimac",
-            library_name=library_name, out_dir=vdir / "synth", build_dir=build_dir,
+        netlists[variant], synth_stats[variant] = _synthesized(
+            vdir, library_name=library_name, build_dir=build_dir, lib_path=lib_path,
             delay_target_ps=clocks[variant]["delay_target_ps"])
         if glitches:
             netlists[variant].write_verilog(vdir / "netlist.v")
@@ -247,6 +250,29 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
         "ratios_zero_delay": ratios(results, mode="zero_delay"), "opensta": opensta,
         "horowitz_45nm_pj": HOROWITZ_45NM_PJ,
     }
+
+
+def _synthesized(vdir, *, library_name, build_dir, lib_path, delay_target_ps):
+    """``synthesize`` the Verilog in ``vdir``/verilog, or reuse the netlist a previous run left
+    in ``vdir``/synth for the same Verilog, library file, target and synthesis code."""
+    import hashlib
+    import json
+
+    from .netlist import Netlist
+    from .synth import category_of, synthesize
+    source = vdir / "verilog" / "varimac.v"
+    key = hashlib.sha256(b"|".join([
+        source.read_bytes(), Path(lib_path).read_bytes(), str(delay_target_ps).encode(),
+        Path(__file__).with_name("synth.py").read_bytes(),
+        Path(__file__).with_name("breakdown.py").read_bytes()])).hexdigest()
+    stamp, out = vdir / "synth" / "key.txt", vdir / "synth"
+    if stamp.is_file() and stamp.read_text() == key and (out / "synth.json").is_file():
+        return (Netlist(out / "netlist.json", top="varimac", category_of=category_of),
+                json.loads((out / "synth.json").read_text()))
+    result = synthesize(sources=[source], top="varimac", library_name=library_name,
+                        out_dir=out, build_dir=build_dir, delay_target_ps=delay_target_ps)
+    stamp.write_text(key)
+    return result
 
 
 def mean_activity(netlist, library, rep):
@@ -356,13 +382,15 @@ def markdown(report):
     if "clock" in report:       # files written before the clock was a parameter ran at 10 ns
         lines += ["", "Clock: " + "; ".join(
             f"{v} {c['period_ns']:g} ns ({c['source']}"
+            + (f"; this array meets {c['met_ns']:g} ns" if c.get("met_ns") else "")
             + (f", synthesized for {c['delay_target_ps']} ps" if c["delay_target_ps"] else "")
             + ")" for v, c in report["clock"].items()) + "."]
     if report.get("opensta"):
-        lines += ["", "OpenSTA `report_power` against the flow's prices, one clock period at "
-                  "the full-width random run's mean activity on every non-clock pin (µW):", "",
-                  "| array | activity | term | flow | OpenSTA | OpenSTA / flow | flow, OpenSTA's "
-                  "group rule | OpenSTA / that |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["", ("OpenSTA `report_power` against the flow's prices, one clock period at "
+                       "the full-width random run's mean activity on every non-clock pin (µW):"),
+                  "", ("| array | activity | term | flow | OpenSTA | OpenSTA / flow | flow, "
+                       "OpenSTA's group rule | OpenSTA / that |"),
+                  "|---|---|---|---|---|---|---|---|"]
         for v, c in report["opensta"].items():
             for t in ("internal", "switching", "leakage", "total"):
                 rule = c["flow_by_opensta_rule"].get(t)

@@ -8,7 +8,7 @@ import pytest
 
 from flows import gatesim, glitchsim
 from flows.gatesim import icarus_available
-from flows.liberty import liberty_source, prepare_liberty
+from flows.liberty import prepare_liberty
 from flows.netlist import Netlist
 from flows.synth import category_of
 
