@@ -115,11 +115,15 @@ def to_verilog(tree, rename=None):
     return f"({to_verilog(tree[1], rename)} {op} {to_verilog(tree[2], rename)})"
 
 
-def cell_model(cell, paths=()):
-    """Verilog module text of one liberty ``Cell``; ``paths`` ``[(in, out), ...]`` adds a
-    ``specify`` block of zero-delay paths for SDF to annotate (``flows.glitchsim``)."""
+def cell_model(cell, delays=False):
+    """Verilog module text of one liberty ``Cell``; with ``delays`` every output ``X`` gets
+    an inertial rise/fall delay from the parameters ``R_X``/``F_X`` (ns, default 0), which
+    ``flows.glitchsim`` sets per instance."""
     pins = [p for p in cell.pins.values() if p.direction in ("input", "output")]
-    lines = [f"module {cell.name} ({', '.join(p.name for p in pins)});"]
+    outs = [p.name for p in pins if p.direction == "output"]
+    params = ", ".join(f"R_{o} = 0.0, F_{o} = 0.0" for o in outs)
+    lines = [f"module {cell.name} {f'#(parameter real {params}) ' if delays else ''}"
+             f"({', '.join(p.name for p in pins)});"]
     for p in pins:
         lines.append(f"  {p.direction} {p.name};")
     rename = {}
@@ -161,23 +165,21 @@ def cell_model(cell, paths=()):
         if p.direction == "output":
             if p.function is None:
                 raise ValueError(f"cell {cell.name}: output {p.name} has no function")
-            lines.append(f"  assign {p.name} = {to_verilog(parse_function(p.function), rename)};")
-    if paths:
-        lines.append("  specify")
-        lines.extend(f"    ({a} => {b}) = (0, 0);" for a, b in paths)
-        lines.append("  endspecify")
+            delay = f"#(R_{p.name}, F_{p.name}) " if delays else ""
+            lines.append(f"  assign {delay}{p.name} = "
+                         f"{to_verilog(parse_function(p.function), rename)};")
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
 
 
-def models_verilog(library, cell_names, *, paths=None):
-    """One Verilog text holding the models of ``cell_names`` from ``library``; ``paths``
-    ``{cell name: [(in, out), ...]}`` (see ``cell_model``)."""
+def models_verilog(library, cell_names, *, delays=False):
+    """One Verilog text holding the models of ``cell_names`` from ``library`` (``delays``: see
+    ``cell_model``)."""
     parts = [TIMESCALE, "// generated from the liberty by flows/cellmodels.py", ""]
     for name in sorted(set(cell_names)):
         if name not in library.cells:
             raise ValueError(f"cell {name} is not in liberty library {library.name}")
-        parts.append(cell_model(library.cells[name], (paths or {}).get(name, ())))
+        parts.append(cell_model(library.cells[name], delays))
     return "\n".join(parts)
 
 

