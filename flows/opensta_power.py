@@ -160,3 +160,67 @@ def check(*, netlist, library, liberty, verilog, period_ns, activity, slew, wire
         for t in ("internal", "total")}
     out.update(activity=activity, period_ns=period_ns, duty=0.5)
     return out
+
+
+def by_type(*, netlist, library, report_log, activity, slew, wire, period_ns):
+    """``[(cell type, count, OpenSTA internal µW, flow by OpenSTA's rule µW, flow µW)]``,
+    largest OpenSTA figure first, from the ``power.log`` a ``check`` left."""
+    from types import SimpleNamespace
+
+    from .energy import compute_energy
+    toggles = uniform_toggles(netlist, library, activity)
+    cap = compute_energy(netlist=netlist, library=library, toggles=toggles, slew=slew,
+                         wire=wire).net_capacitance
+    found = {m[4]: float(m[0]) for m in _INSTANCE.findall(Path(report_log).read_text())}
+    groups = {}
+    for i, cell in enumerate(netlist.cells):
+        groups.setdefault(cell.type, []).append((i, cell))
+    rows = []
+    for ctype, cells in groups.items():
+        sub = SimpleNamespace(cells=[c for _, c in cells])
+        flow_sub = compute_energy(netlist=_subset(netlist, sub.cells), library=library,
+                                  toggles=toggles, slew=slew, wire=wire)
+        rows.append((ctype, len(cells), sum(found[f"c{i}"] for i, _ in cells) * 1e6,
+                     internal_as_opensta(sub, library, toggles, slew, cap)
+                     / (period_ns * 1e-9) * 1e6,
+                     sum(flow_sub.internal.values()) / (period_ns * 1e-9) * 1e6))
+    return sorted(rows, key=lambda r: -r[2])
+
+
+def _subset(netlist, cells):
+    """``netlist`` with only ``cells`` priced, each net's load still the whole netlist's."""
+    from types import SimpleNamespace
+    return SimpleNamespace(cells=cells, nets=netlist.nets, ports=netlist.ports,
+                           drivers=netlist.drivers, loads=netlist.loads)
+
+
+def main(argv=None):
+    """``python -m flows.opensta_power DIR VARIANT``: the per-cell-type table of a power run's
+    OpenSTA check (DIR holds ``power.json`` and ``work/``), as Markdown on stdout."""
+    import json
+    import sys
+
+    from .liberty import prepare_liberty
+    from .netlist import Netlist
+    from .synth import category_of
+    root, variant = (argv or sys.argv[1:])[:2]
+    report = json.loads((Path(root) / "power.json").read_text())
+    c = report["opensta"][variant]
+    work = Path(root) / "work" / variant
+    _, library = prepare_liberty(report["library"],
+                                 build_dir=Path(__file__).resolve().parent.parent / "build")
+    netlist = Netlist(work / "synth" / "netlist.json", top="varimac", category_of=category_of)
+    rows = by_type(netlist=netlist, library=library, report_log=work / "opensta" / "power.log",
+                   activity=c["activity"], slew=report["slew_ps"] * 1e-12,
+                   wire=report["wire_model"], period_ns=c["period_ns"])
+    print(f"Internal power (µW) by cell type, {variant} array, activity {c['activity']:g} per "
+          f"cycle at {c['period_ns']:g} ns (`python -m flows.opensta_power {root} {variant}`)"
+          "\n\n| cell | count | OpenSTA | flow, OpenSTA's group rule | OpenSTA / rule | flow |"
+          "\n|---|---|---|---|---|---|")
+    for ctype, n, sta, rule, flow in rows[:12]:
+        print(f"| {ctype} | {n} | {sta:,.1f} | {rule:,.1f} | "
+              f"{sta / rule if rule else float('nan'):.2f} | {flow:,.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ import pytest
 
 from flows.liberty import prepare_liberty
 from flows.netlist import Netlist
-from flows.opensta_power import check, uniform_toggles, when_probability
+from flows.opensta_power import by_type, check, uniform_toggles, when_probability
 from flows.synth import category_of
 from flows.tools import find_tool
 
@@ -77,3 +77,10 @@ def test_switching_and_leakage_agree_with_opensta(tmp_path, nangate):
     cats = c["opensta"]["by_category"]
     assert cats["multipliers"] > 0 and cats["lane_registers"] > 0 and cats["control"] > 0
     assert sum(cats.values()) == pytest.approx(c["opensta"]["total"], rel=1e-3)
+    rows = by_type(netlist=net, library=lib, report_log=tmp_path / "sta" / "power.log",
+                   activity=0.3, slew=SLEW, wire="library", period_ns=2.0)
+    assert sorted(r[0] for r in rows) == ["DFFR_X1", "INV_X1", "XNOR2_X1"]
+    assert sum(r[2] for r in rows) == pytest.approx(c["opensta"]["internal"], rel=1e-3)
+    assert sum(r[3] for r in rows) == pytest.approx(c["flow_by_opensta_rule"]["internal"],
+                                                    rel=1e-3)
+    assert sum(r[4] for r in rows) == pytest.approx(c["flow"]["internal"], rel=1e-3)
