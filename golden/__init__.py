@@ -2,7 +2,8 @@
 
 from .formats import Q, Rounding
 from .prng import prng
-from .contract import GemmJob, GemmResult, gemm, quantize, round_shift, saturate
+from .contract import GemmJob, GemmResult, gemm, quantize
+from .ops import requantize, round_shift, saturate
 
 __all__ = ["Q", "Rounding", "prng", "GemmJob", "GemmResult", "gemm", "quantize",
-           "round_shift", "saturate"]
+           "requantize", "round_shift", "saturate"]

@@ -167,20 +167,6 @@ def quantize(x, fmt, *, rounding=Rounding.NEAREST_EVEN, seed=0, backend="numpy")
     return be.to_numpy(q).astype(np.int64), saturated, underflow
 
 
-def round_shift(acc, shift, *, rounding=Rounding.NEAREST_EVEN, seed=0):
-    """The contract's step 3 on a 2-D integer array: ``acc / 2**shift``, rounded."""
-    be = get_backend("numpy")
-    acc = np.asarray(acc)
-    acc = acc.astype(object) if _abs_bound(acc) >= 1 << 53 else acc.astype(np.float64)
-    return np.asarray(be.round_shift(acc, shift, Rounding.parse(rounding), seed)).astype(object)
-
-
-def saturate(y, width):
-    """The contract's step 4: clamp to ``width`` bits; returns ``(y, n_clamped)``."""
-    y, n = get_backend("numpy").saturate(np.asarray(y).astype(object), width)
-    return np.asarray(y).astype(np.int64), n
-
-
 def _abs_bound(x):
     return 0 if x.size == 0 else max(abs(int(x.max())), abs(int(x.min())))
 

@@ -140,7 +140,7 @@ class FixedEngine:
         if keep is not None and keep != (1, 0):
             w, frac = w * keep[0], frac + keep[1]
         f = frac_for_max(ops.int_abs_max(w), frac, width)
-        q, sat = ops.saturate(ops.shift_round(w, frac - f), width)
+        q, sat = ops.saturate(ops.round_shift(w, frac - f), width)
         if stats is not None:
             stats.formats[(LAYERS[i].name, "weights")] = str(Q(width, f))
             stats.count((LAYERS[i].name, "weights"), saturated=sat,
@@ -152,7 +152,7 @@ class FixedEngine:
         W bits exactly as it would with the unclamped bias, and for W <= 22 the sum (below
         3 * 2**(W-1)) is exact in float32, so a float32 output stays float32."""
         ops, w = self.ops, out_fmt.width
-        b, _ = ops.clamp_int(ops.shift_round(self.b[i], self.b_frac[i] - out_fmt.frac), 1 << w)
+        b, _ = ops.clamp_int(ops.round_shift(self.b[i], self.b_frac[i] - out_fmt.frac), 1 << w)
         return ops.f32(b) if w <= 22 else ops.f64(b)
 
     # -- one GEMM through the contract ---------------------------------------------------------

@@ -17,34 +17,37 @@ from .data import cache_root
 os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_root() / "numba"))
 from numba import njit  # noqa: E402  (reads NUMBA_CACHE_DIR when first imported)
 
+from .formats import Rounding  # noqa: E402
 from .prng import KEY, ROTATIONS  # noqa: E402
 
 MASK32 = 0xFFFFFFFF
 TWO32 = float(1 << 32)
 HALF32 = 1 << 31
-NONE, NEAREST_EVEN, STOCHASTIC = 0, 1, 2  # how requantize_ rounds after scaling
+# The kernels take the Rounding values as plain ints; -1: the scaled value is already an integer.
+NO_ROUNDING, NEAREST_EVEN, STOCHASTIC = -1, int(Rounding.NEAREST_EVEN), int(Rounding.STOCHASTIC)
 
 
-def requantize_(src, dst, *, scale, mode, seed, width, row0=0, col0=0):
+def requantize_(src, dst, *, scale, rounding, seed, width, row0=0, col0=0):
     """``dst = saturate(round(src * scale), width)`` over 2-D arrays (``dst`` may be ``src``;
-    float32 only for outputs that fit it); ``mode`` is NONE (the product is already an
-    integer), NEAREST_EVEN or STOCHASTIC (``floor(v + prng(seed, row0 + i, col0 + j) /
-    2**32)``); ``width=None`` does not saturate. Returns ``(saturated, underflow)``: the outputs
+    float32 only for outputs that fit it); ``rounding`` is a ``Rounding`` (stochastic:
+    ``floor(v + prng(seed, row0 + i, col0 + j) / 2**32)``) or None (the product is already an
+    integer); ``width=None`` does not saturate. Returns ``(saturated, underflow)``: the outputs
     clamped, and those zero where ``src`` was not."""
     if width is None:
         lo, hi = -np.inf, np.inf
     else:
         lo, hi = -float(1 << (width - 1)), float((1 << (width - 1)) - 1)
-    args = (float(scale), int(mode), int(seed) & MASK32, int(row0), int(col0), lo, hi)
+    mode = NO_ROUNDING if rounding is None else int(Rounding.parse(rounding))
+    args = (float(scale), mode, int(seed) & MASK32, int(row0), int(col0), lo, hi)
     # In place is its own kernel: a loop that might read what it wrote does not vectorize.
     s, u = _requantize_inplace(dst, *args) if dst is src else _requantize(src, dst, *args)
     return int(s), int(u)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _prng(seed, m, n):
-    # int64 words below 2**32: sums stay below 2**33 and shifted words below 2**61, so
-    # masking gives the 32-bit arithmetic of prng.prng.
+def prng(seed, m, n):
+    """``golden.prng.prng`` of one position, on int64 words below 2**32: sums stay below 2**33
+    and shifted words below 2**61, so masking gives the 32-bit arithmetic."""
     x0 = (m ^ seed) & MASK32
     x1 = (n ^ seed ^ KEY) & MASK32
     for r in ROTATIONS:
@@ -61,7 +64,7 @@ def _round(v, mode, seed, m, n):
         # floor(v + r/2**32) without an inexact sum (docs/arithmetic.md): floor(v) + 1 exactly
         # when (v - floor(v)) * 2**32 >= 2**32 - r, or, for -1 < v < 0, v * 2**32 >= -r.
         # (r through int32: a conversion that AVX2 vectorizes; exact both ways)
-        r = np.float64(np.int32(_prng(seed, m, n) - HALF32)) + HALF32
+        r = np.float64(np.int32(prng(seed, m, n) - HALF32)) + HALF32
         y = np.floor(v)
         if y == -1.0:
             return y + (v * TWO32 >= -r)
@@ -70,10 +73,16 @@ def _round(v, mode, seed, m, n):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def saturate(v, lo, hi):
+    """``golden.ops.saturate`` of one float-held integer: ``v`` clamped to [lo, hi]."""
+    return min(max(v, lo), hi)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _requantize_one(a, scale, mode, seed, m, n, lo, hi):
     """One output: its value, whether it saturated, whether it underflowed."""
     v = _round(a * scale, mode, seed, m, n)
-    c = min(max(v, lo), hi)
+    c = saturate(v, lo, hi)
     return c, c != v, (c == 0.0) & (a != 0.0)
 
 
@@ -111,14 +120,16 @@ def sgd_update(w, v, g, *, g_shift, lr_num, lr_exp, wd_num, wd_shift, mu_num, mu
 
 
 @njit(cache=True, nogil=True)
-def _shift_round(x, s):
+def round_shift(x, s):
+    """``golden.ops.round_shift`` to nearest, ties to even, of one int64 (|x| < 2**62)."""
     if s <= 0:
         return x << -s
     return (x + (((x >> s) & 1) + ((1 << (s - 1)) - 1))) >> s
 
 
 @njit(cache=True, nogil=True)
-def _clamp(x, b):
+def clamp_int(x, b):
+    """``x`` clamped to [-b, b] and whether it was (``hostops.clamp_int`` of one int64)."""
     if x > b:
         return b, 1
     if x < -b:
@@ -133,15 +144,15 @@ def _sgd(w, v, g, w_out, v_out, g_shift, lr_num, lr_exp, wd_num, wd_shift, mu_nu
     for i in range(w.shape[0]):
         gi = np.int64(g[i])
         if g_shift < 0:
-            gi, c = _clamp(gi, g_bound)
+            gi, c = clamp_int(gi, g_bound)
             clamped += c
-        gm, c = _clamp(_shift_round(gi, g_shift), m_bound)
+        gm, c = clamp_int(round_shift(gi, g_shift), m_bound)
         clamped += c
-        total = gm + _shift_round(w[i] * wd_num, wd_shift)
-        vi = _shift_round(v[i] * mu_num, mu_exp) + _shift_round(total * lr_num, lr_exp)
-        vi, c = _clamp(vi, bound)
+        total = gm + round_shift(w[i] * wd_num, wd_shift)
+        vi = round_shift(v[i] * mu_num, mu_exp) + round_shift(total * lr_num, lr_exp)
+        vi, c = clamp_int(vi, bound)
         clamped += c
-        wi, c = _clamp(w[i] - vi, bound)
+        wi, c = clamp_int(w[i] - vi, bound)
         clamped += c
         w_out[i] = wi
         v_out[i] = vi
