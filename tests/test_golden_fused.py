@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from golden import Rounding, fused
+from golden.train import kernels
 from golden.backend_torch import TorchBackend
-from golden.hostops import host_ops
+from golden.train.hostops import host_ops
 from reference import ref_prng, ref_round
 
 
@@ -86,11 +87,11 @@ def test_maxpool_equals_the_tensor_code():
     x = rng.integers(-3, 4, (3, 7, 9, 5)).astype(np.float32)  # odd sides, many ties
     tensor = host_ops(TorchBackend("cpu", fused=False))
     y0, r0 = tensor.maxpool(torch.from_numpy(x))
-    y1, r1 = fused.maxpool(x)
+    y1, r1 = kernels.maxpool(x)
     assert np.array_equal(y1, y0.numpy()) and np.array_equal(r1, r0.numpy())
     d = rng.integers(-50, 50, y1.shape).astype(np.float64)
     g0 = tensor.maxpool_backward(torch.from_numpy(d), r0, x.shape)
-    assert np.array_equal(fused.maxpool_backward(d, r1, x.shape), g0.numpy())
+    assert np.array_equal(kernels.maxpool_backward(d, r1, x.shape), g0.numpy())
 
 
 def test_torch_backend_checks_its_fused_argument():

@@ -9,7 +9,7 @@ import torch
 from golden import Rounding, fused, ops
 from golden.backend_numpy import NumpyBackend
 from golden.backend_torch import TorchBackend
-from golden.hostops import host_ops
+from golden.train.hostops import host_ops
 from golden.prng import prng, prng_grid
 from reference import ref_prng, ref_round
 
@@ -94,3 +94,16 @@ def test_torch_generator_is_the_definition():
     got = TorchBackend("cpu").prng_grid(11, 3, 70, row0=ROW0, col0=COL0)
     assert np.array_equal(got.numpy(), prng_grid(11, 3, 70, row0=ROW0, col0=COL0))
     assert got.dtype == torch.int64
+
+
+def test_every_backend_implements_the_declared_interface():
+    import inspect
+
+    from golden.backends import Backend
+    members = [n for n, v in vars(Backend).items() if inspect.isfunction(v) and n[0] != "_"]
+    assert len(members) == 13
+    for be in (NumpyBackend(), TorchBackend("cpu")):
+        for n in members:
+            want = list(inspect.signature(getattr(Backend, n)).parameters)[1:]
+            got = list(inspect.signature(getattr(be, n)).parameters)
+            assert got == want, (be.name, n)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from golden.engine_fixed import StepStats
-from golden.network import LAYERS, tensor_keys
-from golden.policies import (POLICIES, Adaptive, AutoflexRule, Context, MaxRule, make_policy)
+from golden.train.engine_fixed import StepStats
+from golden.train.network import LAYERS, tensor_keys
+from golden.train.policies import (POLICIES, Adaptive, AutoflexRule, Context, MaxRule, make_policy)
 
 
 def ctx(epoch=0, epochs=20, step=0):

@@ -3,16 +3,16 @@ smoke run per policy with the same bits on both backends."""
 
 import pytest
 
-from golden.engine_fixed import StepStats
+from golden.train.engine_fixed import StepStats
 from golden.formats import Rounding
-from golden.network import LAYERS, tensor_keys
-from golden.policies import HeadroomRule, MaxRule, check_name, make_policy
-from golden.policies_lit import Cyclic, Metric, PerRole, Progressive
+from golden.train.network import LAYERS, tensor_keys
+from golden.train.policies import HeadroomRule, MaxRule, check_name, make_policy
+from golden.train.policies_lit import Cyclic, Metric, PerRole, Progressive
 from test_train_bits import assert_same_bits, params, run, strip_times
 
 
 def ctx(step=0, epoch=0, epochs=2, steps_per_epoch=10):
-    from golden.policies import Context
+    from golden.train.policies import Context
     return Context(step=step, epoch=epoch, epochs=epochs, steps_per_epoch=steps_per_epoch)
 
 

@@ -5,10 +5,10 @@ import pytest
 
 from golden.backend_torch import TorchBackend
 from golden.backends import get_backend
-from golden.engine_fixed import FixedEngine
+from golden.train.engine_fixed import FixedEngine
 from golden.formats import Q
-from golden.hostops import host_ops
-from golden.optim import GUARD, MOMENTUM, WEIGHT_DECAY, Dyadic, fixed_update
+from golden.train.hostops import host_ops
+from golden.train.optim import GUARD, MOMENTUM, WEIGHT_DECAY, Dyadic, fixed_update
 
 BACKENDS = ["numpy", "torch", "torch-tensor"]
 

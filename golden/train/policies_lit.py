@@ -18,7 +18,7 @@ resumed run decides exactly as an uninterrupted one.
 
 import math
 
-from .formats import Rounding
+from ..formats import Rounding
 from .network import LAYERS, LOGITS, ROLES, tensor_keys
 from .policies import Policy, need_bits
 

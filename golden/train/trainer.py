@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backends import BACKENDS, get_backend
+from ..backends import BACKENDS, get_backend
 from .batches import augment, dropout_masks, epoch_order
 from .checkpoint import CheckpointError, check_resumable, read_checkpoint, write_checkpoint
 from .data import load_cifar10
 from .engine_fixed import FixedEngine, StepStats
-from .files import save_json
-from .formats import check_int
+from ..files import save_json
+from ..formats import check_int
 from .network import MasterParams, dropout_rates, feature_shapes, parameter_count
 from .optim import learning_rate
 from .policies import Context, check_name, make_policy
@@ -346,7 +346,7 @@ class Tracer:
 
     def hook(self, epoch, step):
         def save(kind, layer, a, b, a_fmt, b_fmt, out_fmt, rounding, seed):
-            from .contract import GemmJob
+            from ..contract import GemmJob
             width = max(a_fmt.width, b_fmt.width)
             if self.counts.get(str(width), 0) >= self.cap:
                 return

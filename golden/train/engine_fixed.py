@@ -3,7 +3,7 @@
 Every conv and dense layer runs three contract GEMMs — forward, backward-data, backward-weight —
 on the backend (``accumulate`` then ``requantize_inplace``: exactly ``backend.gemm``, split so
 that the accumulator's maximum can be observed before the policy picks the output's shift). Everything between them is a host op from
-``golden.hostops``. Formats: per (layer, role) a width chosen by the policy and fraction bits
+``golden.train.hostops``. Formats: per (layer, role) a width chosen by the policy and fraction bits
 chosen either from the tensor's exact maximum (inputs, weights, the loss gradient: the host has
 the values before it quantizes them) or predicted by the policy's exponent rule (every GEMM
 output: the accelerator needs its shift before the accumulator exists).
@@ -13,9 +13,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from .backend_numpy import NumpyBackend
+from ..backend_numpy import NumpyBackend
 from .batches import job_seed
-from .formats import Q, Rounding
+from ..formats import Q, Rounding
 from .hostops import host_ops
 from .network import INPUT_FRAC, INPUT_OFFSET, LAYERS, LOGITS
 from .optim import fixed_update

@@ -58,9 +58,9 @@ def fixed_update(ops, w, v, g, *, g_frac, m_frac, lr):
     s = g_frac - (m_frac + GUARD)
     g_bound = 1 << max(52 + s, 0)  # for a left shift: bounds g so that it cannot leave int64
     if ops.fused:
-        from . import fused     # numba loads only when a step runs, not for --help
+        from . import kernels     # numba loads only when a step runs, not for --help
         h = ops.to_host
-        w, v, clamped = fused.sgd_update(
+        w, v, clamped = kernels.sgd_update(
             h(w), h(v), h(g), g_shift=s, lr_num=lr.num, lr_exp=lr.exp + GUARD,
             wd_num=WEIGHT_DECAY.num, wd_shift=WEIGHT_DECAY.exp - GUARD, mu_num=MOMENTUM.num,
             mu_exp=MOMENTUM.exp, bound=bound, g_bound=g_bound, m_bound=1 << 52)

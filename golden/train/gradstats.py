@@ -13,7 +13,7 @@ import hashlib
 
 import numpy as np
 
-from .backends import get_backend
+from ..backends import get_backend
 from .batches import augment, dropout_masks, epoch_order
 from .checkpoint import read_checkpoint
 from .engine_fixed import FixedEngine, StepStats

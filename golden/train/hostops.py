@@ -13,8 +13,8 @@ Layouts: images and feature maps are NHWC; im2col rows are (image, y, x) and col
 
 import numpy as np
 
-from . import fused
-from .backend_numpy import NumpyBackend, im2col
+from . import kernels
+from ..backend_numpy import NumpyBackend, im2col
 
 
 def host_ops(backend):
@@ -154,11 +154,11 @@ class NumpyOps(_Ops):
 
     @staticmethod
     def maxpool(x):
-        return fused.maxpool(x)
+        return kernels.maxpool(x)
 
     @staticmethod
     def maxpool_backward(d, route, shape):
-        return fused.maxpool_backward(d, route, shape)
+        return kernels.maxpool_backward(d, route, shape)
 
     saturate = staticmethod(NumpyBackend.saturate)  # x is given up: clamped in place
 
@@ -213,7 +213,7 @@ class TorchOps(_Ops):
 
     @staticmethod
     def nonzero(x):
-        from .backend_torch import count_nonzero
+        from ..backend_torch import count_nonzero
         return count_nonzero(x)
 
     @staticmethod
@@ -228,7 +228,7 @@ class TorchOps(_Ops):
 
     @staticmethod
     def im2col(x, pad):
-        from .backend_torch import im2col
+        from ..backend_torch import im2col
         return im2col(x, pad)
 
     def flip_kernel(self, w, cin, cout):
@@ -246,18 +246,18 @@ class TorchOps(_Ops):
 
     def maxpool(self, x):
         if self.fused:
-            y, route = fused.maxpool(x.numpy())
+            y, route = kernels.maxpool(x.numpy())
             return self.torch.from_numpy(y), self.torch.from_numpy(route)
         return super().maxpool(x)
 
     def maxpool_backward(self, d, route, shape):
         if self.fused:
-            return self.torch.from_numpy(fused.maxpool_backward(d.numpy(), route.numpy(), shape))
+            return self.torch.from_numpy(kernels.maxpool_backward(d.numpy(), route.numpy(), shape))
         return super().maxpool_backward(d, route, shape)
 
     @staticmethod
     def saturate(x, width):
-        from .backend_torch import TorchBackend
+        from ..backend_torch import TorchBackend
         return TorchBackend.saturate(x, width)
 
     def col_sum(self, x):

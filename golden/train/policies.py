@@ -16,7 +16,7 @@ exactly as an uninterrupted one, and every decision is a function of exact integ
 import math
 from dataclasses import dataclass
 
-from .formats import FRAC_LIMIT
+from ..formats import FRAC_LIMIT
 from .network import LAYERS, LOGITS, ROLES, tensor_keys
 
 FIXED_WIDTHS = (4, 8, 12, 16)
