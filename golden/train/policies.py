@@ -71,11 +71,6 @@ def _key(k):
     return f"{k[0]}/{k[1]}"
 
 
-def _unkey(s):
-    layer, role = s.split("/")
-    return layer, role
-
-
 def _clamp_frac(f):
     return max(-FRAC_LIMIT, min(FRAC_LIMIT, f))
 
