@@ -4,8 +4,9 @@ A policy sees a ``Context`` (step, epoch, epochs, steps per epoch) and, after ea
 step's ``StepStats`` (per-tensor exact maxima, saturation and underflow counters, exponent
 histograms when it asked for them). It answers two questions:
 
-- ``widths(ctx)``: a width for every (layer, role) key of ``network.tensor_keys()``, or ``None``
-  for float32 training; the trainer logs every change with the policy's ``reason_for(key)``;
+- ``decide(ctx)``: a ``Decision``, a width for every (layer, role) key of
+  ``network.tensor_keys()`` (or ``None`` for float32 training) together with the reasons the
+  trainer logs with every change, and whether the step should take exponent histograms;
 - ``exponents``: an exponent rule that predicts the fraction bits of each GEMM result before
   the accelerator computes it (``predict``), from what it saw (``observe``).
 
@@ -14,7 +15,7 @@ exactly as an uninterrupted one, and every decision is a function of exact integ
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..formats import FRAC_LIMIT
 from .network import LAYERS, LOGITS, ROLES, tensor_keys
@@ -184,22 +185,43 @@ class AutoflexRule:
 
 
 # -- policies ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decision:
+    """A policy's answer for one step: ``widths`` ({(layer, role): width}, or None for float32),
+    why (``reason``; ``reasons`` per key where a key has its own), and whether the step takes
+    the exponent histograms that the policy observes next (``histograms``)."""
+    widths: dict
+    reason: str
+    reasons: dict = field(default_factory=dict)
+    histograms: bool = False
+
+    def reason_for(self, key):
+        """Why the (layer, role) ``key`` has its width."""
+        return self.reasons.get(key, self.reason)
+
+
 class Policy:
-    """Base: one width everywhere (``None`` = float32), the MaxRule for exponents."""
+    """Base: one width everywhere (``None`` = float32), the MaxRule for exponents. A policy
+    implements ``choose(ctx) -> (widths, reason)``; per-key reasons (``key_reasons``) and
+    histogram requests (``wants_histograms``) where it has them."""
     name = "policy"
 
     rounding = None  # {GEMM kind: Rounding} overriding engine_fixed.ROUNDING
 
     def __init__(self):
         self.exponents = MaxRule()
-        self.reason = ""
 
-    def widths(self, ctx):
+    def decide(self, ctx):
+        widths, reason = self.choose(ctx)
+        return Decision(widths=widths, reason=reason, reasons=self.key_reasons(),
+                        histograms=self.wants_histograms(ctx))
+
+    def choose(self, ctx):
         raise NotImplementedError
 
-    def reason_for(self, key):
-        """Why the width of the (layer, role) ``key`` changed at the last ``widths`` call."""
-        return self.reason
+    def key_reasons(self):
+        """{(layer, role): reason} of the keys whose last width change has its own reason."""
+        return {}
 
     def wants_histograms(self, ctx):
         return False
@@ -238,9 +260,8 @@ def uniform(width):
 class Float32(Policy):
     name = "float32"
 
-    def widths(self, ctx):
-        self.reason = "float32 reference"
-        return None
+    def choose(self, ctx):
+        return None, "float32 reference"
 
 
 class Fixed(Policy):
@@ -249,9 +270,8 @@ class Fixed(Policy):
         self.width = width
         self.name = f"fixed-{width}"
 
-    def widths(self, ctx):
-        self.reason = f"fixed width {self.width}"
-        return uniform(self.width)
+    def choose(self, ctx):
+        return uniform(self.width), f"fixed width {self.width}"
 
 
 class TwoPhase(Policy):
@@ -261,13 +281,12 @@ class TwoPhase(Policy):
         super().__init__()
         self.name, self.second = name, second
 
-    def widths(self, ctx):
+    def choose(self, ctx):
         if 2 * ctx.epoch < ctx.epochs:
-            self.reason = "first half of the epochs: 8 bits"
-            return uniform(8)
-        self.reason = ("second half of the epochs: " +
-                       ("float32" if self.second is None else f"{self.second} bits"))
-        return None if self.second is None else uniform(self.second)
+            return uniform(8), "first half of the epochs: 8 bits"
+        return (None if self.second is None else uniform(self.second),
+                "second half of the epochs: " +
+                ("float32" if self.second is None else f"{self.second} bits"))
 
 
 class Autoflex(Policy):
@@ -279,9 +298,8 @@ class Autoflex(Policy):
         self.name = "autoflex"
         self.exponents = AutoflexRule()
 
-    def widths(self, ctx):
-        self.reason = f"fixed width {self.width}, Autoflex exponents"
-        return uniform(self.width)
+    def choose(self, ctx):
+        return uniform(self.width), f"fixed width {self.width}, Autoflex exponents"
 
 
 class Adaptive(Policy):
@@ -317,18 +335,19 @@ class Adaptive(Policy):
         self.window = {layer.name: [0, 0, 0] for layer in LAYERS}  # underflow, saturated, count
         self.reasons = {}
 
-    def widths(self, ctx):
+    def choose(self, ctx):
         out = {}
         for layer in LAYERS:
             for role in ROLES:
                 out[(layer.name, role)] = self.layer_width[layer.name]
         out[(LOGITS, "activations")] = self.layer_width[LAYERS[-1].name]
-        self.reason = "; ".join(f"{k}: {v}" for k, v in self.reasons.items()) or "start at 8 bits"
-        return out
+        return out, "; ".join(f"{k}: {v}" for k, v in self.reasons.items()) or "start at 8 bits"
 
-    def reason_for(self, key):
-        layer = LAYERS[-1].name if key[0] == LOGITS else key[0]
-        return self.reasons.get(layer, self.reason)
+    def key_reasons(self):
+        # the logits take the last layer's width, and its reason
+        layer_of = lambda key: LAYERS[-1].name if key[0] == LOGITS else key[0]  # noqa: E731
+        return {key: self.reasons[layer_of(key)] for key in tensor_keys()
+                if layer_of(key) in self.reasons}
 
     def wants_histograms(self, ctx):
         return ctx.step > 0 and ctx.step % self.period == 0

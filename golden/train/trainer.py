@@ -19,7 +19,7 @@ from ..backends import BACKENDS, get_backend
 from .batches import augment, dropout_masks, epoch_order
 from .checkpoint import CheckpointError, check_resumable, read_checkpoint, write_checkpoint
 from .data import load_cifar10
-from .engine_fixed import FixedEngine, StepStats
+from .engine_fixed import FixedEngine, StepRun, StepStats
 from ..files import save_json
 from ..formats import check_int
 from .network import MasterParams, dropout_rates, feature_shapes, parameter_count
@@ -204,9 +204,10 @@ class Trainer:
         cfg = self.cfg
         ctx = Context(step=self.step, epoch=self.epoch, epochs=cfg.epochs,
                       steps_per_epoch=self.steps_per_epoch)
-        widths = self.policy.widths(ctx)
+        decision = self.policy.decide(ctx)
+        widths = decision.widths
         if widths != self.widths:
-            self.log_decisions(widths)
+            self.log_decisions(decision)
             self.widths = widths
         self._switch("float" if widths is None else "fixed")
         images = augment(self.data.train_x[idx], cfg.seed, self.step)
@@ -214,23 +215,23 @@ class Trainer:
         masks = dropout_masks(cfg.seed, self.step, feature_shapes(len(idx)), dropout_rates())
         lr = learning_rate(self.epoch, cfg.epochs)
         stats = StepStats()
-        stats.want_histograms = self.policy.wants_histograms(ctx)
         if self.mode == "float":
             loss = self.float.step(images, labels, masks, lr, stats)
         else:
-            self.fixed.trace = self.tracer.hook(self.epoch, self.step) \
-                if self.tracer and self.pos == 0 else None
-            loss = self.fixed.step(images, labels, masks, widths, self.policy.exponents, lr,
-                                   stats, self.step)
-            self.fixed.trace = None
+            run = StepRun(self.policy.exponents, stats, self.step,
+                          histograms=decision.histograms,
+                          jobs=[] if self.tracer and self.pos == 0 else None)
+            loss = self.fixed.step(images, labels, masks, widths, lr, run)
+            if run.jobs:
+                self.tracer.save(self.epoch, self.step, run.jobs, self.fixed.ops)
             self.policy.observe(ctx, stats)
         self.acc.add(loss, len(idx), stats)
         return loss
 
-    def log_decisions(self, widths):
+    def log_decisions(self, decision):
         """One entry per changed (layer, role), or one "*" entry when every width changes to
         the same value (or to or from float32)."""
-        old, reason = self.widths, self.policy.reason
+        old, widths, reason = self.widths, decision.widths, decision.reason
         entry = {"step": self.step, "epoch": self.epoch}
         if widths is None or old is None or old == "unset" or (
                 len(set(widths.values())) == 1 and len(set(old.values())) == 1):
@@ -242,7 +243,7 @@ class Trainer:
             if old.get(key) != w:
                 self.log["decisions"].append({**entry, "layer": key[0], "role": key[1],
                                               "from": old.get(key), "to": w,
-                                              "reason": self.policy.reason_for(key)})
+                                              "reason": decision.reason_for(key)})
 
     def evaluate(self):
         correct = 0
@@ -344,23 +345,21 @@ class Tracer:
         self.root, self.cap = root, cap
         self.counts = {}
 
-    def hook(self, epoch, step):
-        def save(kind, layer, a, b, a_fmt, b_fmt, out_fmt, rounding, seed):
-            from ..contract import GemmJob
-            width = max(a_fmt.width, b_fmt.width)
+    def save(self, epoch, step, jobs, ops):
+        """The step's ``(GemmTask, GemmSpec)`` pairs, in the order they ran, as job files, while
+        their width has fewer than ``cap``."""
+        m, k, n = self.CROP
+        for task, spec in jobs:
+            width = max(spec.a_fmt.width, spec.b_fmt.width)
             if self.counts.get(str(width), 0) >= self.cap:
-                return
-            m, k, n = self.CROP
-            host = lambda x: np.asarray(x.cpu().numpy() if hasattr(x, "cpu") else x)  # noqa: E731
-            job = GemmJob(a=host(a[:m, :k]).astype(np.int64), b=host(b[:k, :n]).astype(np.int64),
-                          a_width=a_fmt.width, a_frac=a_fmt.frac, b_width=b_fmt.width,
-                          b_frac=b_fmt.frac, out_width=out_fmt.width, out_frac=out_fmt.frac,
-                          rounding=rounding, seed=seed)
+                continue
+            a, b = task.operands.matrices(ops)
+            job = spec.job(ops.to_host(a[:m, :k]).astype(np.int64),
+                           ops.to_host(b[:k, :n]).astype(np.int64))
             folder = os.path.join(self.root, f"w{width}")
             os.makedirs(folder, exist_ok=True)
-            job.save(os.path.join(folder, f"e{epoch}_s{step}_{layer}_{kind}.npz"))
+            job.save(os.path.join(folder, f"e{epoch}_s{step}_{task.layer}_{task.kind}.npz"))
             self.counts[str(width)] = self.counts.get(str(width), 0) + 1
-        return save
 
     def state_dict(self):
         return {"counts": dict(self.counts)}
