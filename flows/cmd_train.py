@@ -10,7 +10,7 @@ HELP = "train the 6-layer CIFAR-10 network in fixed point under a precision poli
 
 
 def add_arguments(parser):
-    from golden.train.policies import POLICIES
+    from golden.train.registry import POLICIES
     parser.add_argument("--policy", required=True, metavar="P",
                         help=f"precision policy: {', '.join(POLICIES)}; a fixed-point one "
                              f"+headroom takes the exponent rule with headroom")
@@ -55,7 +55,7 @@ def _int(value, flag, lo=1):
 
 
 def run(args):
-    from golden.train.policies import check_name
+    from golden.train.registry import check_name
     try:
         check_name(args.policy)
     except ValueError as exc:

@@ -63,7 +63,7 @@ def load_grid(path):
 def expand(policies, seeds, options):
     """The runs of a grid, checked; a run's name is ``<policy>-s<seed>``, plus ``-<option><value>``
     for every option swept over several values."""
-    from golden.train.policies import check_name
+    from golden.train.registry import check_name
     if not policies or not seeds:
         raise SweepError("a grid needs at least one policy and one seed")
     for p in policies:

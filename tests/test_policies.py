@@ -4,7 +4,8 @@ import pytest
 
 from golden.train.engine_fixed import StepStats
 from golden.train.network import LAYERS, tensor_keys
-from golden.train.policies import (POLICIES, Adaptive, AutoflexRule, Context, MaxRule, make_policy)
+from golden.train.policies import Adaptive, AutoflexRule, Context, MaxRule
+from golden.train.registry import POLICIES, make_policy
 
 
 def ctx(epoch=0, epochs=20, step=0):

@@ -11,7 +11,8 @@ histograms when it asked for them). It answers two questions:
   the accelerator computes it (``predict``), from what it saw (``observe``).
 
 All state is plain JSON (``state_dict``/``load_state_dict``), so that a resumed run decides
-exactly as an uninterrupted one, and every decision is a function of exact integers.
+exactly as an uninterrupted one, and every decision is a function of exact integers. The
+policies' names and how to make each live in one place, ``golden.train.registry``.
 """
 
 import math
@@ -21,11 +22,6 @@ from ..formats import FRAC_LIMIT
 from .network import LAYERS, LOGITS, ROLES, tensor_keys
 
 FIXED_WIDTHS = (4, 8, 12, 16)
-POLICIES = ("float32", "fixed-4", "fixed-8", "fixed-12", "fixed-16", "two-phase",
-            "two-phase-float", "adaptive", "autoflex", "cyclic", "progressive", "per-role",
-            "wide-ends", "metric")
-# A fixed-point policy's name + HEADROOM: the same widths, exponents by ``HeadroomRule``.
-HEADROOM = "+headroom"
 
 
 @dataclass(frozen=True)
@@ -34,38 +30,6 @@ class Context:
     epoch: int
     epochs: int
     steps_per_epoch: int
-
-
-def check_name(name):
-    """``name`` when it names a policy: one of ``POLICIES``, or a fixed-point one + HEADROOM."""
-    base = name[:-len(HEADROOM)] if isinstance(name, str) and name.endswith(HEADROOM) else name
-    if base not in POLICIES or (base != name and base in ("float32", "two-phase-float", "autoflex")):
-        raise ValueError(f"policy must be one of {', '.join(POLICIES)} (a fixed-point one may "
-                         f"end in {HEADROOM}), not {name!r}")
-    return name
-
-
-def make_policy(name):
-    """The policy called ``name`` (``check_name``)."""
-    check_name(name)
-    if name.endswith(HEADROOM):
-        policy = make_policy(name[:-len(HEADROOM)])
-        policy.name, policy.exponents = name, HeadroomRule()
-        return policy
-    if name == "float32":
-        return Float32()
-    if name.startswith("fixed-") and name[6:] in tuple(map(str, FIXED_WIDTHS)):
-        return Fixed(int(name[6:]))
-    if name == "two-phase":
-        return TwoPhase(name, second=16)
-    if name == "two-phase-float":
-        return TwoPhase(name, second=None)
-    if name == "adaptive":
-        return Adaptive()
-    if name == "autoflex":
-        return Autoflex()
-    from .policies_lit import LITERATURE
-    return LITERATURE[name]()
 
 
 def _key(k):

@@ -24,7 +24,8 @@ from ..files import save_json
 from ..formats import check_int
 from .network import MasterParams, dropout_rates, feature_shapes, parameter_count
 from .optim import learning_rate
-from .policies import Context, check_name, make_policy
+from .policies import Context
+from .registry import check_name, make_policy
 
 CHECKPOINT = "checkpoint.npz"
 LOG = "log.json"
