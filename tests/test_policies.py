@@ -2,9 +2,10 @@
 
 import pytest
 
-from golden.train.engine_fixed import StepStats
+from golden.train.gemms import StepStats
 from golden.train.network import LAYERS, tensor_keys
-from golden.train.policies import Adaptive, AutoflexRule, Context, MaxRule
+from golden.train.exponents import AutoflexRule, MaxRule
+from golden.train.policies import Adaptive, Context
 from golden.train.registry import POLICIES, make_policy
 
 

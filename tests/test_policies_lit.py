@@ -3,10 +3,10 @@ smoke run per policy with the same bits on both backends."""
 
 import pytest
 
-from golden.train.engine_fixed import StepStats
+from golden.train.gemms import StepStats
 from golden.formats import Rounding
 from golden.train.network import LAYERS, tensor_keys
-from golden.train.policies import HeadroomRule, MaxRule
+from golden.train.exponents import HeadroomRule, MaxRule
 from golden.train.registry import check_name, make_policy
 from golden.train.policies_lit import Cyclic, Metric, PerRole, Progressive
 from test_train_bits import assert_same_bits, params, run, strip_times

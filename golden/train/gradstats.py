@@ -16,10 +16,12 @@ import numpy as np
 from ..backends import get_backend
 from .batches import augment, dropout_masks, epoch_order
 from .checkpoint import read_checkpoint
-from .engine_fixed import FixedEngine, StepRun, StepStats
+from .engine_fixed import FixedEngine
+from .gemms import StepRun, StepStats
 from .network import LAYERS, MasterParams, dropout_rates, feature_shapes
 from .optim import Dyadic
-from .policies import MaxRule, need_bits, uniform
+from .exponents import MaxRule
+from .policies import need_bits, uniform
 
 QUANTILES = (0.1, 0.25, 0.5)
 NO_STEP = Dyadic(0, 0)  # parameters are uploaded again before every step anyway

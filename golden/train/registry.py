@@ -1,8 +1,8 @@
 """The one list of precision policies: every name and how to make it (``REGISTRY``), the names in
 the order commands list them (``POLICIES``), ``check_name`` and ``make_policy``."""
 
-from .policies import (FIXED_WIDTHS, Adaptive, Autoflex, Fixed, Float32, HeadroomRule,
-                       TwoPhase)
+from .exponents import HeadroomRule
+from .policies import FIXED_WIDTHS, Adaptive, Autoflex, Fixed, Float32, TwoPhase
 from .policies_lit import LITERATURE
 
 REGISTRY = {"float32": Float32,

@@ -10,7 +10,6 @@ from it, mid-epoch included, with exactly the bits of an uninterrupted run) and,
 import math
 import os
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,13 +18,16 @@ from ..backends import BACKENDS, get_backend
 from .batches import augment, dropout_masks, epoch_order
 from .checkpoint import CheckpointError, check_resumable, read_checkpoint, write_checkpoint
 from .data import load_cifar10
-from .engine_fixed import FixedEngine, StepRun, StepStats
+from .engine_fixed import FixedEngine
+from .epoch import EpochAccumulator
+from .gemms import StepRun, StepStats
 from ..files import save_json
 from ..formats import check_int
 from .network import MasterParams, dropout_rates, feature_shapes, parameter_count
 from .optim import learning_rate
 from .policies import Context
 from .registry import check_name, make_policy
+from .tracer import Tracer
 
 CHECKPOINT = "checkpoint.npz"
 LOG = "log.json"
@@ -275,110 +277,12 @@ class Trainer:
         save_json(os.path.join(self.cfg.out, LOG), self.log)
 
 
-class EpochAccumulator:
-    """Sums over one epoch; JSON state so that a mid-epoch resume continues the same sums."""
-
-    def __init__(self):
-        self.loss, self.images, self.steps, self.wall, self.update_clamped = 0.0, 0, 0, 0.0, 0
-        self.tensors = defaultdict(lambda: [0, 0, 0])   # "layer/role" -> sat, underflow, count
-        self.macs, self.bits = defaultdict(int), defaultdict(int)
-        self.formats = {}
-
-    def add(self, loss, images, stats):
-        self.loss += loss * images
-        self.images += images
-        self.steps += 1
-        self.update_clamped += stats.update_clamped
-        for (layer, role), t in stats.tensors.items():
-            s = self.tensors[f"{layer}/{role}"]
-            s[0] += t["saturated"]
-            s[1] += t["underflow"]
-            s[2] += t["count"]
-        for w, n in stats.macs.items():
-            self.macs[str(w)] += n
-        for w, n in stats.bits.items():
-            self.bits[str(w)] += n
-        self.formats.update({f"{k[0]}/{k[1]}": v for k, v in stats.formats.items()})
-
-    def summary(self):
-        layers = {}
-        for key, (sat, unf, count) in sorted(self.tensors.items()):
-            layer, role = key.split("/")
-            entry = layers.setdefault(layer, {}).setdefault(role, {})
-            entry["saturation"] = sat / count if count else 0.0
-            entry["underflow"] = unf / count if count else 0.0
-        formats = {}
-        for key, fmt in self.formats.items():
-            layer, role = key.split("/")
-            formats.setdefault(layer, {})[role] = fmt
-        return {"train_loss": self.loss / self.images if self.images else None,
-                "steps": self.steps, "images": self.images, "formats": formats,
-                "rates": layers, "macs_per_width": dict(sorted(self.macs.items(), key=_num)),
-                "bits_moved_per_width": dict(sorted(self.bits.items(), key=_num)),
-                "update_clamped": self.update_clamped, "train_time_s": round(self.wall, 3)}
-
-    def state_dict(self):
-        return {"loss": self.loss, "images": self.images, "steps": self.steps, "wall": self.wall,
-                "update_clamped": self.update_clamped, "tensors": dict(self.tensors),
-                "macs": dict(self.macs), "bits": dict(self.bits), "formats": self.formats}
-
-    @classmethod
-    def from_state(cls, s):
-        acc = cls()
-        acc.loss, acc.images, acc.steps, acc.wall = s["loss"], s["images"], s["steps"], s["wall"]
-        acc.update_clamped = s["update_clamped"]
-        acc.tensors.update({k: list(v) for k, v in s["tensors"].items()})
-        acc.macs.update(s["macs"])
-        acc.bits.update(s["bits"])
-        acc.formats = dict(s["formats"])
-        return acc
-
-
-class Tracer:
-    """Saves the GEMM jobs of sampled steps (the first step of every epoch) as contract job
-    files, ``traces/w<W>/e<epoch>_s<step>_<layer>_<kind>.npz``, W = the array width
-    max(a_width, b_width). Jobs are cropped to at most ``CROP`` = (M, K, N) so that files stay
-    small: a crop is still a real job (real operands, formats, rounding and seed) whose result
-    golden recomputes; it is not the full job's result."""
-    CROP = (64, 512, 64)
-
-    def __init__(self, root, *, cap):
-        self.root, self.cap = root, cap
-        self.counts = {}
-
-    def save(self, epoch, step, jobs, ops):
-        """The step's ``(GemmTask, GemmSpec)`` pairs, in the order they ran, as job files, while
-        their width has fewer than ``cap``."""
-        m, k, n = self.CROP
-        for task, spec in jobs:
-            width = max(spec.a_fmt.width, spec.b_fmt.width)
-            if self.counts.get(str(width), 0) >= self.cap:
-                continue
-            a, b = task.operands.matrices(ops)
-            job = spec.job(ops.to_host(a[:m, :k]).astype(np.int64),
-                           ops.to_host(b[:k, :n]).astype(np.int64))
-            folder = os.path.join(self.root, f"w{width}")
-            os.makedirs(folder, exist_ok=True)
-            job.save(os.path.join(folder, f"e{epoch}_s{step}_{task.layer}_{task.kind}.npz"))
-            self.counts[str(width)] = self.counts.get(str(width), 0) + 1
-
-    def state_dict(self):
-        return {"counts": dict(self.counts)}
-
-    def load_state_dict(self, s):
-        self.counts = dict(s["counts"])
-
-
 def train(config, *, data=None, progress=True, stop_after=None):
     """Train (or resume) per ``config``; returns the log dict (also in ``out/log.json``)."""
     return Trainer(config, data=data, progress=progress).run(stop_after=stop_after)
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def _num(item):
-    return int(item[0])
-
-
 def _describe(widths):
     if widths is None:
         return "float32"
