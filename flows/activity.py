@@ -196,20 +196,3 @@ def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None, clock_n
     cycles = check_results(config, jobs, work)
     macs = sum(int(np.prod(job.shape)) for job in jobs)
     return Replay(cycles=cycles, macs=macs, toggles=toggles)
-
-
-def replay_rtl(*, config, jobs, verilog, top, work_dir):
-    """The same replay on the RTL Verilog (no VCD): checks the testbench and the protocol."""
-    from .fpga import top_ports
-    from .gatesim import run_verilog
-    work = Path(work_dir)
-    work.mkdir(parents=True, exist_ok=True)
-    n_beats = write_stimulus(config, jobs, work)
-    ports = {name: (d, w) for d, name, w in top_ports(Path(verilog).read_text(), top)}
-    tb = testbench(top=top, ports=ports, n_jobs=len(jobs), n_beats=n_beats,
-                   max_cycles=10 * n_beats + 200 * len(jobs) + 1000)
-    (work / "tb.v").write_text("`timescale 1ns/1ps\n" + tb)
-    run_verilog([str(work / "tb.v"), str(verilog)], top=TB_TOP, work=work,
-                plusargs=(f"+dir={work.resolve()}", f"+vcd={(work / 'rtl.vcd').resolve()}"))
-    (work / "rtl.vcd").unlink(missing_ok=True)
-    return check_results(config, jobs, work)

@@ -11,21 +11,14 @@ import numpy as np
 
 from golden.backends import get_backend
 from golden.formats import Rounding
+from golden.train.network import gemm_shapes
 
 BATCH = 128
-# (name, M, K, N). Backward-data of a convolution is the full correlation of the output error
-# with the flipped kernel (M = input pixels), backward-weight is im2col(x)^T @ dy.
-TRAINING_GEMMS = (
-    ("conv2 forward", BATCH * 30 * 30, 3 * 3 * 32, 32),
-    ("conv2 backward-data", BATCH * 32 * 32, 3 * 3 * 32, 32),
-    ("conv2 backward-weight", 3 * 3 * 32, BATCH * 30 * 30, 32),
-    ("conv4 forward", BATCH * 13 * 13, 3 * 3 * 64, 64),
-    ("conv4 backward-data", BATCH * 15 * 15, 3 * 3 * 64, 64),
-    ("conv4 backward-weight", 3 * 3 * 64, BATCH * 13 * 13, 64),
-    ("dense1 forward", BATCH, 2304, 512),
-    ("dense1 backward-data", BATCH, 512, 2304),
-    ("dense1 backward-weight", 2304, BATCH, 512),
-)
+# (name, M, K, N) of three layers' GEMMs, from the network's one shape table
+# (``golden.train.network.gemm_shapes``).
+SAMPLED = ("conv2", "conv4", "dense1")
+TRAINING_GEMMS = tuple((f"{layer} {kind.replace('_', '-')}", m, k, n)
+                       for layer, kind, m, k, n in gemm_shapes(BATCH) if layer in SAMPLED)
 WIDTHS = (4, 8, 16)
 
 

@@ -36,7 +36,7 @@ def _sim(out_dir, quick):
 
 
 def _train(out_dir, quick):
-    from golden.train_bench import run_bench
+    from golden.train.bench import run_bench
     return run_bench(out_dir, quick=quick)
 
 

@@ -3,8 +3,8 @@
 ``varimac data download [--to DIR] [--format binary|python]`` downloads the official archive
 (md5-checked, with a progress bar) into the folder the loader searches
 (``$VARIMAC_CACHE/datasets``, default ``~/.cache/varimac/datasets``) or into ``DIR``.
-``varimac data demo-subset --from PATH [--out FILE]`` writes golden/datasets/cifar10-demo.npz
-again from a full data set (golden/datasets/README.md).
+``varimac data demo-subset --from PATH [--out FILE]`` writes golden/train/datasets/cifar10-demo.npz
+again from a full data set (golden/train/datasets/README.md).
 """
 
 import os
@@ -31,11 +31,11 @@ def add_arguments(parser):
     demo.add_argument("--from", dest="source", required=True, metavar="PATH",
                       help="CIFAR-10 archive or folder (the full data set)")
     demo.add_argument("--out", default=None, metavar="FILE",
-                      help="output file (default: golden/datasets/cifar10-demo.npz)")
+                      help="output file (default: golden/train/datasets/cifar10-demo.npz)")
 
 
 def run(args):
-    from golden.data import DataError
+    from golden.train.data import DataError
     try:
         return download(args) if args.action == "download" else demo_subset(args)
     except DataError as exc:
@@ -43,7 +43,7 @@ def run(args):
 
 
 def download(args):
-    from golden.download import download as fetch
+    from golden.train.download import download as fetch
     if (args.url is None) != (args.md5 is None):
         raise UsageError("--url and --md5 go together (a mirror's file and its md5)")
     if args.md5 is not None and (len(args.md5) != 32
@@ -59,11 +59,11 @@ def download(args):
 
 
 def demo_subset(args):
-    from golden.demo_data import DEMO_FILE, make_demo_subset
+    from golden.train.demo_data import DEMO_FILE, make_demo_subset
     out = args.out or str(DEMO_FILE)
     if os.path.isdir(out):
         raise UsageError(f"--out: {out} is a directory; name the .npz file to write")
     digest = make_demo_subset(args.source, out)
-    print(f"{out}: sha256 {digest} (put it in golden/demo_data.py DEMO_SHA256 and "
-          f"golden/datasets/README.md)")
+    print(f"{out}: sha256 {digest} (put it in golden/train/demo_data.py DEMO_SHA256 and "
+          f"golden/train/datasets/README.md)")
     return 0

@@ -5,7 +5,7 @@
    default array with Icarus; on Verilator, whose build of it takes an hour, on the 2x3 array
    at the same widths unless ``--rtl-preset default``);
 3. train the CIFAR-10 network for a short ``two-phase`` run on a subset (by default the one
-   shipped in golden/datasets/, so that the demo needs nothing beside the repository);
+   shipped in golden/train/datasets/, so that the demo needs nothing beside the repository);
 4. measure energy per MAC at every width on the accelerator's gates (a 2x3 array with the
    default accelerator's widths), on random data and on the training run's own GEMMs;
 5. write a summary table and plot to the output directory.
@@ -30,7 +30,7 @@ def add_arguments(parser):
                         help="output directory (default: build/demo)")
     parser.add_argument("--data", default=None, metavar="PATH",
                         help="CIFAR-10 archive or folder (default: the subset shipped in "
-                             "golden/datasets/cifar10-demo.npz)")
+                             "golden/train/datasets/cifar10-demo.npz)")
     parser.add_argument("--train-subset", type=int, default=2560, metavar="N",
                         help="training images for the short run (default: 2560, all of the "
                              "shipped subset)")
@@ -69,9 +69,9 @@ def run(args):
         raise UsageError("--train-subset must be >= 128; --epochs, --batch and "
                          "--jobs-per-width must be >= 1")
     from golden import gemm
-    from golden.data import DataError, load_cifar10
-    from golden.demo_data import DEMO_TEST, DEMO_TRAIN, load_demo
-    from golden.train import TrainConfig, Trainer
+    from golden.train.data import DataError, load_cifar10
+    from golden.train.demo_data import DEMO_TEST, DEMO_TRAIN, load_demo
+    from golden.train.trainer import TrainConfig, Trainer
     from hw.config import AccelConfig
     from sim.runner import default_simulator, run_rtl_jobs
     from sim.scenarios import random_job

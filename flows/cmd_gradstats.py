@@ -25,7 +25,7 @@ def add_arguments(parser):
 
 
 def _widths(text):
-    from golden.policies import FIXED_WIDTHS
+    from golden.train.policies import FIXED_WIDTHS
     try:
         widths = sorted({int(w) for w in text.split(",")})
     except ValueError:
@@ -50,8 +50,8 @@ def run(args):
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out: {args.out} exists and is not a directory")
 
-    from golden import gradstats
-    from golden.data import DataError, load_cifar10
+    from golden.train import gradstats
+    from golden.train.data import DataError, load_cifar10
     try:
         checkpoints = [gradstats.load(p) for p in args.checkpoints]
         data = load_cifar10(args.data)

@@ -10,7 +10,7 @@ HELP = "train the 6-layer CIFAR-10 network in fixed point under a precision poli
 
 
 def add_arguments(parser):
-    from golden.policies import POLICIES
+    from golden.train.registry import POLICIES
     parser.add_argument("--policy", required=True, metavar="P",
                         help=f"precision policy: {', '.join(POLICIES)}; a fixed-point one "
                              f"+headroom takes the exponent rule with headroom")
@@ -56,7 +56,7 @@ def _int(value, flag, lo=1):
 
 
 def run(args):
-    from golden.policies import check_name
+    from golden.train.registry import check_name
     try:
         check_name(args.policy)
     except ValueError as exc:
@@ -76,8 +76,8 @@ def run(args):
     except ValueError as exc:
         raise UsageError(f"--out {exc}") from None
 
-    from golden.data import DataError, load_cifar10
-    from golden.train import TrainConfig, Trainer
+    from golden.train.data import DataError, load_cifar10
+    from golden.train.trainer import TrainConfig, Trainer
     if threads:
         import torch
         torch.set_num_threads(threads)
@@ -108,8 +108,8 @@ def run(args):
 
 def _load_data(args, load_cifar10, DataError):
     if args.download and args.data is None:
-        from golden.data import find
-        from golden.download import download
+        from golden.train.data import find
+        from golden.train.download import download
         try:
             find()
         except DataError:

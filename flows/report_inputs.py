@@ -12,7 +12,7 @@ import os
 
 from golden.formats import MAX_WIDTH, MIN_WIDTH
 from golden.inputs import InputError, read_json
-from golden.policies import POLICIES, check_name
+from golden.train.registry import POLICIES, check_name
 
 
 class ReportError(ValueError):

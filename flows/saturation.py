@@ -2,7 +2,7 @@
 
     python -m flows.saturation RUN_DIR... [--epoch N] > table.md
 
-Every rate is the log's own count for that epoch (``rates`` of ``golden.train``): the share of a
+Every rate is the log's own count for that epoch (``rates`` of ``golden.train.trainer``): the share of a
 tensor's values clamped to the format (saturation) or rounded to zero from nonzero
 (underflow), summed over the epoch's steps.
 """
@@ -36,7 +36,7 @@ def table(logs, *, epoch=-1):
 
 
 def _order(layer):
-    from golden.network import LAYERS
+    from golden.train.network import LAYERS
     names = [l.name for l in LAYERS] + ["logits"]
     return names.index(layer) if layer in names else len(names)
 

@@ -4,7 +4,7 @@ on Ray core tasks.
 Each run is ``varimac train`` in its own process, writing ``OUT/<name>/`` (``log.json``,
 ``checkpoint.npz``) and ``OUT/logs/<name>.txt`` (its output). A run whose ``log.json`` says
 ``complete`` is skipped; any other is started again on the same folder, which resumes it from
-its checkpoint (``golden.train``): a rerun of the sweep finishes what an interrupted one left.
+its checkpoint (``golden.train.trainer``): a rerun of the sweep finishes what an interrupted one left.
 A run that fails is reported with the end of its output, and the sweep exits non-zero.
 """
 
@@ -63,7 +63,7 @@ def load_grid(path):
 def expand(policies, seeds, options):
     """The runs of a grid, checked; a run's name is ``<policy>-s<seed>``, plus ``-<option><value>``
     for every option swept over several values."""
-    from golden.policies import check_name
+    from golden.train.registry import check_name
     if not policies or not seeds:
         raise SweepError("a grid needs at least one policy and one seed")
     for p in policies:

@@ -16,6 +16,8 @@ import json
 import os
 from collections import Counter
 
+from golden.files import write_atomic
+
 from . import workload
 from .report import FLOAT32_MAC_PJ, ORDER, energy_per_mac
 
@@ -61,10 +63,7 @@ class PriceBook:
                                              **extra)
             if self.path:
                 os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-                tmp = self.path + ".tmp"
-                with open(tmp, "w") as f:
-                    json.dump(self.prices, f)
-                os.replace(tmp, self.path)
+                write_atomic(self.path, lambda f: json.dump(self.prices, f))
         return self.prices[key]
 
 

@@ -3,7 +3,7 @@
 A log records the widths of every (layer, role) as decisions: one ``"*"`` entry when every width
 changes together (or to or from float32), else one entry per changed tensor, each at the step
 from which it applies. Replaying them step by step gives the widths of every GEMM of every step
-(``golden.network.gemm_shapes``; operand widths as ``golden.engine_fixed`` uses them):
+(``golden.train.network.gemm_shapes``; operand widths as ``golden.train.engine_fixed`` uses them):
 
 - forward of layer i: a = activations of i, b = weights of i, out = activations of layer i+1;
 - backward-data of layer i: a = errors of i, b = weights of i, out = errors of layer i-1;
@@ -18,7 +18,7 @@ bit counts check the replay exactly (``check_against_log``).
 from collections import Counter
 from dataclasses import dataclass
 
-from golden.network import LAYERS, LOGITS, gemm_shapes, tensor_keys
+from golden.train.network import LAYERS, LOGITS, gemm_shapes, tensor_keys
 
 FLOAT = 32  # float32 operands: 32-bit words, one MAC per PE per cycle
 

@@ -7,9 +7,8 @@ Rounding, saturation and counting run as the one-pass kernels of ``golden.fused`
 
 import numpy as np
 
-from . import exact, fused
+from . import exact, fused, ops
 from .formats import Rounding
-from .prng import prng_grid
 
 # Patch-matrix elements per block of images of a convolution GEMM: patches cut block by block
 # stay in cache; the whole matrix at once was measured 1.4x (float64) and 1.6x (float32)
@@ -126,7 +125,8 @@ class NumpyBackend:
     def round_shift(self, acc, shift, rounding, seed, *, row0=0, col0=0):
         """``acc / 2**shift`` rounded by the contract (nearest-even or stochastic)."""
         if acc.dtype == object:
-            return _round_shift_object(acc, shift, rounding, seed, row0, col0)
+            return ops.round_shift(acc, shift, rounding=rounding, seed=seed, row0=row0,
+                                   col0=col0)
         # Scaling by a power of two is exact while the result stays normal: |acc| < 2**53 and
         # |shift| <= 768 (formats bound |frac| by 256) keep it so.
         v = np.multiply(acc, 2.0 ** -shift, dtype=np.float64)
@@ -140,8 +140,8 @@ class NumpyBackend:
     def _round_inplace(v, rounding, seed, row0, col0):
         if rounding == Rounding.NEAREST_EVEN:
             return np.rint(v, out=v)
-        fused.requantize_(v, v, scale=1.0, mode=fused.STOCHASTIC, seed=seed, width=None,
-                          row0=row0, col0=col0)
+        fused.requantize_(v, v, scale=1.0, rounding=Rounding.STOCHASTIC, seed=seed,
+                          width=None, row0=row0, col0=col0)
         return v
 
     @staticmethod
@@ -149,15 +149,16 @@ class NumpyBackend:
         """``saturate(round(src * scale))`` of a 2-D ``src`` in one fused pass (``round_``:
         whether to round at all); returns ``(y, saturated, underflow)``, ``y`` in ``out`` or a
         new float64 array."""
-        mode = (fused.NONE if not round_ else fused.NEAREST_EVEN
-                if rounding == Rounding.NEAREST_EVEN else fused.STOCHASTIC)
         y = np.empty(src.shape, np.float64) if out is None else out
-        saturated, underflow = fused.requantize_(src, y, scale=scale, mode=mode, seed=seed,
-                                                 width=width, row0=row0, col0=col0)
+        saturated, underflow = fused.requantize_(src, y, scale=scale,
+                                                 rounding=rounding if round_ else None,
+                                                 seed=seed, width=width, row0=row0, col0=col0)
         return y, saturated, underflow
 
-    def saturate(self, y, width):
-        """Clamp to ``width`` bits; returns the clamped values and how many were clamped."""
+    @staticmethod
+    def saturate(y, width):
+        """``golden.ops.saturate`` of an integer-valued array (clamped in place unless object
+        dtype); returns the clamped values and how many were clamped."""
         lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
         if y.dtype == object:
             n = int(sum(1 for v in y.flat if v < lo or v > hi))
@@ -173,7 +174,7 @@ class NumpyBackend:
             return self._requantize(acc, 2.0 ** -shift, shift > 0, rounding, seed, width,
                                     row0=row0, col0=col0)
         nonzero = np.count_nonzero(acc)
-        y = _round_shift_object(acc, shift, rounding, seed, row0, col0)
+        y = ops.round_shift(acc, shift, rounding=rounding, seed=seed, row0=row0, col0=col0)
         y, saturated = self.saturate(y, width)
         # y != 0 implies acc != 0 (rounding never lifts 0, clamping never yields 0), so the
         # outputs with acc != 0 and y == 0 number nnz(acc) - nnz(y).
@@ -277,19 +278,3 @@ def _abs_max(x):
 
 def _object(x):
     return np.asarray(x).astype(np.int64).astype(object)
-
-
-def _round_shift_object(acc, shift, rounding, seed, row0, col0):
-    if shift <= 0:
-        return acc * (1 << -shift)
-    if rounding == Rounding.NEAREST_EVEN:
-        half, mask = 1 << (shift - 1), (1 << shift) - 1
-
-        def rne(v):
-            q, r = v >> shift, v & mask
-            return q + (r > half or (r == half and q & 1))
-        return np.frompyfunc(rne, 1, 1)(acc)
-    rows, cols = acc.shape
-    r = prng_grid(seed, rows, cols, row0=row0, col0=col0).astype(object)
-    r = r >> (32 - shift) if shift <= 32 else r << (shift - 32)
-    return (acc + r) >> shift

@@ -1,4 +1,5 @@
-"""The GEMM job contract (docs/arithmetic.md): the job, its result, and their files."""
+"""The GEMM job contract (docs/arithmetic.md): the job, its spec (the job less its operands),
+its result, and their files."""
 
 from dataclasses import dataclass
 
@@ -10,6 +11,38 @@ from .formats import MAX_WIDTH, MIN_WIDTH, Q, Rounding, check_int
 from .inputs import InputError, read_npz
 
 SCALARS = ("a_width", "a_frac", "b_width", "b_frac", "out_width", "out_frac", "rounding", "seed")
+
+
+@dataclass(frozen=True)
+class GemmSpec:
+    """A job without its operands: the three formats, the rounding and the seed. Training
+    decides one per GEMM and runs it on a backend (``shift``, ``out_fmt.width``, ``rounding``,
+    ``seed``); ``job(a, b)`` makes it a whole ``GemmJob`` (a trace file)."""
+    a_fmt: Q
+    b_fmt: Q
+    out_fmt: Q
+    rounding: Rounding = Rounding.NEAREST_EVEN
+    seed: int = 0
+
+    def __init__(self, *, a_fmt, b_fmt, out_fmt, rounding=Rounding.NEAREST_EVEN, seed=0):
+        for name, fmt in (("a_fmt", a_fmt), ("b_fmt", b_fmt), ("out_fmt", out_fmt)):
+            if not isinstance(fmt, Q):
+                raise TypeError(f"{name} must be a Q(width, frac), not {fmt!r}")
+            object.__setattr__(self, name, fmt)
+        object.__setattr__(self, "rounding", Rounding.parse(rounding))
+        object.__setattr__(self, "seed", check_int(seed, name="seed", lo=0, hi=(1 << 32) - 1))
+
+    @property
+    def shift(self):
+        """Right shift from the accumulator to the output: a_frac + b_frac - out_frac."""
+        return self.a_fmt.frac + self.b_fmt.frac - self.out_fmt.frac
+
+    def job(self, a, b):
+        """The ``GemmJob`` of this spec on integer operands ``a`` (M, K) and ``b`` (K, N)."""
+        return GemmJob(a=a, b=b, a_width=self.a_fmt.width, a_frac=self.a_fmt.frac,
+                       b_width=self.b_fmt.width, b_frac=self.b_fmt.frac,
+                       out_width=self.out_fmt.width, out_frac=self.out_fmt.frac,
+                       rounding=self.rounding, seed=self.seed)
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +100,11 @@ class GemmJob:
     @property
     def out_fmt(self):
         return Q(self.out_width, self.out_frac)
+
+    @property
+    def spec(self):
+        return GemmSpec(a_fmt=self.a_fmt, b_fmt=self.b_fmt, out_fmt=self.out_fmt,
+                        rounding=self.rounding, seed=self.seed)
 
     @property
     def shift(self):
@@ -165,20 +203,6 @@ def quantize(x, fmt, *, rounding=Rounding.NEAREST_EVEN, seed=0, backend="numpy")
     q, saturated, underflow = be.quantize(x, frac=fmt.frac, width=fmt.width,
                                           rounding=Rounding.parse(rounding), seed=seed)
     return be.to_numpy(q).astype(np.int64), saturated, underflow
-
-
-def round_shift(acc, shift, *, rounding=Rounding.NEAREST_EVEN, seed=0):
-    """The contract's step 3 on a 2-D integer array: ``acc / 2**shift``, rounded."""
-    be = get_backend("numpy")
-    acc = np.asarray(acc)
-    acc = acc.astype(object) if _abs_bound(acc) >= 1 << 53 else acc.astype(np.float64)
-    return np.asarray(be.round_shift(acc, shift, Rounding.parse(rounding), seed)).astype(object)
-
-
-def saturate(y, width):
-    """The contract's step 4: clamp to ``width`` bits; returns ``(y, n_clamped)``."""
-    y, n = get_backend("numpy").saturate(np.asarray(y).astype(object), width)
-    return np.asarray(y).astype(np.int64), n
 
 
 def _abs_bound(x):

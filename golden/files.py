@@ -1,4 +1,5 @@
-"""Writing files: atomically, with the user's umask, and never over an input.
+"""Writing files: atomically, with the user's umask, and never over an input; and where
+varimac keeps its cache (``cache_root``).
 
 ``write_atomic`` is the one way varimac writes a result: into a temporary file beside the target
 (``.NAME.tmp-PID-XXXXXXXX``), renamed into place once complete, so that a failure or a kill never
@@ -10,6 +11,7 @@ removed by the next write into the same folder (its PID no longer runs).
 import json
 import os
 import secrets
+from pathlib import Path
 
 import numpy as np
 
@@ -138,3 +140,8 @@ def _check_writable(directory, path):
     except OSError as exc:
         raise ValueError(f"{path}: cannot write in {directory} "
                          f"({exc.strerror or type(exc).__name__})") from None
+
+
+def cache_root():
+    """``$VARIMAC_CACHE``, else ``~/.cache/varimac``."""
+    return Path(os.environ.get("VARIMAC_CACHE") or Path.home() / ".cache" / "varimac")

@@ -60,7 +60,7 @@ class Control(wiring.Component):
     def __init__(self, config):
         self.config = c = config
         super().__init__({
-            "cmd": In(stream.Signature(job_layout(c))),
+            "cmd": In(stream.Signature(job_layout())),
             "busy": Out(1), "done": Out(1), "error": Out(ERROR_BITS),
             "start": Out(1),            # one cycle: a job was accepted (clears the drain)
             "job_end": In(1),           # the drain emitted the job's final result row

@@ -12,7 +12,7 @@ DIM_FIELD_BITS = 32
 Flags = data.StructLayout({"valid": 1, "first": 1, "last": 1})
 
 
-def job_layout(config):
+def job_layout():
     """The command stream's payload: one job's runtime configuration."""
     return data.StructLayout({
         "a_width": unsigned(WIDTH_BITS), "a_frac": signed(FRAC_BITS),

@@ -40,7 +40,7 @@ def gate_inputs(config):
 class ProcessingElement(wiring.Component):
     lead = 2        # from the flags register holding a last beat to ``result_valid``
 
-    def __init__(self, config, *, name="pe"):
+    def __init__(self, config):
         self.config = c = config
         w, lw = c.max_width, (c.lane_width if c.tunable else None)
         super().__init__({

@@ -31,7 +31,7 @@ class Accelerator(wiring.Component):
     def __init__(self, config):
         self.config = c = config
         super().__init__({
-            "cmd": In(stream.Signature(job_layout(c))),
+            "cmd": In(stream.Signature(job_layout())),
             "a": In(stream.Signature(a_layout(c))),
             "b": In(stream.Signature(b_layout(c))),
             "y": Out(stream.Signature(result_layout(c))),

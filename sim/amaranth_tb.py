@@ -31,16 +31,6 @@ def simulate_jobs(config, jobs, *, seed=0, gap=0.0, stall=0.0, watch=None, max_c
     results = []
     state = {"job": None, "assembler": None, "done": False}
 
-    async def source(ctx, stream, beats):
-        for beat in beats:
-            while rng.random() < gap:
-                ctx.set(stream.valid, 0)
-                await ctx.tick()
-            ctx.set(stream.payload.as_value(), beat)
-            ctx.set(stream.valid, 1)
-            await ctx.tick().until(stream.ready)
-        ctx.set(stream.valid, 0)
-
     async def driver(ctx):
         for index, job in enumerate(jobs):
             job, overrides = job if isinstance(job, tuple) else (job, None)

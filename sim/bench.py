@@ -21,17 +21,13 @@ import numpy as np
 
 from golden import GemmJob, gemm
 from golden.files import save_json
+from golden.train.network import gemm_shapes
 from hw.config import AccelConfig
 
-# Forward GEMMs of the Keras cifar10_cnn (im2col): (name, M per image, K, N).
-CIFAR10_LAYERS = (
-    ("conv1", 32 * 32, 3 * 3 * 3, 32),
-    ("conv2", 30 * 30, 3 * 3 * 32, 32),
-    ("conv3", 15 * 15, 3 * 3 * 32, 64),
-    ("conv4", 13 * 13, 3 * 3 * 64, 64),
-    ("dense1", 1, 6 * 6 * 64, 512),
-    ("dense2", 1, 512, 10),
-)
+# Forward GEMMs of the Keras cifar10_cnn (im2col): (name, M per image, K, N), from the network's
+# one shape table.
+CIFAR10_LAYERS = tuple((layer, m, k, n) for layer, kind, m, k, n in gemm_shapes(1)
+                       if kind == "forward")
 BATCH = 32
 MAX_K = 576
 ARRAYS = (4, 8)

@@ -86,10 +86,10 @@ def testbench_sv(config):
 module varimac_tb(input clk);
   reg rst = 1'b0;   // raised at the first falling edge: an asynchronous reset needs its edge
   reg cmd_valid = 1'b0, a_valid = 1'b0, b_valid = 1'b0, y_ready = 1'b0;
-  reg [{_width(job_layout(c)) - 1}:0] cmd_payload = 0;
+  reg [{_width(job_layout()) - 1}:0] cmd_payload = 0;
   reg [{_width(a_layout(c)) - 1}:0] a_payload = 0, a_word;
   reg [{_width(b_layout(c)) - 1}:0] b_payload = 0, b_word;
-  reg [{_width(job_layout(c)) - 1}:0] cmd_word, cmd_payload_n = 0;
+  reg [{_width(job_layout()) - 1}:0] cmd_word, cmd_payload_n = 0;
   reg [{_width(a_layout(c)) - 1}:0] a_payload_n = 0;
   reg [{_width(b_layout(c)) - 1}:0] b_payload_n = 0;
   reg rst_n = 1'b1, cmd_valid_n = 1'b0, a_valid_n = 1'b0, b_valid_n = 1'b0, y_ready_n = 1'b0;

@@ -137,7 +137,7 @@ def packed_beats(config, job):
 
 
 def packed_command(config, job, **overrides):
-    return pack(job_layout(config), command(job, **overrides))
+    return pack(job_layout(), command(job, **overrides))
 
 
 class ResultAssembler:

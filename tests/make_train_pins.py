@@ -39,7 +39,7 @@ CASES = [
 
 
 def synthetic(n_train=24, n_test=8, seed=0):
-    from golden.data import Cifar10
+    from golden.train.data import Cifar10
     rng = np.random.default_rng(seed)
     return Cifar10(train_x=rng.integers(0, 256, (n_train, 32, 32, 3), dtype=np.uint8),
                    train_y=rng.integers(0, 10, n_train).astype(np.uint8),
@@ -57,8 +57,8 @@ def _digest(obj):
 
 def fingerprint(case, backend):
     """Digests of every parameter array, the log (times removed) and the policy state."""
-    from golden.policies import Adaptive
-    from golden.train import TrainConfig, Trainer
+    from golden.train.policies import Adaptive
+    from golden.train.trainer import TrainConfig, Trainer
     _, policy, batch, adaptive = case
     with tempfile.TemporaryDirectory() as tmp:
         cfg = TrainConfig(policy=policy, epochs=1, out=tmp, backend=backend,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from test_fuzz_runs import RUN, write_dataset
 
-from golden.train import CHECKPOINT, LOG, TrainConfig, Trainer
+from golden.train.trainer import CHECKPOINT, LOG, TrainConfig, Trainer
 
 REPO = Path(__file__).resolve().parent.parent
 EPOCHS = 2   # 2 steps per epoch: 4 steps, a checkpoint after each

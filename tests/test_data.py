@@ -7,8 +7,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from golden import data as cifar
-from golden.data import DataError, find, load_cifar10
+from golden.train import data as cifar
+from golden.train.data import DataError, find, load_cifar10
 
 PER_BATCH = 3
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from flows.cli import main
-from golden.data import DataError, load_cifar10
-from golden.demo_data import DEMO_FILE, load_demo, make_demo_subset
-from golden.download import download
+from golden.train.data import DataError, load_cifar10
+from golden.train.demo_data import DEMO_FILE, load_demo, make_demo_subset
+from golden.train.download import download
 from test_data import _batches, _tar, _write_bin
 
 NAME = "cifar-10-binary.tar.gz"
@@ -101,8 +101,8 @@ def test_download_refuses_bad_input(argv, message, tmp_path, capsys):
 
 
 def test_train_download_fetches_when_nothing_is_found(server, tmp_path, monkeypatch):
-    from golden import data as cifar
-    from golden import download as down
+    from golden.train import data as cifar
+    from golden.train import download as down
     url, blob, _ = server
     monkeypatch.setenv("VARIMAC_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("VARIMAC_DATA", raising=False)

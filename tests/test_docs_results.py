@@ -12,7 +12,7 @@ from flows.fpga import markdown as fpga_markdown
 from flows.power import markdown as power_markdown
 from flows.timing import markdown as timing_markdown
 from flows.quote import BLOCK, quote
-from golden import gradstats
+from golden.train import gradstats
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ["README.md"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))

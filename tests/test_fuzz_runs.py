@@ -22,10 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.cli import main
-from golden.checkpoint import digest
-from golden.data import RECORD, DataError, load_cifar10
-from golden.network import param_shapes
-from golden.train import CHECKPOINT, TrainConfig, Trainer
+from golden.train.checkpoint import digest
+from golden.train.data import RECORD, DataError, load_cifar10
+from golden.train.network import param_shapes
+from golden.train.trainer import CHECKPOINT, TrainConfig, Trainer
 
 RUN = dict(epochs=1, batch=8, train_subset=16, test_subset=8, seed=0)
 

@@ -219,3 +219,21 @@ def test_job_and_result_files_round_trip(tmp_path):
     r = gemm(again)
     r.save(tmp_path / "r.npz")
     assert GemmResult.load(tmp_path / "r.npz").same_bits(r)
+
+
+def test_spec_is_the_job_less_its_operands():
+    from golden import GemmSpec
+    j = GemmJob(a=[[3, -2]], b=[[1], [1]], a_width=8, a_frac=1, b_width=6, b_frac=2,
+                out_width=8, out_frac=1, rounding=1, seed=7)
+    spec = j.spec
+    assert spec.shift == j.shift == 2 and spec.out_fmt == Q(8, 1)
+    assert spec.rounding is Rounding.STOCHASTIC and spec.seed == 7
+    k = spec.job(j.a, j.b)
+    assert k.scalars() == j.scalars() and gemm(k).same_bits(gemm(j))
+    fmts = dict(a_fmt=Q(8, 0), b_fmt=Q(8, 0))
+    with pytest.raises(TypeError, match=r"out_fmt must be a Q\(width, frac\), not 8"):
+        GemmSpec(**fmts, out_fmt=8)
+    with pytest.raises(ValueError, match=r"seed must be in \[0, 4294967295\], not -1"):
+        GemmSpec(**fmts, out_fmt=Q(8, 0), seed=-1)
+    with pytest.raises(TypeError):
+        GemmSpec(Q(8, 0), Q(8, 0), Q(8, 0))  # keyword-only

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from golden import fused
+from golden import Rounding, fused
+from golden.train import kernels
 from golden.backend_torch import TorchBackend
-from golden.hostops import host_ops
+from golden.train.hostops import host_ops
 from reference import ref_prng, ref_round
 
 
@@ -33,9 +34,9 @@ def test_requantize_equals_the_reference(dtype, inplace, shift, rounding):
     acc[0, :8] = [2 ** 5, -2 ** 5, 3 * 2 ** 5, 2 ** 6 + 2 ** 5, 1, -1, 0, -2 ** 30]  # ties, tiny, big
     src = acc.astype(dtype)
     dst = src if inplace else np.empty(acc.shape, np.float64)
-    mode = fused.NONE if shift <= 0 else (fused.NEAREST_EVEN, fused.STOCHASTIC)[rounding]
-    got = fused.requantize_(src, dst, scale=2.0 ** -shift, mode=mode, seed=seed, width=width,
-                            row0=row0, col0=col0)
+    got = fused.requantize_(src, dst, scale=2.0 ** -shift,
+                            rounding=None if shift <= 0 else Rounding(rounding), seed=seed,
+                            width=width, row0=row0, col0=col0)
     y, saturated, underflow = ref_requantize(acc, shift, width, rounding, seed, row0, col0)
     assert np.array_equal(dst.astype(np.int64), y)
     assert got == (saturated, underflow)
@@ -48,7 +49,8 @@ def test_stochastic_rounding_rounds_up_when_fraction_and_draw_sum_to_one():
     r = [ref_prng(seed, row0, (col0 + j) & 0xFFFFFFFF) for j in range(3)]
     q = [3, -4, 0]
     acc = np.array([[qj * 2 ** 32 + 2 ** 32 - rj for qj, rj in zip(q, r)]], dtype=np.float64)
-    fused.requantize_(acc, acc, scale=2.0 ** -32, mode=fused.STOCHASTIC, seed=seed, width=16,
+    fused.requantize_(acc, acc, scale=2.0 ** -32, rounding=Rounding.STOCHASTIC, seed=seed,
+                      width=16,
                       row0=row0, col0=col0)
     assert acc.tolist() == [[4, -3, 1]]
 
@@ -70,13 +72,14 @@ def test_stochastic_rounding_of_a_small_negative_value_past_53_bits(path):
 
 def test_requantize_without_width_does_not_saturate():
     v = np.array([[2.0 ** 40 + 0.5, -2.0 ** 40 - 0.25]])
-    sat, unf = fused.requantize_(v, v, scale=1.0, mode=fused.NEAREST_EVEN, seed=0, width=None)
+    sat, unf = fused.requantize_(v, v, scale=1.0, rounding=Rounding.NEAREST_EVEN, seed=0,
+                               width=None)
     assert v.tolist() == [[2.0 ** 40, -2.0 ** 40]] and (sat, unf) == (0, 0)
 
 
 def test_prng_equals_the_reference_at_the_edges():
     for seed, m, n in [(0, 0, 0), (2 ** 32 - 1, 2 ** 32 - 1, 2 ** 32 - 1), (12345, 7, 2 ** 31)]:
-        assert fused._prng(seed, m, n) == ref_prng(seed, m, n)
+        assert fused.prng(seed, m, n) == ref_prng(seed, m, n)
 
 
 def test_maxpool_equals_the_tensor_code():
@@ -84,11 +87,11 @@ def test_maxpool_equals_the_tensor_code():
     x = rng.integers(-3, 4, (3, 7, 9, 5)).astype(np.float32)  # odd sides, many ties
     tensor = host_ops(TorchBackend("cpu", fused=False))
     y0, r0 = tensor.maxpool(torch.from_numpy(x))
-    y1, r1 = fused.maxpool(x)
+    y1, r1 = kernels.maxpool(x)
     assert np.array_equal(y1, y0.numpy()) and np.array_equal(r1, r0.numpy())
     d = rng.integers(-50, 50, y1.shape).astype(np.float64)
     g0 = tensor.maxpool_backward(torch.from_numpy(d), r0, x.shape)
-    assert np.array_equal(fused.maxpool_backward(d, r1, x.shape), g0.numpy())
+    assert np.array_equal(kernels.maxpool_backward(d, r1, x.shape), g0.numpy())
 
 
 def test_torch_backend_checks_its_fused_argument():

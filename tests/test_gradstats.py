@@ -5,9 +5,9 @@ import json
 import pytest
 
 from flows.cli import main
-from golden import gradstats
-from golden.network import LAYERS
-from golden.train import CHECKPOINT, TrainConfig, Trainer
+from golden.train import gradstats
+from golden.train.network import LAYERS
+from golden.train.trainer import CHECKPOINT, TrainConfig, Trainer
 from make_train_pins import synthetic
 from test_data import _batches, _write_bin
 

@@ -3,16 +3,17 @@ smoke run per policy with the same bits on both backends."""
 
 import pytest
 
-from golden.engine_fixed import StepStats
+from golden.train.gemms import StepStats
 from golden.formats import Rounding
-from golden.network import LAYERS, tensor_keys
-from golden.policies import HeadroomRule, MaxRule, check_name, make_policy
-from golden.policies_lit import Cyclic, Metric, PerRole, Progressive
+from golden.train.network import LAYERS, tensor_keys
+from golden.train.exponents import HeadroomRule, MaxRule
+from golden.train.registry import check_name, make_policy
+from golden.train.policies_lit import Cyclic, Metric, PerRole, Progressive
 from test_train_bits import assert_same_bits, params, run, strip_times
 
 
 def ctx(step=0, epoch=0, epochs=2, steps_per_epoch=10):
-    from golden.policies import Context
+    from golden.train.policies import Context
     return Context(step=step, epoch=epoch, epochs=epochs, steps_per_epoch=steps_per_epoch)
 
 
@@ -20,16 +21,16 @@ def test_cyclic_follows_the_cosine_in_whole_lanes():
     # 2 cycles of 10 steps; (1 - cos(pi t / 10)) for t = 0..9 = 0, .049, .191, .412, .691, 1,
     # 1.309, 1.588, 1.809, 1.951 lanes: rounded 0,0,0,0,1,1,1,2,2,2
     p = Cyclic(lo=8, hi=16, cycles=2, backward=8)
-    got = [p.widths(ctx(step=t))[("conv2", "weights")] for t in range(20)]
+    got = [p.decide(ctx(step=t)).widths[("conv2", "weights")] for t in range(20)]
     assert got == [8, 8, 8, 8, 12, 12, 12, 16, 16, 16] * 2
-    w = p.widths(ctx(step=7))
+    w = p.decide(ctx(step=7)).widths
     assert {w[k] for k in tensor_keys() if k[1] in ("errors", "updates")} == {8}
     assert w[("logits", "activations")] == 16
 
 
 def test_progressive_only_widens():
     p = Progressive()
-    got = [set(p.widths(ctx(epoch=e, epochs=20)).values()) for e in range(20)]
+    got = [set(p.decide(ctx(epoch=e, epochs=20)).widths.values()) for e in range(20)]
     assert got == [{8}] * 10 + [{12}] * 6 + [{16}] * 4
     with pytest.raises(ValueError, match="never narrow"):
         Progressive(stages=((0, 12), (0.5, 8)))
@@ -37,7 +38,7 @@ def test_progressive_only_widens():
 
 def test_per_role_widths_and_rounding():
     p = PerRole(forward=8, backward=12)
-    w = p.widths(ctx())
+    w = p.decide(ctx()).widths
     assert w[("conv1", "activations")] == w[("dense2", "weights")] == 8
     assert w[("conv3", "errors")] == w[("conv3", "updates")] == 12
     assert p.rounding["backward_data"] == Rounding.STOCHASTIC
@@ -45,7 +46,7 @@ def test_per_role_widths_and_rounding():
 
 
 def test_wide_ends():
-    w = make_policy("wide-ends").widths(ctx())
+    w = make_policy("wide-ends").decide(ctx()).widths
     assert {w[("conv1", r)] for r in ("activations", "weights", "errors", "updates")} == {16}
     assert w[("dense2", "updates")] == w[("logits", "activations")] == 16
     assert {w[(l.name, "weights")] for l in LAYERS[1:-1]} == {8}
@@ -72,24 +73,24 @@ def test_metric_sees_weight_gradient_saturation_apart_from_errors():
     p = Metric(period=1)
     p.observe(ctx(step=1), role_stats({("conv1", "updates"): (10, 0, 864),
                                        ("conv2", "errors"): (0, 0, 4_194_304)}))
-    w = p.widths(ctx(step=2))
+    w = p.decide(ctx(step=2)).widths
     assert w[("conv1", "updates")] == 12
     assert w[("conv2", "errors")] == 8 and w[("conv1", "activations")] == 8
-    assert p.reason_for(("conv1", "updates")).startswith("8->12: underflow=0.000, saturation=1.16e-02")
+    assert p.decide(ctx()).reason_for(("conv1", "updates")).startswith("8->12: underflow=0.000, saturation=1.16e-02")
 
 
 def test_metric_narrows_after_patience_and_round_trips():
     p = Metric(period=1, patience=2)
     key = ("dense1", "errors")
     p.observe(ctx(step=1), role_stats({key: (0, 400, 1000)}))
-    assert p.widths(ctx())[key] == 12
+    assert p.decide(ctx()).widths[key] == 12
     p.observe(ctx(step=2), role_stats({key: (0, 10, 1000)}))
-    assert p.widths(ctx())[key] == 12
+    assert p.decide(ctx()).widths[key] == 12
     q = Metric(period=1, patience=2)
     q.load_state_dict(p.state_dict())
     for policy in (p, q):
         policy.observe(ctx(step=3), role_stats({key: (0, 10, 1000)}))
-        assert policy.widths(ctx())[key] == 8
+        assert policy.decide(ctx()).widths[key] == 8
     assert p.state_dict() == q.state_dict()
 
 

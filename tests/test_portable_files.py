@@ -1,5 +1,5 @@
 """Committed files carry no absolute path of a machine: records name data sets by file name
-and checksum (golden/data.py), so the repository reads the same wherever it is cloned."""
+and checksum (golden/train/data.py), so the repository reads the same wherever it is cloned."""
 
 import re
 import subprocess

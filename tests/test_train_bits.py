@@ -7,9 +7,9 @@ import pytest
 
 from golden.backend_torch import TorchBackend
 from golden.backends import get_backend
-from golden.network import LAYERS
-from golden.policies import Adaptive
-from golden.train import CHECKPOINT, LOG, TrainConfig, Trainer, _narrow
+from golden.train.network import LAYERS
+from golden.train.policies import Adaptive
+from golden.train.trainer import CHECKPOINT, LOG, TrainConfig, Trainer, _narrow
 from make_train_pins import ADAPTIVE, fingerprint_of, synthetic
 from test_train_pins import PINNED
 
@@ -55,7 +55,7 @@ def strip_times(log):
 @pytest.mark.parametrize("fused", [True, False], ids=["torch", "torch-tensor"])
 def test_numpy_and_torch_give_the_same_bits(tmp_path, monkeypatch, policy, fused):
     # fused=False: the tensor code that a GPU runs, here on the CPU
-    monkeypatch.setattr("golden.train.get_backend",
+    monkeypatch.setattr("golden.train.trainer.get_backend",
                         lambda name, device: get_backend(name, device=device) if name == "numpy"
                         else TorchBackend(device, fused=fused))
     a, log_a = run(tmp_path, "np", policy=policy, backend="numpy")

@@ -5,10 +5,10 @@ import pytest
 
 from golden.backend_torch import TorchBackend
 from golden.backends import get_backend
-from golden.engine_fixed import FixedEngine
+from golden.train.engine_fixed import FixedEngine
 from golden.formats import Q
-from golden.hostops import host_ops
-from golden.optim import GUARD, MOMENTUM, WEIGHT_DECAY, Dyadic, fixed_update
+from golden.train.hostops import host_ops
+from golden.train.optim import GUARD, MOMENTUM, WEIGHT_DECAY, Dyadic, fixed_update
 
 BACKENDS = ["numpy", "torch", "torch-tensor"]
 
@@ -96,17 +96,17 @@ def _rne_ref(v, s):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_shift_round_is_nearest_even(backend):
+def test_round_shift_is_nearest_even(backend):
     ops = ops_for(backend)
     v = np.arange(-70, 71, dtype=np.int64)
     for s in (-2, 0, 1, 2, 3, 5):
-        got = ops.to_host(ops.shift_round(ops.from_host(v), s))
+        got = ops.to_host(ops.round_shift(ops.from_host(v), s))
         assert np.array_equal(got, [_rne_ref(int(x), s) for x in v]), s
     big = 2 ** 62 - 1  # the largest magnitude it takes
     v = np.array([big, -big, big - 2 ** 29, 3 * 2 ** 40 + 2 ** 29, -3 * 2 ** 40 - 2 ** 29,
                   5 * 2 ** 40 + 2 ** 29, 2 ** 61 + 2 ** 30 - 1], dtype=np.int64)
     for s in (1, 30, 61):
-        got = ops.to_host(ops.shift_round(ops.from_host(v), s))
+        got = ops.to_host(ops.round_shift(ops.from_host(v), s))
         assert np.array_equal(got, [_rne_ref(int(x), s) for x in v]), s
 
 

@@ -1,13 +1,13 @@
 """About 100 fixed-point steps on 1,000 real CIFAR-10 images lower the loss and beat chance.
 
 The images are the first 1,000 training and 500 test images of CIFAR-10, from the subset shipped
-in golden/datasets/ (the same images a full copy gives: a run takes the first N of each split).
+in golden/train/datasets/ (the same images a full copy gives: a run takes the first N of each split).
 """
 
 import pytest
 
-from golden.demo_data import load_demo
-from golden.train import TrainConfig, Trainer
+from golden.train.demo_data import load_demo
+from golden.train.trainer import TrainConfig, Trainer
 
 
 @pytest.mark.slow

@@ -10,21 +10,24 @@ from it, mid-epoch included, with exactly the bits of an uninterrupted run) and,
 import math
 import os
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
-from .backends import BACKENDS, get_backend
+from ..backends import BACKENDS, get_backend
 from .batches import augment, dropout_masks, epoch_order
 from .checkpoint import CheckpointError, check_resumable, read_checkpoint, write_checkpoint
 from .data import load_cifar10
-from .engine_fixed import FixedEngine, StepStats
-from .files import save_json
-from .formats import check_int
+from .engine_fixed import FixedEngine
+from .epoch import EpochAccumulator
+from .gemms import StepRun, StepStats
+from ..files import save_json
+from ..formats import check_int
 from .network import MasterParams, dropout_rates, feature_shapes, parameter_count
 from .optim import learning_rate
-from .policies import Context, check_name, make_policy
+from .policies import Context
+from .registry import check_name, make_policy
+from .tracer import Tracer
 
 CHECKPOINT = "checkpoint.npz"
 LOG = "log.json"
@@ -204,9 +207,10 @@ class Trainer:
         cfg = self.cfg
         ctx = Context(step=self.step, epoch=self.epoch, epochs=cfg.epochs,
                       steps_per_epoch=self.steps_per_epoch)
-        widths = self.policy.widths(ctx)
+        decision = self.policy.decide(ctx)
+        widths = decision.widths
         if widths != self.widths:
-            self.log_decisions(widths)
+            self.log_decisions(decision)
             self.widths = widths
         self._switch("float" if widths is None else "fixed")
         images = augment(self.data.train_x[idx], cfg.seed, self.step)
@@ -214,23 +218,23 @@ class Trainer:
         masks = dropout_masks(cfg.seed, self.step, feature_shapes(len(idx)), dropout_rates())
         lr = learning_rate(self.epoch, cfg.epochs)
         stats = StepStats()
-        stats.want_histograms = self.policy.wants_histograms(ctx)
         if self.mode == "float":
             loss = self.float.step(images, labels, masks, lr, stats)
         else:
-            self.fixed.trace = self.tracer.hook(self.epoch, self.step) \
-                if self.tracer and self.pos == 0 else None
-            loss = self.fixed.step(images, labels, masks, widths, self.policy.exponents, lr,
-                                   stats, self.step)
-            self.fixed.trace = None
+            run = StepRun(self.policy.exponents, stats, self.step,
+                          histograms=decision.histograms,
+                          jobs=[] if self.tracer and self.pos == 0 else None)
+            loss = self.fixed.step(images, labels, masks, widths, lr, run)
+            if run.jobs:
+                self.tracer.save(self.epoch, self.step, run.jobs, self.fixed.ops)
             self.policy.observe(ctx, stats)
         self.acc.add(loss, len(idx), stats)
         return loss
 
-    def log_decisions(self, widths):
+    def log_decisions(self, decision):
         """One entry per changed (layer, role), or one "*" entry when every width changes to
         the same value (or to or from float32)."""
-        old, reason = self.widths, self.policy.reason
+        old, widths, reason = self.widths, decision.widths, decision.reason
         entry = {"step": self.step, "epoch": self.epoch}
         if widths is None or old is None or old == "unset" or (
                 len(set(widths.values())) == 1 and len(set(old.values())) == 1):
@@ -242,7 +246,7 @@ class Trainer:
             if old.get(key) != w:
                 self.log["decisions"].append({**entry, "layer": key[0], "role": key[1],
                                               "from": old.get(key), "to": w,
-                                              "reason": self.policy.reason_for(key)})
+                                              "reason": decision.reason_for(key)})
 
     def evaluate(self):
         correct = 0
@@ -273,112 +277,12 @@ class Trainer:
         save_json(os.path.join(self.cfg.out, LOG), self.log)
 
 
-class EpochAccumulator:
-    """Sums over one epoch; JSON state so that a mid-epoch resume continues the same sums."""
-
-    def __init__(self):
-        self.loss, self.images, self.steps, self.wall, self.update_clamped = 0.0, 0, 0, 0.0, 0
-        self.tensors = defaultdict(lambda: [0, 0, 0])   # "layer/role" -> sat, underflow, count
-        self.macs, self.bits = defaultdict(int), defaultdict(int)
-        self.formats = {}
-
-    def add(self, loss, images, stats):
-        self.loss += loss * images
-        self.images += images
-        self.steps += 1
-        self.update_clamped += stats.update_clamped
-        for (layer, role), t in stats.tensors.items():
-            s = self.tensors[f"{layer}/{role}"]
-            s[0] += t["saturated"]
-            s[1] += t["underflow"]
-            s[2] += t["count"]
-        for w, n in stats.macs.items():
-            self.macs[str(w)] += n
-        for w, n in stats.bits.items():
-            self.bits[str(w)] += n
-        self.formats.update({f"{k[0]}/{k[1]}": v for k, v in stats.formats.items()})
-
-    def summary(self):
-        layers = {}
-        for key, (sat, unf, count) in sorted(self.tensors.items()):
-            layer, role = key.split("/")
-            entry = layers.setdefault(layer, {}).setdefault(role, {})
-            entry["saturation"] = sat / count if count else 0.0
-            entry["underflow"] = unf / count if count else 0.0
-        formats = {}
-        for key, fmt in self.formats.items():
-            layer, role = key.split("/")
-            formats.setdefault(layer, {})[role] = fmt
-        return {"train_loss": self.loss / self.images if self.images else None,
-                "steps": self.steps, "images": self.images, "formats": formats,
-                "rates": layers, "macs_per_width": dict(sorted(self.macs.items(), key=_num)),
-                "bits_moved_per_width": dict(sorted(self.bits.items(), key=_num)),
-                "update_clamped": self.update_clamped, "train_time_s": round(self.wall, 3)}
-
-    def state_dict(self):
-        return {"loss": self.loss, "images": self.images, "steps": self.steps, "wall": self.wall,
-                "update_clamped": self.update_clamped, "tensors": dict(self.tensors),
-                "macs": dict(self.macs), "bits": dict(self.bits), "formats": self.formats}
-
-    @classmethod
-    def from_state(cls, s):
-        acc = cls()
-        acc.loss, acc.images, acc.steps, acc.wall = s["loss"], s["images"], s["steps"], s["wall"]
-        acc.update_clamped = s["update_clamped"]
-        acc.tensors.update({k: list(v) for k, v in s["tensors"].items()})
-        acc.macs.update(s["macs"])
-        acc.bits.update(s["bits"])
-        acc.formats = dict(s["formats"])
-        return acc
-
-
-class Tracer:
-    """Saves the GEMM jobs of sampled steps (the first step of every epoch) as contract job
-    files, ``traces/w<W>/e<epoch>_s<step>_<layer>_<kind>.npz``, W = the array width
-    max(a_width, b_width). Jobs are cropped to at most ``CROP`` = (M, K, N) so that files stay
-    small: a crop is still a real job (real operands, formats, rounding and seed) whose result
-    golden recomputes; it is not the full job's result."""
-    CROP = (64, 512, 64)
-
-    def __init__(self, root, *, cap):
-        self.root, self.cap = root, cap
-        self.counts = {}
-
-    def hook(self, epoch, step):
-        def save(kind, layer, a, b, a_fmt, b_fmt, out_fmt, rounding, seed):
-            from .contract import GemmJob
-            width = max(a_fmt.width, b_fmt.width)
-            if self.counts.get(str(width), 0) >= self.cap:
-                return
-            m, k, n = self.CROP
-            host = lambda x: np.asarray(x.cpu().numpy() if hasattr(x, "cpu") else x)  # noqa: E731
-            job = GemmJob(a=host(a[:m, :k]).astype(np.int64), b=host(b[:k, :n]).astype(np.int64),
-                          a_width=a_fmt.width, a_frac=a_fmt.frac, b_width=b_fmt.width,
-                          b_frac=b_fmt.frac, out_width=out_fmt.width, out_frac=out_fmt.frac,
-                          rounding=rounding, seed=seed)
-            folder = os.path.join(self.root, f"w{width}")
-            os.makedirs(folder, exist_ok=True)
-            job.save(os.path.join(folder, f"e{epoch}_s{step}_{layer}_{kind}.npz"))
-            self.counts[str(width)] = self.counts.get(str(width), 0) + 1
-        return save
-
-    def state_dict(self):
-        return {"counts": dict(self.counts)}
-
-    def load_state_dict(self, s):
-        self.counts = dict(s["counts"])
-
-
 def train(config, *, data=None, progress=True, stop_after=None):
     """Train (or resume) per ``config``; returns the log dict (also in ``out/log.json``)."""
     return Trainer(config, data=data, progress=progress).run(stop_after=stop_after)
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def _num(item):
-    return int(item[0])
-
-
 def _describe(widths):
     if widths is None:
         return "float32"

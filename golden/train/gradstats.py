@@ -13,13 +13,15 @@ import hashlib
 
 import numpy as np
 
-from .backends import get_backend
+from ..backends import get_backend
 from .batches import augment, dropout_masks, epoch_order
 from .checkpoint import read_checkpoint
-from .engine_fixed import FixedEngine, StepStats
+from .engine_fixed import FixedEngine
+from .gemms import StepRun, StepStats
 from .network import LAYERS, MasterParams, dropout_rates, feature_shapes
 from .optim import Dyadic
-from .policies import MaxRule, need_bits, uniform
+from .exponents import MaxRule
+from .policies import need_bits, uniform
 
 QUANTILES = (0.1, 0.25, 0.5)
 NO_STEP = Dyadic(0, 0)  # parameters are uploaded again before every step anyway
@@ -56,10 +58,9 @@ def statistics(master, data, *, widths=(8, 12, 16), steps=3, batch=128, backend=
             engine.upload(master)
             idx = order[np.arange(s * batch, (s + 1) * batch) % len(order)]  # wraps round
             stats = StepStats()
-            stats.want_histograms = True
             engine.step(augment(data.train_x[idx], 0, s), data.train_y[idx].astype(np.int64),
                         dropout_masks(0, s, feature_shapes(len(idx)), dropout_rates()),
-                        uniform(width), rule, NO_STEP, stats, s)
+                        uniform(width), NO_STEP, StepRun(rule, stats, s, histograms=True))
             rule.observe(stats)
             if s:
                 _add(sums, stats)

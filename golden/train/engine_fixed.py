@@ -1,21 +1,22 @@
 """One training step and the evaluation of the network in fixed point (docs/training.md).
 
 Every conv and dense layer runs three contract GEMMs — forward, backward-data, backward-weight —
-on the backend (``accumulate`` then ``requantize_inplace``: exactly ``backend.gemm``, split so
-that the accumulator's maximum can be observed before the policy picks the output's shift). Everything between them is a host op from
-``golden.hostops``. Formats: per (layer, role) a width chosen by the policy and fraction bits
+on the backend as a contract job (``gemms.GemmTask`` made a ``golden.GemmSpec``; ``accumulate``
+then ``requantize_inplace``: exactly ``backend.gemm``, split so that the accumulator's maximum
+can be observed before the policy picks the output's shift). Everything between them is a host
+op from ``golden.train.hostops``. Formats: per (layer, role) a width chosen by the policy and fraction bits
 chosen either from the tensor's exact maximum (inputs, weights, the loss gradient: the host has
 the values before it quantizes them) or predicted by the policy's exponent rule (every GEMM
 output: the accelerator needs its shift before the accumulator exists).
 """
 
-from collections import defaultdict
-
 import numpy as np
 
-from .backend_numpy import NumpyBackend
+from ..backend_numpy import NumpyBackend
+from ..contract import GemmSpec
+from ..formats import Q, Rounding
 from .batches import job_seed
-from .formats import Q, Rounding
+from .gemms import Conv, ConvWeight, GemmTask, Matmul, StepRun, count_job
 from .hostops import host_ops
 from .network import INPUT_FRAC, INPUT_OFFSET, LAYERS, LOGITS
 from .optim import fixed_update
@@ -38,72 +39,6 @@ def frac_for_max(max_int, src_frac, width):
     return src_frac + width - 1 - int(max_int).bit_length()
 
 
-class StepStats:
-    """Counters of one step (or summed over many): per tensor key, and MACs/bits per width."""
-
-    def __init__(self):
-        self.tensors = defaultdict(lambda: {"saturated": 0, "underflow": 0, "count": 0})
-        self.exponents = {}      # key -> exponent e of the exact maximum (|v| < 2**e)
-        self.histograms = {}     # key -> (counts, offset): counts[i] of exponent i + offset
-        self.macs = defaultdict(int)
-        self.bits = defaultdict(int)
-        self.formats = {}        # key -> str(Q) last used
-        self.maxima = {}         # key -> exact maximum |value| of the accumulator (float64)
-        self.update_clamped = 0
-        self.want_histograms = False
-
-    def count(self, key, *, saturated, underflow, count):
-        t = self.tensors[key]
-        t["saturated"] += saturated
-        t["underflow"] += underflow
-        t["count"] += count
-
-
-class Matmul:
-    """The operands of a contract GEMM ``a @ b``."""
-
-    def __init__(self, a, b):
-        self.a, self.b = a, b
-        self.shape = a.shape[0], a.shape[1], b.shape[1]
-
-    def accumulate(self, be, **bounds):
-        return be.accumulate(self.a, self.b, **bounds)
-
-    def matrices(self, ops):
-        return self.a, self.b
-
-
-class Conv:
-    """The GEMM ``im2col(x, pad) @ w`` of a 3x3 convolution, x NHWC (the backend may compute it
-    without the patch matrix: same accumulator)."""
-
-    def __init__(self, x, w, pad):
-        self.x, self.w, self.pad = x, w, pad
-        b, h, wd, _ = x.shape
-        self.out_hw = h + 2 * pad - 2, wd + 2 * pad - 2
-        self.shape = b * self.out_hw[0] * self.out_hw[1], w.shape[0], w.shape[1]
-
-    def accumulate(self, be, **bounds):
-        return be.conv(self.x, self.w, pad=self.pad, **bounds)
-
-    def matrices(self, ops):
-        return ops.im2col(self.x, self.pad)[0], self.w
-
-
-class ConvWeight:
-    """The weight-gradient GEMM ``im2col(x, pad).T @ e`` of a 3x3 convolution."""
-
-    def __init__(self, x, e, pad):
-        self.x, self.e, self.pad = x, e, pad
-        self.shape = 9 * x.shape[3], e.shape[0], e.shape[1]
-
-    def accumulate(self, be, **bounds):
-        return be.conv_weight(self.x, self.e, pad=self.pad, **bounds)
-
-    def matrices(self, ops):
-        return ops.transpose(ops.im2col(self.x, self.pad)[0]), self.e
-
-
 class FixedEngine:
     """Runs steps on ``backend`` ("numpy" or "torch" object from ``golden.backends``)."""
 
@@ -113,7 +48,6 @@ class FixedEngine:
         self.seed = seed
         self.rounding = dict(ROUNDING)  # a policy may choose another rounding per GEMM kind
         self.host = NumpyBackend()
-        self.trace = None  # callable(kind, layer, a, b, a_fmt, b_fmt, out_fmt, rounding, seed)
 
     # -- parameters -------------------------------------------------------------------------
     def upload(self, master):
@@ -140,7 +74,7 @@ class FixedEngine:
         if keep is not None and keep != (1, 0):
             w, frac = w * keep[0], frac + keep[1]
         f = frac_for_max(ops.int_abs_max(w), frac, width)
-        q, sat = ops.saturate(ops.shift_round(w, frac - f), width)
+        q, sat = ops.saturate(ops.round_shift(w, frac - f), width)
         if stats is not None:
             stats.formats[(LAYERS[i].name, "weights")] = str(Q(width, f))
             stats.count((LAYERS[i].name, "weights"), saturated=sat,
@@ -152,45 +86,34 @@ class FixedEngine:
         W bits exactly as it would with the unclamped bias, and for W <= 22 the sum (below
         3 * 2**(W-1)) is exact in float32, so a float32 output stays float32."""
         ops, w = self.ops, out_fmt.width
-        b, _ = ops.clamp_int(ops.shift_round(self.b[i], self.b_frac[i] - out_fmt.frac), 1 << w)
+        b, _ = ops.clamp_int(ops.round_shift(self.b[i], self.b_frac[i] - out_fmt.frac), 1 << w)
         return ops.f32(b) if w <= 22 else ops.f64(b)
 
     # -- one GEMM through the contract ---------------------------------------------------------
-    def _gemm(self, kind, layer, operands, a_fmt, b_fmt, out_width, out_key, exponents, stats,
-              step, *, a_max=None, b_max=None):
-        """One contract GEMM of ``operands`` (``Matmul``, ``Conv`` or ``ConvWeight``).
-        ``a_max``/``b_max``: exact bounds of |a|, |b| when the caller knows tighter ones than the
-        formats' 2**(W-1) (fewer K-chunks; same bits, any exact accumulation gives the same
-        accumulator)."""
-        acc = operands.accumulate(self.be, a_bound=_bound(a_max, a_fmt),
-                                  b_bound=_bound(b_max, b_fmt))
-        acc_frac = a_fmt.frac + b_fmt.frac
+    def _gemm(self, task, run):
+        """Runs ``task`` as a contract job on the backend; returns its output and the job's
+        ``GemmSpec`` (the output's fraction bits predicted by ``run.exponents`` from the exact
+        accumulator, the rounding of its kind, its seed), which ``run.jobs`` collects."""
+        acc = task.operands.accumulate(self.be, a_bound=_bound(task.a_max, task.a_fmt),
+                                       b_bound=_bound(task.b_max, task.b_fmt))
+        acc_frac = task.a_fmt.frac + task.b_fmt.frac
         amax = self.ops.abs_max(acc)
         e = amax.bit_length() - acc_frac if amax else None
-        out_fmt = Q(out_width, exponents.predict(out_key, out_width, e))
-        rounding = self.rounding[kind]
-        seed = job_seed(self.seed, step, layer, kind)
-        if stats is not None and stats.want_histograms and kind == "backward_weight":
+        spec = GemmSpec(a_fmt=task.a_fmt, b_fmt=task.b_fmt,
+                        out_fmt=Q(task.out_width, run.exponents.predict(task.out_key,
+                                                                        task.out_width, e)),
+                        rounding=self.rounding[task.kind],
+                        seed=job_seed(self.seed, run.step, task.layer, task.kind))
+        if run.histograms and task.kind == "backward_weight":
             counts = self.ops.exponent_histogram(acc, HIST_LO, HIST_HI)
-            stats.histograms[out_key] = (counts, HIST_LO - acc_frac)
-        y, sat, unf = self.be.requantize_inplace(acc, acc_frac - out_fmt.frac, out_width,
-                                                 rounding, seed, acc_abs_max=amax)
-        if stats is not None:
-            m, k, n = operands.shape
-            stats.count(out_key, saturated=sat, underflow=unf, count=m * n)
-            stats.formats[out_key] = str(out_fmt)
-            if e is not None:
-                stats.exponents[out_key] = e
-                stats.maxima[out_key] = float(np.ldexp(float(amax), -acc_frac))
-            width = max(a_fmt.width, b_fmt.width)
-            stats.macs[width] += m * k * n
-            stats.bits[a_fmt.width] += m * k * a_fmt.width
-            stats.bits[b_fmt.width] += k * n * b_fmt.width
-            stats.bits[out_width] += m * n * out_width
-            if self.trace is not None:
-                self.trace(kind, layer, *operands.matrices(self.ops), a_fmt, b_fmt, out_fmt,
-                           rounding, seed)
-        return y, out_fmt
+            run.stats.histograms[task.out_key] = (counts, HIST_LO - acc_frac)
+        y, sat, unf = self.be.requantize_inplace(acc, spec.shift, spec.out_fmt.width,
+                                                 spec.rounding, spec.seed, acc_abs_max=amax)
+        if run.stats is not None:
+            count_job(run.stats, task, spec, sat, unf, e, amax, acc_frac)
+        if run.jobs is not None:
+            run.jobs.append((task, spec))
+        return y, spec.out_fmt
 
     # -- forward ----------------------------------------------------------------------------
     def _input(self, images, width, stats):
@@ -209,11 +132,10 @@ class FixedEngine:
                         count=q.size)
         return self.ops.from_host(q.reshape(images.shape).astype(np.float32)), Q(width, f)
 
-    def forward(self, images, widths, exponents, *, stats=None, masks=None, step=0,
-                train=True):
+    def forward(self, images, widths, run, *, masks=None, train=True):
         """Logits (float64 integers on the backend) and their format; with ``train`` it keeps
         what backward needs and applies the dropout ``masks`` (bool, host NumPy)."""
-        ops = self.ops
+        ops, stats = self.ops, run.stats
         x, x_fmt = self._input(images, widths[(LAYERS[0].name, "activations")], stats)
         self.cache = []
         self.wq = []
@@ -233,9 +155,8 @@ class FixedEngine:
             else:
                 x_in = x.reshape(x.shape[0], -1)
                 operands = Matmul(x_in, wq)
-            y, out_fmt = self._gemm("forward", layer.name, operands, x_fmt, w_fmt, out_width,
-                                    (nxt, "activations"), exponents, stats, step,
-                                    a_max=x_max, b_max=w_max)
+            y, out_fmt = self._gemm(GemmTask("forward", layer.name, operands, x_fmt, w_fmt,
+                                             out_width, (nxt, "activations"), x_max, w_max), run)
             y, sat = ops.saturate(y + self._bias(i, out_fmt), out_width)
             if stats is not None:
                 stats.count((nxt, "activations"), saturated=sat, underflow=0, count=0)
@@ -278,7 +199,7 @@ class FixedEngine:
         return loss, self.ops.from_host(q.astype(np.float32)), Q(width, f)
 
     # -- backward and update ------------------------------------------------------------------
-    def backward(self, e, e_fmt, widths, exponents, stats, step):
+    def backward(self, e, e_fmt, widths, run):
         """Gradients of every layer from the output error; returns [(dW, frac), (db, frac)]."""
         ops = self.ops
         grads = [None] * len(LAYERS)
@@ -289,9 +210,9 @@ class FixedEngine:
             x_in = entry["x"]
             operands = (ConvWeight(x_in, e2, layer.pad) if layer.kind == "conv"
                         else Matmul(ops.transpose(x_in), e2))
-            dw, dw_fmt = self._gemm("backward_weight", layer.name, operands, entry["x_fmt"], e_fmt,
-                                    widths[(layer.name, "updates")], (layer.name, "updates"),
-                                    exponents, stats, step, a_max=entry["x_max"], b_max=e_max)
+            dw, dw_fmt = self._gemm(GemmTask("backward_weight", layer.name, operands,
+                                             entry["x_fmt"], e_fmt, widths[(layer.name, "updates")],
+                                             (layer.name, "updates"), entry["x_max"], e_max), run)
             grads[i] = (dw, dw_fmt.frac, ops.col_sum(e2), e_fmt.frac)
             if i == 0:
                 break
@@ -302,9 +223,9 @@ class FixedEngine:
                 operands = Conv(e, wf, 2 - layer.pad)
             else:
                 operands = Matmul(e, ops.transpose(entry["wq"]))
-            dx, e_fmt = self._gemm("backward_data", layer.name, operands, e_fmt, entry["w_fmt"],
-                                   out_width, (prev.name, "errors"), exponents, stats, step,
-                                   a_max=e_max, b_max=entry["w_max"])
+            dx, e_fmt = self._gemm(GemmTask("backward_data", layer.name, operands, e_fmt,
+                                            entry["w_fmt"], out_width, (prev.name, "errors"),
+                                            e_max, entry["w_max"]), run)
             dx = dx.reshape(entry["in_shape"])
             pe = self.cache[i - 1]
             if "mask" in pe:
@@ -326,18 +247,19 @@ class FixedEngine:
                                                      g_frac=db_frac, m_frac=self.b_frac[i], lr=lr)
             stats.update_clamped += n1 + n2
 
-    def step(self, images, labels, masks, widths, exponents, lr, stats, step):
-        """One SGD step on a batch (uint8 NHWC images, int labels); returns the mean loss."""
-        logits, fmt = self.forward(images, widths, exponents, stats=stats, masks=masks,
-                                   step=step, train=True)
+    def step(self, images, labels, masks, widths, lr, run):
+        """One SGD step on a batch (uint8 NHWC images, int labels) as ``run`` (a ``StepRun``
+        with stats) says; returns the mean loss."""
+        logits, fmt = self.forward(images, widths, run, masks=masks, train=True)
         loss, e, e_fmt = self.loss_gradient(logits, fmt, labels,
-                                            widths[(LAYERS[-1].name, "errors")], stats, step)
-        grads = self.backward(e, e_fmt, widths, exponents, stats, step)
-        self.update(grads, lr, stats)
+                                            widths[(LAYERS[-1].name, "errors")], run.stats,
+                                            run.step)
+        grads = self.backward(e, e_fmt, widths, run)
+        self.update(grads, lr, run.stats)
         return loss
 
     def predict(self, images, widths, exponents):
-        logits, _ = self.forward(images, widths, exponents, train=False)
+        logits, _ = self.forward(images, widths, StepRun(exponents), train=False)
         return np.argmax(self.ops.to_host(logits), axis=1)
 
 

@@ -15,9 +15,9 @@ import json
 
 import numpy as np
 
-from .files import save_npz
-from .formats import MAX_WIDTH, MIN_WIDTH
-from .inputs import InputError, read_npz
+from ..files import save_npz
+from ..formats import MAX_WIDTH, MIN_WIDTH
+from ..inputs import InputError, read_npz
 from .network import LAYERS, MasterParams, param_shapes, tensor_keys
 
 MODES = ("fixed", "float")

@@ -1,6 +1,6 @@
 """The CIFAR-10 subset shipped with the repository, so that ``varimac demo`` runs anywhere.
 
-``golden/datasets/cifar10-demo.npz`` holds the first ``DEMO_TRAIN`` training records and the
+``golden/train/datasets/cifar10-demo.npz`` holds the first ``DEMO_TRAIN`` training records and the
 first ``DEMO_TEST`` test records of CIFAR-10 (the subsets ``varimac demo`` and the learning test
 use: a training run takes the first N images of each split). The pixels are one lossless WebP
 mosaic (32 images a row, training images first), about half the size of the raw bytes; labels
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import Cifar10, DataError, load_cifar10
-from .files import save_npz
+from ..files import save_npz
 
 DEMO_FILE = Path(__file__).resolve().parent / "datasets" / "cifar10-demo.npz"
 DEMO_SHA256 = "73861109a7d1af5bb018a8d7186f4a07da1bff358af7cc30f28ddb0d9cafab72"

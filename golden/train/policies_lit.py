@@ -18,7 +18,7 @@ resumed run decides exactly as an uninterrupted one.
 
 import math
 
-from .formats import Rounding
+from ..formats import Rounding
 from .network import LAYERS, LOGITS, ROLES, tensor_keys
 from .policies import Policy, need_bits
 
@@ -61,11 +61,11 @@ class Cyclic(Policy):
         x = lanes * (1 - math.cos(math.pi * t / period)) / 2
         return self.lo + LANE * math.floor(round(x, 9) + 0.5)
 
-    def widths(self, ctx):
+    def choose(self, ctx):
         w = self.forward_width(ctx)
-        self.reason = (f"cycle {ctx.step // max(1, ctx.epochs * ctx.steps_per_epoch // self.cycles) + 1}"
-                       f" of {self.cycles}: forward {w} bits, backward {self.backward} bits")
-        return split(w, self.backward)
+        cycle = ctx.step // max(1, ctx.epochs * ctx.steps_per_epoch // self.cycles) + 1
+        return (split(w, self.backward), f"cycle {cycle} of {self.cycles}: forward {w} bits, "
+                                         f"backward {self.backward} bits")
 
 
 class Progressive(Policy):
@@ -80,10 +80,10 @@ class Progressive(Policy):
             raise ValueError("stages must start at 0 and never narrow")
         self.stages = tuple(stages)
 
-    def widths(self, ctx):
+    def choose(self, ctx):
         w = [w for start, w in self.stages if ctx.epoch >= start * ctx.epochs][-1]
-        self.reason = f"progressive precision: {w} bits from epoch {ctx.epoch + 1}"
-        return {k: w for k in tensor_keys()}
+        return {k: w for k in tensor_keys()}, (f"progressive precision: {w} bits from epoch "
+                                               f"{ctx.epoch + 1}")
 
 
 class PerRole(Policy):
@@ -100,9 +100,9 @@ class PerRole(Policy):
                                      "backward_data": Rounding.STOCHASTIC,
                                      "backward_weight": Rounding.STOCHASTIC}
 
-    def widths(self, ctx):
-        self.reason = f"forward {self.forward} bits, errors and gradients {self.backward} bits"
-        return split(self.forward, self.backward)
+    def choose(self, ctx):
+        return (split(self.forward, self.backward),
+                f"forward {self.forward} bits, errors and gradients {self.backward} bits")
 
 
 class WideEnds(Policy):
@@ -114,10 +114,10 @@ class WideEnds(Policy):
         super().__init__()
         self.inner, self.ends = check_width(inner, "inner"), check_width(ends, "ends")
 
-    def widths(self, ctx):
+    def choose(self, ctx):
         edge = {LAYERS[0].name, LAYERS[-1].name, LOGITS}
-        self.reason = f"{self.inner} bits inside, {self.ends} bits in the first and last layers"
-        return {k: self.ends if k[0] in edge else self.inner for k in tensor_keys()}
+        return ({k: self.ends if k[0] in edge else self.inner for k in tensor_keys()},
+                f"{self.inner} bits inside, {self.ends} bits in the first and last layers")
 
 
 class Metric(Policy):
@@ -145,16 +145,15 @@ class Metric(Policy):
         self.window = {k: [0, 0, 0] for k in keys}   # underflow, saturated, count
         self.reasons = {}
 
-    def widths(self, ctx):
+    def choose(self, ctx):
         out = {k: self.forward for k in tensor_keys() if k[1] in FORWARD_ROLES}
         for layer in LAYERS:
             for role in BACKWARD_ROLES:
                 out[(layer.name, role)] = self.width.get(f"{layer.name}/{role}", self.lo)
-        self.reason = f"forward {self.forward} bits, backward from per-role statistics"
-        return out
+        return out, f"forward {self.forward} bits, backward from per-role statistics"
 
-    def reason_for(self, key):
-        return self.reasons.get(f"{key[0]}/{key[1]}", self.reason)
+    def key_reasons(self):
+        return {tuple(k.split("/")): v for k, v in self.reasons.items()}
 
     def wants_histograms(self, ctx):
         return ctx.step > 0 and ctx.step % self.period == 0
@@ -171,9 +170,9 @@ class Metric(Policy):
             return
         self.reasons = {}
         for k in self.window:
-            self.decide(k, stats.histograms.get(tuple(k.split("/"))))
+            self._check(k, stats.histograms.get(tuple(k.split("/"))))
 
-    def decide(self, k, hist):
+    def _check(self, k, hist):
         under, sat, count = self.window[k]
         self.window[k] = [0, 0, 0]
         if not count:

@@ -50,7 +50,7 @@ def fixed_update(ops, w, v, g, *, g_frac, m_frac, lr):
     """One step on int64 master ``w`` and velocity ``v`` (both Q(32, m_frac)) from the
     integer-valued gradient ``g`` with ``g_frac`` fraction bits. Returns ``(w, v, clamped)``.
 
-    Each rounding is to nearest, ties to even (``ops.shift_round``); the gradient term is first
+    Each rounding is to nearest, ties to even (``ops.round_shift``); the gradient term is first
     brought to m_frac + GUARD fraction bits, so the learning-rate product keeps GUARD bits below
     the master's last place. ``ops.fused`` runs the same integer steps as one kernel.
     """
@@ -58,9 +58,9 @@ def fixed_update(ops, w, v, g, *, g_frac, m_frac, lr):
     s = g_frac - (m_frac + GUARD)
     g_bound = 1 << max(52 + s, 0)  # for a left shift: bounds g so that it cannot leave int64
     if ops.fused:
-        from . import fused     # numba loads only when a step runs, not for --help
+        from . import kernels     # numba loads only when a step runs, not for --help
         h = ops.to_host
-        w, v, clamped = fused.sgd_update(
+        w, v, clamped = kernels.sgd_update(
             h(w), h(v), h(g), g_shift=s, lr_num=lr.num, lr_exp=lr.exp + GUARD,
             wd_num=WEIGHT_DECAY.num, wd_shift=WEIGHT_DECAY.exp - GUARD, mu_num=MOMENTUM.num,
             mu_exp=MOMENTUM.exp, bound=bound, g_bound=g_bound, m_bound=1 << 52)
@@ -68,11 +68,11 @@ def fixed_update(ops, w, v, g, *, g_frac, m_frac, lr):
     g, clamped = ops.i64(g), 0
     if s < 0:
         g, clamped = ops.clamp_int(g, g_bound)
-    gm, n = ops.clamp_int(ops.shift_round(g, s), 1 << 52)
+    gm, n = ops.clamp_int(ops.round_shift(g, s), 1 << 52)
     clamped += n
-    total = gm + ops.shift_round(w * WEIGHT_DECAY.num, WEIGHT_DECAY.exp - GUARD)
-    v = (ops.shift_round(v * MOMENTUM.num, MOMENTUM.exp)
-         + ops.shift_round(total * lr.num, lr.exp + GUARD))
+    total = gm + ops.round_shift(w * WEIGHT_DECAY.num, WEIGHT_DECAY.exp - GUARD)
+    v = (ops.round_shift(v * MOMENTUM.num, MOMENTUM.exp)
+         + ops.round_shift(total * lr.num, lr.exp + GUARD))
     v, n = ops.clamp_int(v, bound)
     clamped += n
     w, n = ops.clamp_int(w - v, bound)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import save_npz
+from ..files import cache_root, save_npz
 
 RECORD = 1 + 3 * 32 * 32
 BIN_TRAIN = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
@@ -44,7 +44,7 @@ ARCHIVES = ("cifar-10-binary.tar.xz", "cifar-10-binary.tar.gz", "cifar-10-python
 FOLDERS = ("cifar-10-batches-bin", "cifar-10-batches-py")
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
            "dog", "frog", "horse", "ship", "truck")
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_VERSION = 2
 
 
@@ -72,11 +72,6 @@ def default_search():
     places.append(cache_root() / "datasets")
     places.append(REPO_ROOT.parent / "shared" / "datasets")
     return places
-
-
-def cache_root():
-    """``$VARIMAC_CACHE``, else ``~/.cache/varimac``."""
-    return Path(os.environ.get("VARIMAC_CACHE") or Path.home() / ".cache" / "varimac")
 
 
 def find(path=None):

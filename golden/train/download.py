@@ -7,12 +7,11 @@ the right md5 is not fetched again.
 """
 
 import hashlib
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from ..files import write_atomic
 from .data import DataError, cache_root
 
 PAGE = "https://www.cs.toronto.edu/~kriz/cifar.html"
@@ -41,23 +40,20 @@ def download(*, to=None, fmt="binary", url=None, md5=None, progress=True, timeou
     target = folder / url.rstrip("/").rsplit("/", 1)[-1]
     if target.is_file() and _md5(target) == md5:
         return target
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".download-")
-    except OSError as exc:
-        raise DataError(f"cannot write to {folder} ({exc.strerror}): choose another folder "
-                        f"with --to DIR") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            digest = _fetch(url, out, progress=progress, timeout=timeout)
+    def fetch(out):
+        digest = _fetch(url, out, progress=progress, timeout=timeout)
         if digest != md5:
             raise DataError(f"{url}: md5 {digest} is not the published {md5}: the download "
                             f"is corrupt; run the command again")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, fetch, mode="wb")
+    except DataError:
+        raise
+    except OSError as exc:
+        raise DataError(f"cannot write to {folder} ({exc.strerror}): choose another folder "
+                        f"with --to DIR") from None
     return target
 
 

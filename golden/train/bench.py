@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from .data import Cifar10, DataError, load_cifar10
-from .train import TrainConfig, Trainer
+from .trainer import TrainConfig, Trainer
 
 
 def _data(n):

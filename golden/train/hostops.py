@@ -13,8 +13,8 @@ Layouts: images and feature maps are NHWC; im2col rows are (image, y, x) and col
 
 import numpy as np
 
-from . import fused
-from .backend_numpy import im2col
+from . import kernels
+from ..backend_numpy import NumpyBackend, im2col
 
 
 def host_ops(backend):
@@ -75,9 +75,9 @@ class _Ops:
 
     # -- int64 state ----------------------------------------------------------------------------
     @staticmethod
-    def shift_round(x, s):
-        """int64 ``x / 2**s`` rounded to nearest, ties to even (``x * 2**-s`` when s <= 0), for
-        |x| < 2**62. With x = q * 2**s + r: floor((x + 2**(s-1) - 1 + (q & 1)) / 2**s) is q for
+    def round_shift(x, s):
+        """``golden.ops.round_shift`` to nearest, ties to even, of int64 ``x`` (``x * 2**-s``
+        when s <= 0), for |x| < 2**62. With x = q * 2**s + r: floor((x + 2**(s-1) - 1 + (q & 1)) / 2**s) is q for
         r below the half, q + 1 above it, and at the half q + (q & 1), the even one."""
         if s <= 0:
             return x << -s
@@ -154,19 +154,13 @@ class NumpyOps(_Ops):
 
     @staticmethod
     def maxpool(x):
-        return fused.maxpool(x)
+        return kernels.maxpool(x)
 
     @staticmethod
     def maxpool_backward(d, route, shape):
-        return fused.maxpool_backward(d, route, shape)
+        return kernels.maxpool_backward(d, route, shape)
 
-    @staticmethod
-    def saturate(x, width):
-        lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
-        if x.size == 0 or (x.min() >= lo and x.max() <= hi):
-            return x, 0
-        n = int(np.count_nonzero(x < lo) + np.count_nonzero(x > hi))
-        return np.clip(x, lo, hi), n
+    saturate = staticmethod(NumpyBackend.saturate)  # x is given up: clamped in place
 
     @staticmethod
     def col_sum(x):
@@ -219,7 +213,7 @@ class TorchOps(_Ops):
 
     @staticmethod
     def nonzero(x):
-        from .backend_torch import count_nonzero
+        from ..backend_torch import count_nonzero
         return count_nonzero(x)
 
     @staticmethod
@@ -234,7 +228,7 @@ class TorchOps(_Ops):
 
     @staticmethod
     def im2col(x, pad):
-        from .backend_torch import im2col
+        from ..backend_torch import im2col
         return im2col(x, pad)
 
     def flip_kernel(self, w, cin, cout):
@@ -252,18 +246,18 @@ class TorchOps(_Ops):
 
     def maxpool(self, x):
         if self.fused:
-            y, route = fused.maxpool(x.numpy())
+            y, route = kernels.maxpool(x.numpy())
             return self.torch.from_numpy(y), self.torch.from_numpy(route)
         return super().maxpool(x)
 
     def maxpool_backward(self, d, route, shape):
         if self.fused:
-            return self.torch.from_numpy(fused.maxpool_backward(d.numpy(), route.numpy(), shape))
+            return self.torch.from_numpy(kernels.maxpool_backward(d.numpy(), route.numpy(), shape))
         return super().maxpool_backward(d, route, shape)
 
     @staticmethod
     def saturate(x, width):
-        from .backend_torch import TorchBackend
+        from ..backend_torch import TorchBackend
         return TorchBackend.saturate(x, width)
 
     def col_sum(self, x):

@@ -4,27 +4,23 @@ A policy sees a ``Context`` (step, epoch, epochs, steps per epoch) and, after ea
 step's ``StepStats`` (per-tensor exact maxima, saturation and underflow counters, exponent
 histograms when it asked for them). It answers two questions:
 
-- ``widths(ctx)``: a width for every (layer, role) key of ``network.tensor_keys()``, or ``None``
-  for float32 training; the trainer logs every change with the policy's ``reason_for(key)``;
+- ``decide(ctx)``: a ``Decision``, a width for every (layer, role) key of
+  ``network.tensor_keys()`` (or ``None`` for float32 training) together with the reasons the
+  trainer logs with every change, and whether the step should take exponent histograms;
 - ``exponents``: an exponent rule that predicts the fraction bits of each GEMM result before
   the accelerator computes it (``predict``), from what it saw (``observe``).
 
 All state is plain JSON (``state_dict``/``load_state_dict``), so that a resumed run decides
-exactly as an uninterrupted one, and every decision is a function of exact integers.
+exactly as an uninterrupted one, and every decision is a function of exact integers. The
+policies' names and how to make each live in one place, ``golden.train.registry``.
 """
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .formats import FRAC_LIMIT
+from .exponents import AutoflexRule, MaxRule
 from .network import LAYERS, LOGITS, ROLES, tensor_keys
 
 FIXED_WIDTHS = (4, 8, 12, 16)
-POLICIES = ("float32", "fixed-4", "fixed-8", "fixed-12", "fixed-16", "two-phase",
-            "two-phase-float", "adaptive", "autoflex", "cyclic", "progressive", "per-role",
-            "wide-ends", "metric")
-# A fixed-point policy's name + HEADROOM: the same widths, exponents by ``HeadroomRule``.
-HEADROOM = "+headroom"
 
 
 @dataclass(frozen=True)
@@ -35,176 +31,44 @@ class Context:
     steps_per_epoch: int
 
 
-def check_name(name):
-    """``name`` when it names a policy: one of ``POLICIES``, or a fixed-point one + HEADROOM."""
-    base = name[:-len(HEADROOM)] if isinstance(name, str) and name.endswith(HEADROOM) else name
-    if base not in POLICIES or (base != name and base in ("float32", "two-phase-float", "autoflex")):
-        raise ValueError(f"policy must be one of {', '.join(POLICIES)} (a fixed-point one may "
-                         f"end in {HEADROOM}), not {name!r}")
-    return name
-
-
-def make_policy(name):
-    """The policy called ``name`` (``check_name``)."""
-    check_name(name)
-    if name.endswith(HEADROOM):
-        policy = make_policy(name[:-len(HEADROOM)])
-        policy.name, policy.exponents = name, HeadroomRule()
-        return policy
-    if name == "float32":
-        return Float32()
-    if name.startswith("fixed-") and name[6:] in tuple(map(str, FIXED_WIDTHS)):
-        return Fixed(int(name[6:]))
-    if name == "two-phase":
-        return TwoPhase(name, second=16)
-    if name == "two-phase-float":
-        return TwoPhase(name, second=None)
-    if name == "adaptive":
-        return Adaptive()
-    if name == "autoflex":
-        return Autoflex()
-    from .policies_lit import LITERATURE
-    return LITERATURE[name]()
-
-
-def _key(k):
-    return f"{k[0]}/{k[1]}"
-
-
-def _unkey(s):
-    layer, role = s.split("/")
-    return layer, role
-
-
-def _clamp_frac(f):
-    return max(-FRAC_LIMIT, min(FRAC_LIMIT, f))
-
-
-# -- exponent rules ---------------------------------------------------------------------------
-class MaxRule:
-    """Dynamic fixed point: a GEMM result's fraction bits fit the exact maximum that the same
-    tensor had at the previous step (|v| < 2**e  ->  F = width - 1 - e). A tensor seen for the
-    first time is calibrated on its own accumulator."""
-    name = "max"
-
-    def __init__(self):
-        self.last = {}
-
-    def predict(self, key, width, e_now):
-        e = self.last.get(_key(key), e_now)
-        return _clamp_frac(width - 1 - (e if e is not None else 0))
-
-    def observe(self, stats):
-        for key, e in stats.exponents.items():
-            self.last[_key(key)] = e
-
-    def state_dict(self):
-        return {"last": dict(self.last)}
-
-    def load_state_dict(self, state):
-        self.last = dict(state["last"])
-
-
-class HeadroomRule(MaxRule):
-    """MaxRule with headroom: the exponent is the largest of the last ``window`` steps' plus
-    ``margin`` bits, so a maximum may grow by 2**margin over the recent peak before the
-    result saturates (the plain rule saturates whenever it grows at all; docs/training.md
-    measures both)."""
-    name = "headroom"
-
-    def __init__(self, *, window=8, margin=1):
-        super().__init__()
-        self.window, self.margin = window, margin
-        self.recent = {}
-
-    def predict(self, key, width, e_now):
-        hist = self.recent.get(_key(key))
-        if not hist:
-            return _clamp_frac(width - 1 - (e_now if e_now is not None else 0) - self.margin)
-        return _clamp_frac(width - 1 - max(hist) - self.margin)
-
-    def observe(self, stats):
-        super().observe(stats)
-        for key, e in stats.exponents.items():
-            hist = self.recent.setdefault(_key(key), [])
-            hist.append(e)
-            del hist[:-self.window]
-
-    def state_dict(self):
-        return {**super().state_dict(), "recent": {k: list(v) for k, v in self.recent.items()}}
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        self.recent = {k: list(v) for k, v in state["recent"].items()}
-
-
-class AutoflexRule:
-    """Flexpoint-style Autoflex: the next maximum is predicted from the last ``window`` maxima
-    as mean + 3 standard deviations, times 2**margin; the margin grows by one bit after a step
-    in which the tensor saturated and shrinks by one after ``calm`` steps without saturation."""
-    name = "autoflex"
-
-    def __init__(self, *, window=16, max_margin=3, calm=100):
-        self.window, self.max_margin, self.calm = window, max_margin, calm
-        self.maxima, self.margin, self.clean = {}, {}, {}
-
-    def predict(self, key, width, e_now):
-        k = _key(key)
-        hist = self.maxima.get(k)
-        if not hist:
-            e = e_now if e_now is not None else 0
-        else:
-            mean = sum(hist) / len(hist)
-            sd = math.sqrt(sum((v - mean) ** 2 for v in hist) / len(hist))
-            pred = (mean + 3.0 * sd) * 2.0 ** self.margin.get(k, 0)
-            e = math.frexp(pred)[1] if pred > 0 else 0
-        return _clamp_frac(width - 1 - e)
-
-    def observe(self, stats):
-        for key, v in stats.maxima.items():
-            k = _key(key)
-            hist = self.maxima.setdefault(k, [])
-            hist.append(v)
-            del hist[:-self.window]
-        for key, t in stats.tensors.items():
-            k = _key(key)
-            if key not in stats.maxima:
-                continue
-            if t["saturated"]:
-                self.margin[k] = min(self.max_margin, self.margin.get(k, 0) + 1)
-                self.clean[k] = 0
-            else:
-                self.clean[k] = self.clean.get(k, 0) + 1
-                if self.clean[k] >= self.calm and self.margin.get(k, 0) > 0:
-                    self.margin[k] -= 1
-                    self.clean[k] = 0
-
-    def state_dict(self):
-        return {"maxima": {k: list(v) for k, v in self.maxima.items()},
-                "margin": dict(self.margin), "clean": dict(self.clean)}
-
-    def load_state_dict(self, state):
-        self.maxima = {k: list(v) for k, v in state["maxima"].items()}
-        self.margin, self.clean = dict(state["margin"]), dict(state["clean"])
-
-
 # -- policies ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decision:
+    """A policy's answer for one step: ``widths`` ({(layer, role): width}, or None for float32),
+    why (``reason``; ``reasons`` per key where a key has its own), and whether the step takes
+    the exponent histograms that the policy observes next (``histograms``)."""
+    widths: dict
+    reason: str
+    reasons: dict = field(default_factory=dict)
+    histograms: bool = False
+
+    def reason_for(self, key):
+        """Why the (layer, role) ``key`` has its width."""
+        return self.reasons.get(key, self.reason)
+
+
 class Policy:
-    """Base: one width everywhere (``None`` = float32), the MaxRule for exponents."""
+    """Base: one width everywhere (``None`` = float32), the MaxRule for exponents. A policy
+    implements ``choose(ctx) -> (widths, reason)``; per-key reasons (``key_reasons``) and
+    histogram requests (``wants_histograms``) where it has them."""
     name = "policy"
 
     rounding = None  # {GEMM kind: Rounding} overriding engine_fixed.ROUNDING
 
     def __init__(self):
         self.exponents = MaxRule()
-        self.reason = ""
 
-    def widths(self, ctx):
+    def decide(self, ctx):
+        widths, reason = self.choose(ctx)
+        return Decision(widths=widths, reason=reason, reasons=self.key_reasons(),
+                        histograms=self.wants_histograms(ctx))
+
+    def choose(self, ctx):
         raise NotImplementedError
 
-    def reason_for(self, key):
-        """Why the width of the (layer, role) ``key`` changed at the last ``widths`` call."""
-        return self.reason
+    def key_reasons(self):
+        """{(layer, role): reason} of the keys whose last width change has its own reason."""
+        return {}
 
     def wants_histograms(self, ctx):
         return False
@@ -243,9 +107,8 @@ def uniform(width):
 class Float32(Policy):
     name = "float32"
 
-    def widths(self, ctx):
-        self.reason = "float32 reference"
-        return None
+    def choose(self, ctx):
+        return None, "float32 reference"
 
 
 class Fixed(Policy):
@@ -254,9 +117,8 @@ class Fixed(Policy):
         self.width = width
         self.name = f"fixed-{width}"
 
-    def widths(self, ctx):
-        self.reason = f"fixed width {self.width}"
-        return uniform(self.width)
+    def choose(self, ctx):
+        return uniform(self.width), f"fixed width {self.width}"
 
 
 class TwoPhase(Policy):
@@ -266,13 +128,12 @@ class TwoPhase(Policy):
         super().__init__()
         self.name, self.second = name, second
 
-    def widths(self, ctx):
+    def choose(self, ctx):
         if 2 * ctx.epoch < ctx.epochs:
-            self.reason = "first half of the epochs: 8 bits"
-            return uniform(8)
-        self.reason = ("second half of the epochs: " +
-                       ("float32" if self.second is None else f"{self.second} bits"))
-        return None if self.second is None else uniform(self.second)
+            return uniform(8), "first half of the epochs: 8 bits"
+        return (None if self.second is None else uniform(self.second),
+                "second half of the epochs: " +
+                ("float32" if self.second is None else f"{self.second} bits"))
 
 
 class Autoflex(Policy):
@@ -284,9 +145,8 @@ class Autoflex(Policy):
         self.name = "autoflex"
         self.exponents = AutoflexRule()
 
-    def widths(self, ctx):
-        self.reason = f"fixed width {self.width}, Autoflex exponents"
-        return uniform(self.width)
+    def choose(self, ctx):
+        return uniform(self.width), f"fixed width {self.width}, Autoflex exponents"
 
 
 class Adaptive(Policy):
@@ -322,18 +182,19 @@ class Adaptive(Policy):
         self.window = {layer.name: [0, 0, 0] for layer in LAYERS}  # underflow, saturated, count
         self.reasons = {}
 
-    def widths(self, ctx):
+    def choose(self, ctx):
         out = {}
         for layer in LAYERS:
             for role in ROLES:
                 out[(layer.name, role)] = self.layer_width[layer.name]
         out[(LOGITS, "activations")] = self.layer_width[LAYERS[-1].name]
-        self.reason = "; ".join(f"{k}: {v}" for k, v in self.reasons.items()) or "start at 8 bits"
-        return out
+        return out, "; ".join(f"{k}: {v}" for k, v in self.reasons.items()) or "start at 8 bits"
 
-    def reason_for(self, key):
-        layer = LAYERS[-1].name if key[0] == LOGITS else key[0]
-        return self.reasons.get(layer, self.reason)
+    def key_reasons(self):
+        # the logits take the last layer's width, and its reason
+        layer_of = lambda key: LAYERS[-1].name if key[0] == LOGITS else key[0]  # noqa: E731
+        return {key: self.reasons[layer_of(key)] for key in tensor_keys()
+                if layer_of(key) in self.reasons}
 
     def wants_histograms(self, ctx):
         return ctx.step > 0 and ctx.step % self.period == 0
