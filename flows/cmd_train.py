@@ -27,7 +27,7 @@ def add_arguments(parser):
     parser.add_argument("--seed", default="0", metavar="S", help="run seed (default: 0)")
     parser.add_argument("--data", default=None, metavar="PATH",
                         help="CIFAR-10 archive or folder, or `demo` for the subset shipped in "
-                             "golden/datasets/ (default: $VARIMAC_DATA, then what varimac data "
+                             "golden/train/datasets/ (default: $VARIMAC_DATA, then what varimac data "
                              "download fetched, then ../shared/datasets)")
     parser.add_argument("--download", action="store_true",
                         help="without --data, download the official archive first when no "
@@ -117,7 +117,7 @@ def _load_data(args, load_cifar10, DataError):
     elif args.download:
         raise UsageError("--download fetches into the default data folder; drop --data")
     if args.data == "demo":
-        from golden.demo_data import DEMO_TEST, DEMO_TRAIN, load_demo
+        from golden.train.demo_data import DEMO_TEST, DEMO_TRAIN, load_demo
         for flag, n, most in (("--train-subset", args.train_subset, DEMO_TRAIN),
                               ("--test-subset", args.test_subset, DEMO_TEST)):
             if n is None or int(n) > most:
