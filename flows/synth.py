@@ -1,6 +1,9 @@
 """Synthesis of generated Verilog to a liberty library with Yosys, keeping energy categories.
 
-1. Read, flatten and map memories to flops; write the word-level netlist (``coarse.json``).
+1. Read; give the flip-flop of every register the hw marks ``keep`` (a PE's own copy of the
+   job's settings) the ``keep`` attribute, so that ``opt_merge`` cannot merge the identical
+   copies of all PEs into one flop driving the whole array; flatten and map memories to
+   flops; write the word-level netlist (``coarse.json``).
 2. Classify every word-level cell (``flows.breakdown``) and mark it with a Yosys ``submod``
    attribute, so that ``submod`` moves each category into its own module: technology mapping
    then cannot mix categories, and after the final ``flatten`` every gate's name starts with
@@ -69,6 +72,7 @@ def synthesize(*, sources, top, library_name, out_dir, build_dir, clock_gating=T
     yosys(f"""{reads}
 hierarchy -check -top {top}
 proc
+setattr -set keep 1 a:keep %ci1:+[Q] t:$*dff* %i
 flatten
 opt_clean
 memory

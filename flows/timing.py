@@ -3,8 +3,8 @@ power flow synthesizes, per library and variant (``tunable``, ``gated``, ``fixed
 ``flows.power``), all synthesized for the same clock target so that they compare at one period.
 
 Per (library, array, variant): generate the Verilog, synthesize it (``flows.synth``, with ABC's
-delay target at the target period unless ``delay_target`` is off: then exactly the power flow's
-netlist), write the netlist as flat Verilog, run OpenSTA (``flows.sta``) and name the hw
+delay target ``delay_target_ps``, below the target period since ABC's delay model has no wire
+load; ``None``: exactly the power flow's area-mapped netlist), write the netlist as flat Verilog, run OpenSTA (``flows.sta``) and name the hw
 instances the critical path runs through and the area of each block (``flows.blocks``).
 """
 
@@ -22,7 +22,7 @@ def array_name(config):
     return f"{config.rows}x{config.cols}"
 
 
-def run_one(*, config, variant, library_name, target_ns, delay_target, out_dir, build_dir):
+def run_one(*, config, variant, library_name, target_ns, delay_target_ps, out_dir, build_dir):
     """Synthesize and time one variant; returns its ``timing.json`` entry."""
     from .cmd_verilog import write_verilog
     from .liberty import prepare_liberty
@@ -36,7 +36,7 @@ def run_one(*, config, variant, library_name, target_ns, delay_target, out_dir, 
     start = time.monotonic()
     synthesize(sources=[verilog], top="varimac", library_name=library_name,
                out_dir=out / "synth", build_dir=build_dir,
-               delay_target_ps=round(target_ns * 1000) if delay_target else None)
+               delay_target_ps=delay_target_ps)
     synth_s = time.monotonic() - start
     netlist = Netlist(out / "synth" / "netlist.json", top="varimac", category_of=category_of)
     netlist.write_verilog(out / "netlist.v")
@@ -51,7 +51,7 @@ def run_one(*, config, variant, library_name, target_ns, delay_target, out_dir, 
     return {
         "library": library_name, "array": array_name(config), "variant": variant,
         "config": config.params(), "target_ns": target_ns,
-        "delay_target_ps": round(target_ns * 1000) if delay_target else None,
+        "delay_target_ps": delay_target_ps,
         "period_ns": report.period_ns, "fmax_mhz": round(1000.0 / report.period_ns, 3),
         "worst_slack_ns": round(report.worst_slack_ns, 4),
         "slack_at_period_ns": round(report.slack_at_period_ns, 4),
@@ -171,7 +171,8 @@ def markdown(report):
     """The timing and area tables (``timing.md``; docs/hardware.md quotes it)."""
     runs = report["runs"]
     targets = sorted({e["target_ns"] for e in runs})
-    synth = sorted({"delay target" if e["delay_target_ps"] else "area mapping" for e in runs})
+    synth = sorted({f"ABC delay target {e['delay_target_ps']} ps" if e["delay_target_ps"]
+                    else "area mapping" for e in runs})
     lines = [f"Target period {', '.join(f'{t:g}' for t in targets)} ns; synthesis: "
              f"{', '.join(synth)}; OpenSTA, ideal clock, library wire-load model; the path's "
              "ends are a hw instance and register (`src`), its blocks those of its cells.", "",

@@ -12,7 +12,7 @@ says so ``lead`` enabled cycles earlier.
 Operands are MSB-aligned (in their field when the beat is packed: ``AccelConfig.pack``), so at
 widths Wa, Wb the product's and accumulator's low ``AccelConfig.pad`` bits are zero: their
 lanes are gated by ``acc_on``. ``pack`` selects the multiplier's packed mode. The PE keeps its
-own copy of these settings, taken on the job's ``start`` pulse.
+own copy of these settings, taken on the job's ``start`` pulse, and kept apart in synthesis.
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed
@@ -61,11 +61,13 @@ class ProcessingElement(wiring.Component):
         """The PE's own copies of the job's lane enables and packing mode, loaded on ``start``
         (a job's first beat reaches a PE a cycle later at the earliest): one register per
         array would drive every PE's multiplier and lane enables, far too many gates for one
-        cycle."""
+        cycle. ``keep`` stops synthesis from merging the identical copies back into one
+        (``flows.synth`` gives it to the flip-flops)."""
         local = {}
         for name in ("a_on", "b_on", "acc_on", "pack"):
             if hasattr(self, name):
-                local[name] = Signal.like(getattr(self, name), name=f"{name}_local")
+                local[name] = Signal.like(getattr(self, name), name=f"{name}_local",
+                                          attrs={"keep": 1})
                 with m.If(self.start):
                     m.d.sync += local[name].eq(getattr(self, name))
         return local

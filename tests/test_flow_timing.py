@@ -97,6 +97,9 @@ def test_timing_fields_are_consistent(tiny):
     assert (run / "netlist.v").is_file() and (run / "sta" / "sta.log").is_file()
     synth = json.loads((run / "synth" / "synth.json").read_text())
     assert abs(e["area_um2"]["total"] - synth["area_um2"]) < 0.01
+    # ABC was given a target below the period (its delay model has no wire load)
+    assert synth["delay_target_ps"] == e["delay_target_ps"] < 1000 * e["target_ns"]
+    assert f"ABC delay target {e['delay_target_ps']} ps" in (out / "timing.md").read_text()
     assert abs(sum(v for k, v in e["area_um2"].items() if k != "total")
                - e["area_um2"]["total"]) < 0.01
     assert e["area_um2"]["pe"] > 0 and e["area_um2"]["quantizer"] > 0
@@ -137,6 +140,10 @@ def test_critical_path_names_instances_of_the_design(tiny):
     (["--no-subword", "--variants", "gated"],
      "--variants: gated does not exist for this configuration (it has tunable, fixed)"),
     (["--rows", "0"], "bad accelerator configuration: rows must be in [1, 64], not 0"),
+    (["--abc-target", "3"],
+     "--abc-target must be between 0.05 ns and --period (2.5 ns), not 3.0"),
+    (["--abc-target", "2", "--no-delay-target"],
+     "--abc-target and --no-delay-target exclude each other"),
 ])
 def test_timing_command_refuses_bad_input(argv, message, tmp_path, capsys):
     out = tmp_path / "out"
@@ -154,6 +161,17 @@ def test_timing_refuses_to_mix_periods(tmp_path, capsys):
         {"target_ns": 5.0, "delay_target_ps": 5000, "library": "nangate45"}]}))
     assert main(["timing", "--preset", "tiny", "--out", str(out), "--period", "2.5"]) == 2
     assert "holds results of another --period" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["timing.json"]
+
+
+@needs_flow
+def test_timing_refuses_to_mix_abc_targets(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "timing.json").write_text(json.dumps({"runs": [
+        {"target_ns": 2.5, "delay_target_ps": 2500, "library": "nangate45"}]}))
+    assert main(["timing", "--preset", "tiny", "--out", str(out), "--abc-target", "2"]) == 2
+    assert "another --period or ABC target" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["timing.json"]
 
 
