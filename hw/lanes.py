@@ -62,3 +62,11 @@ class LaneRegister:
             lane_en = en if lane_on is None or not self.gated else en & lane_on[i]
             with m.If(lane_en):
                 m.d.sync += lane.eq(d[lo:hi])
+
+
+def load_flag(m, flag, value, *, en, gated):
+    """``flag`` (a valid bit) takes ``value`` on every ``en`` cycle; with ``gated`` only while
+    either is set (loading 0 into 0 is holding), so that synthesis gates its clock while
+    nothing passes: the same bits, fewer clocked cycles."""
+    with m.If(en & (value | flag) if gated else en):
+        m.d.sync += flag.eq(value)

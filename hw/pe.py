@@ -19,7 +19,7 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .lanes import LaneRegister, lane_count
+from .lanes import LaneRegister, lane_count, load_flag
 from .layouts import Flags
 from .multiplier import LaneMultiplier
 
@@ -88,7 +88,7 @@ class ProcessingElement(wiring.Component):
 
         m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
                                                 lane_width=c.lane_width if c.tunable else None,
-                                                groups=c.pack_groups)
+                                                groups=c.pack_groups, tree=c.mult_tree)
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
         if c.pack_groups:
             m.d.comb += mul.pack.eq(local["pack"])
@@ -99,9 +99,16 @@ class ProcessingElement(wiring.Component):
         self.acc.load(m, Mux(p_flags.first, p, acc + p), en=self.en & p_flags.valid,
                       lane_on=acc_on)
 
-        with m.If(self.en):
-            m.d.sync += [flags.eq(self.flags_in), p_flags.eq(flags),
-                         done.eq(p_flags.valid & p_flags.last)]
+        if c.valid_gating:      # the flags only matter beside a valid bit (config.valid_gating)
+            for reg, nxt in ((flags, self.flags_in), (p_flags, flags)):
+                load_flag(m, reg.valid, nxt.valid, en=self.en, gated=True)
+                with m.If(self.en & nxt.valid):
+                    m.d.sync += [reg.first.eq(nxt.first), reg.last.eq(nxt.last)]
+            load_flag(m, done, p_flags.valid & p_flags.last, en=self.en, gated=True)
+        else:
+            with m.If(self.en):
+                m.d.sync += [flags.eq(self.flags_in), p_flags.eq(flags),
+                             done.eq(p_flags.valid & p_flags.last)]
 
         m.d.comb += [
             self.a_out.eq(self.a.value), self.b_out.eq(self.b.value),
