@@ -90,3 +90,22 @@ def test_unknown_tree_is_refused():
     with pytest.raises(ValueError) as info:
         LaneMultiplier(width=8, lane_width=4, tree="wallace")
     assert str(info.value) == "tree must be one of split, folded, not 'wallace'"
+
+
+@pytest.mark.parametrize("tree, maccs", [("split", lambda n: n > 16), ("folded", lambda n: n == 1)],
+                         ids=["split", "folded"])
+def test_folded_tree_is_one_macc_in_yosys(tree, maccs, tmp_path):
+    """What the folded tree is for: Yosys's ``alumacc`` makes the split multiplier one
+    ``$macc`` (so one carry-propagate adder) per lane product plus the sum, the folded one a
+    single ``$macc``: one carry-save tree."""
+    from amaranth.back import verilog
+
+    from flows.tools import yosys
+    dut = LaneMultiplier(width=16, lane_width=4, groups=(4, 8), tree=tree)
+    (tmp_path / "m.v").write_text(verilog.convert(dut, name="mul", emit_src=False))
+    yosys("read_verilog m.v\nsynth -top mul -noabc -run begin:fine\nstat\n",
+          log_path=tmp_path / "y.log", cwd=tmp_path)
+    stat = (tmp_path / "y.log").read_text().split("Printing statistics")[-1]
+    count = sum(int(line.split()[0]) for line in stat.splitlines()
+                if line.strip().endswith("$macc_v2") or line.strip().endswith("$macc"))
+    assert maccs(count), count
