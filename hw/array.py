@@ -15,7 +15,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .lanes import LaneRegister, load_flag
+from .lanes import LaneRegister
 from .layouts import Flags, a_layout, b_layout
 from .pe import ProcessingElement, gate_inputs
 
@@ -49,20 +49,12 @@ class SystolicArray(wiring.Component):
         gates = {name: getattr(self, name) for name in gate_inputs(c)}
 
         def delayed(value, stages, name):
-            """``value`` (flags or a valid bit) delayed by 0 .. ``stages`` enabled cycles;
-            with ``valid_gating`` a stage loads only while a valid bit passes through it."""
+            """``value`` delayed by 0 .. ``stages`` enabled cycles."""
             out = [value]
             for s in range(stages):
                 nxt = Signal(value.shape(), name=f"{name}_{s}")
-                if not c.valid_gating:
-                    with m.If(self.en):
-                        m.d.sync += nxt.eq(out[-1])
-                elif hasattr(nxt, "valid"):     # flags: first and last only beside valid
-                    load_flag(m, nxt.valid, out[-1].valid, en=self.en, gated=True)
-                    with m.If(self.en & out[-1].valid):
-                        m.d.sync += [nxt.first.eq(out[-1].first), nxt.last.eq(out[-1].last)]
-                else:
-                    load_flag(m, nxt, out[-1], en=self.en, gated=True)
+                with m.If(self.en):
+                    m.d.sync += nxt.eq(out[-1])
                 out.append(nxt)
             return out
 

@@ -21,7 +21,7 @@ from amaranth.lib.wiring import In, Out
 
 from .array import SystolicArray
 from .control import job_ports
-from .lanes import LaneRegister, load_flag
+from .lanes import FlagGroup, LaneRegister
 from .layouts import result_layout
 from .multiplier import balanced_sum
 from .quantizer import OutputQuantizer
@@ -57,7 +57,7 @@ class ResultDrain(wiring.Component):
         ``valid`` (bubbles cost no switching)."""
         for s in range(stages):
             nv, nval = Signal.like(value, name=f"{name}_{s}"), Signal(name=f"{name}_valid_{s}")
-            load_flag(m, nval, valid, en=self.en, gated=self.config.valid_gating)
+            self._flags.add(m, nval, valid)
             with m.If(self.en & valid):
                 m.d.sync += nv.eq(value)
             value, valid = nv, nval
@@ -95,6 +95,7 @@ class ResultDrain(wiring.Component):
         en = self.en
         out_on = getattr(self, "out_on", None)
         q0 = self.quantizers[0]
+        self._flags = FlagGroup(en=en, gated=c.valid_gating)   # the delay lines' valid bits
 
         # Name column 0's rows as the array announces them, q0.lead cycles before the result.
         _, ahead = self._delayed(m, Const(0, 1), self.result_ahead,
@@ -141,7 +142,7 @@ class ResultDrain(wiring.Component):
             for s, reg in enumerate(line):
                 reg.load(m, value, en=en & valid, lane_on=out_on)
                 nxt = Signal(name=f"y_deskew_valid{j}_{s}")
-                load_flag(m, nxt, valid, en=en, gated=c.valid_gating)
+                self._flags.add(m, nxt, valid)
                 value, valid = reg.value, nxt
             if j == 0:
                 beat_name, beat_valid = self._delayed(m, beat_name, beat_valid, len(line),
@@ -156,4 +157,5 @@ class ResultDrain(wiring.Component):
             self.job_end.eq(en & beat_valid & beat_name.final),
         ]
         m.d.comb += [self.y.payload.data[j].eq(v) for j, v in enumerate(beat_data)]
+        self._flags.close(m)
         return m

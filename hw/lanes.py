@@ -64,9 +64,33 @@ class LaneRegister:
                 m.d.sync += lane.eq(d[lo:hi])
 
 
-def load_flag(m, flag, value, *, en, gated):
-    """``flag`` (a valid bit) takes ``value`` on every ``en`` cycle; with ``gated`` only while
-    either is set (loading 0 into 0 is holding), so that synthesis gates its clock while
-    nothing passes: the same bits, fewer clocked cycles."""
-    with m.If(en & (value | flag) if gated else en):
-        m.d.sync += flag.eq(value)
+
+class FlagGroup:
+    """Valid bits, and the data that rides beside them, that load on every ``en`` cycle.
+
+    With ``gated`` (``AccelConfig.valid_gating``) they share one enable instead: they load
+    only while a valid bit of the group or its next value is set. Otherwise every valid bit is
+    0 and would load 0, and a rider's value only counts beside a set valid bit of the group:
+    holding is as good as loading. The same bits, and one clock gate for the group that stays
+    shut between results (a gate per bit would cost more clock than it saves).
+    """
+
+    def __init__(self, *, en, gated):
+        self.en, self.gated = en, gated
+        self.loads, self.valids = [], []
+
+    def add(self, m, reg, value, *, rider=False):
+        """``reg`` takes ``value``; a ``rider`` is data whose valid bit is in the group."""
+        if not self.gated:
+            with m.If(self.en):
+                m.d.sync += reg.eq(value)
+            return
+        self.loads.append((reg, value))
+        if not rider:
+            self.valids += [reg, value]
+
+    def close(self, m):
+        """Emit the group's shared enable (after its last ``add``)."""
+        if self.loads:
+            with m.If(self.en & Cat(*self.valids).any()):
+                m.d.sync += [reg.eq(value) for reg, value in self.loads]

@@ -19,7 +19,7 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .lanes import LaneRegister, lane_count, load_flag
+from .lanes import LaneRegister, lane_count
 from .layouts import Flags
 from .multiplier import LaneMultiplier
 
@@ -99,16 +99,9 @@ class ProcessingElement(wiring.Component):
         self.acc.load(m, Mux(p_flags.first, p, acc + p), en=self.en & p_flags.valid,
                       lane_on=acc_on)
 
-        if c.valid_gating:      # the flags only matter beside a valid bit (config.valid_gating)
-            for reg, nxt in ((flags, self.flags_in), (p_flags, flags)):
-                load_flag(m, reg.valid, nxt.valid, en=self.en, gated=True)
-                with m.If(self.en & nxt.valid):
-                    m.d.sync += [reg.first.eq(nxt.first), reg.last.eq(nxt.last)]
-            load_flag(m, done, p_flags.valid & p_flags.last, en=self.en, gated=True)
-        else:
-            with m.If(self.en):
-                m.d.sync += [flags.eq(self.flags_in), p_flags.eq(flags),
-                             done.eq(p_flags.valid & p_flags.last)]
+        with m.If(self.en):
+            m.d.sync += [flags.eq(self.flags_in), p_flags.eq(flags),
+                         done.eq(p_flags.valid & p_flags.last)]
 
         m.d.comb += [
             self.a_out.eq(self.a.value), self.b_out.eq(self.b.value),
