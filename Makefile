@@ -12,7 +12,7 @@ export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
 # Each test file runs on one worker, so a module's simulator build is made once.
 JOBS ?= auto
 
-.PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep power fpga timing bench paper clean
+.PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep power arch fpga timing bench paper clean
 
 setup: $(VENV)/.installed
 
@@ -55,6 +55,9 @@ sweep: setup
 
 power: setup
 	$(VARIMAC) power --out build/power
+
+arch: setup
+	$(VARIMAC) arch --out build/arch
 
 fpga: setup
 	$(VARIMAC) fpga --family ice40 --out build/fpga/ice40

@@ -38,8 +38,8 @@ def add_config_arguments(parser, *, default_preset="default"):
                             "(split), or every partial-product bit in one tree (folded) "
                             "(default: split)")
     group.add_argument("--valid-gating", dest="cfg_valid_gating", action="store_true",
-                       help="clock enables on valid for the control, quantizer and flag "
-                            "registers")
+                       help="clock enables on valid for the control's counters and the "
+                            "quantizers' and drain's valid bits")
     return group
 
 

@@ -34,9 +34,10 @@ class AccelConfig:
     Architecture variants (the same bits, other gates; docs/power.md measures them):
     ``mult_tree`` is the lane multiplier's structure (``hw.multiplier.TREES``: "split" sums
     lane products and subtracts their sign terms, "folded" sums every partial-product bit with
-    the sign terms folded in, in one carry-save tree); ``valid_gating`` gives the control,
-    quantizer, drain and PE flag registers that only change with a valid beat or row an
-    enable that says so, which synthesis turns into clock gates.
+    the sign terms folded in, in one carry-save tree); ``valid_gating`` gives the control's
+    beat counters, the quantizers' and the drain's valid bits and the saturation counters an
+    enable that is set only while a beat or result passes, which synthesis turns into clock
+    gates.
     """
     rows: int
     cols: int

@@ -3,7 +3,8 @@
 At a runtime width W only the lanes holding the top W bits load; the others hold their value
 under a disabled enable, which synthesis turns into clock enables (and clock-gate cells). A held
 lane may keep a stale value from an earlier, wider job, so every consumer reads lanes through
-``masked``: a disabled lane reads as zero (and isolates the logic behind it).
+``masked``: a disabled lane reads as zero (and isolates the logic behind it). ``FlagGroup``
+gives valid bits one shared enable (``AccelConfig.valid_gating``).
 """
 
 from amaranth.hdl import Cat, Const, Mux, Shape, Signal

@@ -92,8 +92,8 @@ def test_unknown_tree_is_refused():
     assert str(info.value) == "tree must be one of split, folded, not 'wallace'"
 
 
-@pytest.mark.parametrize("tree, maccs", [("split", lambda n: n > 16), ("folded", lambda n: n == 1)],
-                         ids=["split", "folded"])
+@pytest.mark.parametrize("tree, maccs", [
+    ("split", lambda n: n > 16), ("folded", lambda n: n == 1)], ids=["split", "folded"])
 def test_folded_tree_is_one_macc_in_yosys(tree, maccs, tmp_path):
     """What the folded tree is for: Yosys's ``alumacc`` makes the split multiplier one
     ``$macc`` (so one carry-propagate adder) per lane product plus the sum, the folded one a
