@@ -60,3 +60,13 @@ def test_ratios_by_hand():
     text = markdown({"library": "nangate45", "variants": entries, "ratios": r})
     assert "| folded | 90 | 10 | 2 | 15.00 | 6.000 | 3.000 | 1.000 |" in text
     assert "| fixed | 80 | 10 | 2 | 10.00 | 5.000 |  |  |" in text
+
+
+def test_committed_tables_render_variants_json():
+    import json
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[1] / "results" / "arch"
+    data = json.loads((root / "variants.json").read_text())
+    assert (root / "variants.md").read_text() == markdown(data)
+    assert [e["variant"] for e in data["variants"]] == ["current", "folded", "valid_gating",
+                                                         "folded+valid_gating", "fixed"]
