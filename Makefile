@@ -12,7 +12,7 @@ export VARIMAC_DATA ?= $(if $(wildcard $(SHARED)/datasets),$(SHARED)/datasets)
 # Each test file runs on one worker, so a module's simulator build is made once.
 JOBS ?= auto
 
-.PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep traces power fpga timing bench paper clean
+.PHONY: setup test test-slow demo verilog sim sim-cocotb train sweep traces power arch fpga timing bench paper clean
 
 setup: $(VENV)/.installed
 
@@ -64,6 +64,9 @@ traces: setup
 # make traces, then add --jobs build/traces (each trace row about 4x a random row's time).
 power: setup
 	$(VARIMAC) power --timing results/timing/timing.json --variants tunable,fixed --out build/power
+
+arch: setup
+	$(VARIMAC) arch --out build/arch
 
 fpga: setup
 	$(VARIMAC) fpga --family ice40 --out build/fpga/ice40

@@ -19,6 +19,7 @@ COMMANDS = {
     "power": "flows.cmd_power",
     "fpga": "flows.cmd_fpga",
     "timing": "flows.cmd_timing",
+    "arch": "flows.cmd_arch",
     "report": "flows.cmd_report",
     "system": "flows.cmd_system",
     "gradstats": "flows.cmd_gradstats",

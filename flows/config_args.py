@@ -32,6 +32,14 @@ def add_config_arguments(parser, *, default_preset="default"):
     group.add_argument("--no-subword", dest="cfg_no_subword", action="store_true",
                        help="lane gating without subword packing (one k per beat at every "
                             "width)")
+    group.add_argument("--mult-tree", dest="cfg_mult_tree", default=None,
+                       choices=("split", "folded"),
+                       help="lane multiplier: lane products and a subtracted sum of sign terms "
+                            "(split), or every partial-product bit in one tree (folded) "
+                            "(default: split)")
+    group.add_argument("--valid-gating", dest="cfg_valid_gating", action="store_true",
+                       help="clock enables on valid for the control's counters and the "
+                            "quantizers' and drain's valid bits")
     return group
 
 
@@ -44,6 +52,10 @@ def config_from_args(args):
         overrides["tunable"] = False
     if getattr(args, "cfg_no_subword", False):
         overrides["subword"] = False
+    if getattr(args, "cfg_mult_tree", None) is not None:
+        overrides["mult_tree"] = args.cfg_mult_tree
+    if getattr(args, "cfg_valid_gating", False):
+        overrides["valid_gating"] = True
     try:
         return AccelConfig.preset(args.preset, **overrides)
     except (TypeError, ValueError) as exc:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields
 PARAMS_VERSION = 2
 # The contract allows shifts in [-768, 768]; a generated shifter covers a sub-range of it.
 SHIFT_LIMIT = 512
+MULT_TREES = ("split", "folded")      # hw.multiplier.TREES
+VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False}
 
 
 def _check_int(value, *, name, lo, hi=None):
@@ -28,6 +30,14 @@ class AccelConfig:
     ``max_width`` packs that many consecutive k into each operand beat and the PEs sum their
     products together: a narrow job takes fewer cycles, so every per-cycle cost (clock,
     registers, accumulator) is shared by several MACs (``pack``).
+
+    Architecture variants (the same bits, other gates; docs/power.md measures them):
+    ``mult_tree`` is the lane multiplier's structure (``hw.multiplier.TREES``: "split" sums
+    lane products and subtracts their sign terms, "folded" sums every partial-product bit with
+    the sign terms folded in, in one carry-save tree); ``valid_gating`` gives the control's
+    beat counters, the quantizers' and the drain's valid bits and the saturation counters an
+    enable that is set only while a beat or result passes, which synthesis turns into clock
+    gates.
     """
     rows: int
     cols: int
@@ -39,9 +49,12 @@ class AccelConfig:
     max_shift: int = 32
     tunable: bool = True
     subword: bool = True
+    mult_tree: str = "split"
+    valid_gating: bool = False
 
     def __init__(self, *, rows, cols, max_width=16, lane_width=4, max_k=4096, max_dim=65535,
-                 min_shift=None, max_shift=None, tunable=True, subword=True):
+                 min_shift=None, max_shift=None, tunable=True, subword=True,
+                 mult_tree="split", valid_gating=False):
         _check_int(rows, name="rows", lo=1, hi=64)
         _check_int(cols, name="cols", lo=1, hi=64)
         _check_int(lane_width, name="lane_width", lo=2, hi=32)
@@ -57,14 +70,19 @@ class AccelConfig:
         _check_int(max_shift, name="max_shift", lo=-SHIFT_LIMIT, hi=SHIFT_LIMIT)
         if min_shift > max_shift:
             raise ValueError(f"min_shift ({min_shift}) must not exceed max_shift ({max_shift})")
-        for name, flag in (("tunable", tunable), ("subword", subword)):
+        for name, flag in (("tunable", tunable), ("subword", subword),
+                           ("valid_gating", valid_gating)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, not {flag!r}")
+        if mult_tree not in MULT_TREES:
+            raise ValueError(f"mult_tree must be one of {', '.join(MULT_TREES)}, "
+                             f"not {mult_tree!r}")
         subword = subword and tunable   # a fixed-width array has one width: nothing to pack
         for name, value in dict(rows=rows, cols=cols, max_width=max_width,
                                 lane_width=lane_width, max_k=max_k, max_dim=max_dim,
                                 min_shift=min_shift, max_shift=max_shift,
-                                tunable=tunable, subword=subword).items():
+                                tunable=tunable, subword=subword, mult_tree=mult_tree,
+                                valid_gating=valid_gating).items():
             object.__setattr__(self, name, value)
 
     # --- derived sizes -----------------------------------------------------------------------
@@ -136,8 +154,12 @@ class AccelConfig:
         return cls(**{**PRESETS[name], **overrides})
 
     def params(self):
-        """The constructor's fields as a dict (``AccelConfig(**c.params()) == c``)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The constructor's fields as a dict (``AccelConfig(**c.params()) == c``). The
+        architecture variants appear only when not at their default, so that params files and
+        results (timing.json, power.json) written before they existed still match."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in VARIANT_DEFAULTS
+                or getattr(self, f.name) != VARIANT_DEFAULTS[f.name]}
 
     def to_json(self):
         derived = {name: getattr(self, name) for name in

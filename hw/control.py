@@ -124,15 +124,21 @@ class Control(wiring.Component):
         accept = self.cmd.valid & self.cmd.ready
         error = Signal(ERROR_BITS)
         m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(self._check(job))]
-        m.d.sync += self.start.eq(pending & (error == 0))
+        if c.valid_gating:          # otherwise it holds 0
+            with m.If(pending | self.start):
+                m.d.sync += self.start.eq(pending & (error == 0))
+        else:
+            m.d.sync += self.start.eq(pending & (error == 0))
         with m.If(accept):
             m.d.sync += [job.eq(self.cmd.payload), pending.eq(1),
                          self.busy.eq(1), self.done.eq(0), self.error.eq(0)]
         with m.If(pending):
             m.d.sync += [pending.eq(0), self.error.eq(error), self.done.eq(error != 0),
                          self.busy.eq(error == 0)]
-        with m.If(self.start):
-            m.d.sync += [feeding.eq(1), k.eq(0), m0.eq(0), n0.eq(0), since_last.eq(c.rows)]
+        counters = (feeding, k, m0, n0, since_last)
+        if not c.valid_gating:
+            with m.If(self.start):
+                m.d.sync += [feeding.eq(1), k.eq(0), m0.eq(0), n0.eq(0), since_last.eq(c.rows)]
         with m.If(pending):   # a refused command's settings are never used
             group = Mux(job.a_width > job.b_width, job.a_width, job.b_width)
             pack = Cat(group == g for g in c.pack_groups)
@@ -168,6 +174,9 @@ class Control(wiring.Component):
             self.operands_ready.eq(fire),
             self.flags.valid.eq(fire), self.flags.first.eq(k == 0), self.flags.last.eq(is_last),
         ]
+        if c.valid_gating:
+            self._gated_counters(m, counters, k_step=k_step, is_last=is_last, fire=fire)
+            return m
         with m.If(self.en & feeding):
             with m.If(fire & is_last):
                 m.d.sync += since_last.eq(1)
@@ -188,3 +197,22 @@ class Control(wiring.Component):
                         m.d.sync += feeding.eq(0)
         return m
 
+    def _gated_counters(self, m, counters, *, k_step, is_last, fire):
+        """The beat counters of ``elaborate`` with one explicit enable each (the same next
+        values, ``fire`` still before ``start``): no clear rides in front of the enable, so
+        synthesis gates their clocks between beats instead of clocking them every cycle."""
+        c = self.config
+        feeding, k, m0, n0, since_last = counters
+        end_tile = fire & is_last
+        n_wrap, m_wrap = ~(n0 + c.cols < self.n_limit), ~(m0 + c.rows < self.m_limit)
+        count = self.en & feeding & (end_tile | (since_last < c.rows))
+        loads = [       # (register, when it loads a beat's value, that value, value on start)
+            (k, fire, Mux(end_tile, 0, k + k_step), 0),
+            (n0, end_tile, Mux(n_wrap, 0, n0 + c.cols), 0),
+            (m0, end_tile & n_wrap & ~m_wrap, m0 + c.rows, 0),
+            (feeding, end_tile & n_wrap & m_wrap, 0, 1),
+            (since_last, count, Mux(end_tile, 1, since_last + 1), c.rows),
+        ]
+        for reg, when, value, clear in loads:
+            with m.If(when | self.start):
+                m.d.sync += reg.eq(Mux(when, value, clear))

@@ -15,13 +15,13 @@ The whole pipeline, array included, advances together: ``en`` is low only while 
 waits for ``ready``.
 """
 
-from amaranth.hdl import Const, Module, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .array import SystolicArray
 from .control import job_ports
-from .lanes import LaneRegister
+from .lanes import FlagGroup, LaneRegister
 from .layouts import result_layout
 from .multiplier import balanced_sum
 from .quantizer import OutputQuantizer
@@ -57,8 +57,7 @@ class ResultDrain(wiring.Component):
         ``valid`` (bubbles cost no switching)."""
         for s in range(stages):
             nv, nval = Signal.like(value, name=f"{name}_{s}"), Signal(name=f"{name}_valid_{s}")
-            with m.If(self.en):
-                m.d.sync += nval.eq(valid)
+            self._flags.add(m, nval, valid)
             with m.If(self.en & valid):
                 m.d.sync += nv.eq(value)
             value, valid = nv, nval
@@ -96,6 +95,7 @@ class ResultDrain(wiring.Component):
         en = self.en
         out_on = getattr(self, "out_on", None)
         q0 = self.quantizers[0]
+        self._flags = FlagGroup(en=en, gated=c.valid_gating)   # the delay lines' valid bits
 
         # Name column 0's rows as the array announces them, q0.lead cycles before the result.
         _, ahead = self._delayed(m, Const(0, 1), self.result_ahead,
@@ -121,9 +121,12 @@ class ResultDrain(wiring.Component):
 
         # The job's counters: each enabled cycle adds the outputs the quantizers flag (each
         # output's flags are set for one enabled cycle, when its value leaves the quantizer).
+        flagged = en
+        if c.valid_gating:      # adding zeros is holding
+            flagged = en & Cat(f for q in self.quantizers for f in (q.clamped, q.lost)).any()
         with m.If(self.start):
             m.d.sync += [self.saturated.eq(0), self.underflow.eq(0)]
-        with m.Elif(en):
+        with m.Elif(flagged):
             m.d.sync += [
                 self.saturated.eq(self.saturated
                                   + balanced_sum(q.clamped for q in self.quantizers)),
@@ -139,8 +142,7 @@ class ResultDrain(wiring.Component):
             for s, reg in enumerate(line):
                 reg.load(m, value, en=en & valid, lane_on=out_on)
                 nxt = Signal(name=f"y_deskew_valid{j}_{s}")
-                with m.If(en):
-                    m.d.sync += nxt.eq(valid)
+                self._flags.add(m, nxt, valid)
                 value, valid = reg.value, nxt
             if j == 0:
                 beat_name, beat_valid = self._delayed(m, beat_name, beat_valid, len(line),
@@ -155,4 +157,5 @@ class ResultDrain(wiring.Component):
             self.job_end.eq(en & beat_valid & beat_name.final),
         ]
         m.d.comb += [self.y.payload.data[j].eq(v) for j, v in enumerate(beat_data)]
+        self._flags.close(m)
         return m

@@ -3,7 +3,8 @@
 At a runtime width W only the lanes holding the top W bits load; the others hold their value
 under a disabled enable, which synthesis turns into clock enables (and clock-gate cells). A held
 lane may keep a stale value from an earlier, wider job, so every consumer reads lanes through
-``masked``: a disabled lane reads as zero (and isolates the logic behind it).
+``masked``: a disabled lane reads as zero (and isolates the logic behind it). ``FlagGroup``
+gives valid bits one shared enable (``AccelConfig.valid_gating``).
 """
 
 from amaranth.hdl import Cat, Const, Mux, Shape, Signal
@@ -62,3 +63,35 @@ class LaneRegister:
             lane_en = en if lane_on is None or not self.gated else en & lane_on[i]
             with m.If(lane_en):
                 m.d.sync += lane.eq(d[lo:hi])
+
+
+
+class FlagGroup:
+    """Valid bits, and the data that rides beside them, that load on every ``en`` cycle.
+
+    With ``gated`` (``AccelConfig.valid_gating``) they share one enable instead: they load
+    only while a valid bit of the group or its next value is set. Otherwise every valid bit is
+    0 and would load 0, and a rider's value only counts beside a set valid bit of the group:
+    holding is as good as loading. The same bits, and one clock gate for the group that stays
+    shut between results (a gate per bit would cost more clock than it saves).
+    """
+
+    def __init__(self, *, en, gated):
+        self.en, self.gated = en, gated
+        self.loads, self.valids = [], []
+
+    def add(self, m, reg, value, *, rider=False):
+        """``reg`` takes ``value``; a ``rider`` is data whose valid bit is in the group."""
+        if not self.gated:
+            with m.If(self.en):
+                m.d.sync += reg.eq(value)
+            return
+        self.loads.append((reg, value))
+        if not rider:
+            self.valids += [reg, value]
+
+    def close(self, m):
+        """Emit the group's shared enable (after its last ``add``)."""
+        if self.loads:
+            with m.If(self.en & Cat(*self.valids).any()):
+                m.d.sync += [reg.eq(value) for reg, value in self.loads]

@@ -26,7 +26,11 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from . import folded
+from .config import MULT_TREES
 from .lanes import lane_bounds
+
+TREES = MULT_TREES
 
 
 class DSPPlatform:
@@ -42,12 +46,17 @@ class LaneMultiplier(wiring.Component):
     products while the ``pack`` bit of a group width is set (at most one at a time; the sum
     fits: P·2^(2G-2)·2^(2 width-(P+1)G) <= 2^(2 width-2)).
 
-    ``lane_width=None`` gives a plain ``a * b`` (the fixed-width baseline).
+    ``lane_width=None`` gives a plain ``a * b`` (the fixed-width baseline). ``tree``: "split"
+    sums whole lane products and subtracts a second sum of their sign terms; "folded" sums
+    every partial-product bit, the sign terms folded in Baugh-Wooley style, in one tree
+    (``hw.folded``). Both give the same bits (the packed modes for a one-hot ``pack``).
     """
 
-    def __init__(self, *, width, lane_width, groups=()):
+    def __init__(self, *, width, lane_width, groups=(), tree="split"):
         error = None
-        if not isinstance(width, int) or width < 2:
+        if tree not in TREES:
+            error = f"tree must be one of {', '.join(TREES)}, not {tree!r}"
+        elif not isinstance(width, int) or width < 2:
             error = f"width must be an integer >= 2, not {width!r}"
         elif lane_width is not None and (not isinstance(lane_width, int) or lane_width < 1
                                          or width % lane_width):
@@ -61,6 +70,7 @@ class LaneMultiplier(wiring.Component):
             self._MustUse__silence = True     # a refused component is not an unused one
             raise ValueError(error)
         self.width, self.lane_width, self.groups = width, lane_width, tuple(groups)
+        self.tree = tree
         ports = {"a": In(signed(width)), "b": In(signed(width)),
                  "p": Out(signed(2 * width))}
         if self.groups:
@@ -81,6 +91,9 @@ class LaneMultiplier(wiring.Component):
             return m
         if rows:
             m.d.comb += self.p.eq(self._rows(m))
+            return m
+        if self.tree == "folded":
+            m.d.comb += self.p.eq(self._folded(m))
             return m
         if not self.groups:
             terms = [(ai * bj) << (lo_a + lo_b)
@@ -157,6 +170,42 @@ class LaneMultiplier(wiring.Component):
                 add += [(ua * ub) << at, (sa * sb) << at + 2 * L]
                 sub += [(sa * ub) << at + L, (sb * ua) << at + L]
         return balanced_sum(add) - balanced_sum(sub)
+
+
+    def _folded(self, m):
+        """Every partial-product bit of ``hw.folded.plan`` in one sum (one carry-save tree)."""
+        L, count = self.lane_width, self.width // self.lane_width
+        if self.groups:
+            mode = Signal(count + count * count)
+            m.d.comb += mode.eq(self.decode(self.pack))
+            signed_lane, pair_on = mode[:count], mode[count:]
+        else:       # the plain mode alone: the top lane is signed, every pair counts
+            signed_lane = Const(1 << (count - 1), count)
+            pair_on = Const((1 << count * count) - 1, count * count)
+        b_for = {}
+
+        def b_lane(i, j):
+            """b's lane j as pair (i, j) sees it: zero outside the pair's modes (isolation)."""
+            if (i, j) not in b_for:
+                b_for[i, j] = Signal(L, name=f"b{j}_for_a{i}")
+                m.d.comb += b_for[i, j].eq(Mux(pair_on[i * count + j],
+                                                self.b[j * L:(j + 1) * L], 0))
+            return b_for[i, j]
+
+        def value(bit):
+            a_bit = self.a[bit.i * L + bit.k]
+            b_bit = b_lane(bit.i, bit.j)[bit.l]
+            a_sign, b_sign = a_bit & signed_lane[bit.i], b_bit & signed_lane[bit.j]
+            return {"pp": a_bit & b_bit, "sa": ~(a_sign & b_bit), "sb": ~(b_sign & a_bit),
+                    "ss": a_sign & b_sign}[bit.kind]
+
+        rows, constant = folded.plan(self.width, L, self.groups)
+        words = [Const(constant, 2 * self.width)]
+        for row in rows:
+            at = {bit.weight: value(bit) for bit in row}
+            lo, hi = min(at), max(at)
+            words.append(Cat(*(at.get(w, Const(0, 1)) for w in range(lo, hi + 1))) << lo)
+        return balanced_sum(words)
 
 
 def balanced_sum(terms):

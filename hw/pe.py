@@ -90,7 +90,7 @@ class ProcessingElement(wiring.Component):
 
         m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
                                                 lane_width=c.lane_width if c.tunable else None,
-                                                groups=c.pack_groups)
+                                                groups=c.pack_groups, tree=c.mult_tree)
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
         if c.pack_groups:
             m.d.comb += mul.pack.eq(local["pack"])

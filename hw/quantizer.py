@@ -26,7 +26,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .lanes import LaneRegister
+from .lanes import FlagGroup, LaneRegister
 from .layouts import WIDTH_BITS
 from .prng import STAGES, prng_init, prng_rounds
 
@@ -93,7 +93,7 @@ class OutputQuantizer(wiring.Component):
                                   lane_width=c.lane_width if c.tunable else None)
         self.gated = [((), self.y_reg)]
 
-    def _random(self, m, inside):
+    def _random(self, m, inside, flags):
         """The PRNG word of the result entering the shift stage, and ``inside`` (this result
         counts) delayed as far."""
         x0, x1 = prng_init(m, self.seed, self.m, self.n)
@@ -102,8 +102,8 @@ class OutputQuantizer(wiring.Component):
             x0, x1 = prng_rounds(m, x0, x1, rotations, name=f"prng{i}")
             r0, r1 = Signal(32, name=f"prng{i}_r0"), Signal(32, name=f"prng{i}_r1")
             nxt_lead, nxt_inside = Signal(name=f"lead_{i}"), Signal(name=f"inside_{i}")
-            with m.If(self.en):
-                m.d.sync += [nxt_lead.eq(lead), nxt_inside.eq(inside)]
+            flags.add(m, nxt_lead, lead)
+            flags.add(m, nxt_inside, inside, rider=True)    # only used beside a set lead
             with m.If(self.en & lead & self.stochastic):  # nearest-even needs no random word
                 m.d.sync += [r0.eq(x0), r1.eq(x1)]
             x0, x1, lead, inside = r0, r1, nxt_lead, nxt_inside
@@ -114,16 +114,17 @@ class OutputQuantizer(wiring.Component):
         c = self.config
         out_on = getattr(self, "out_on", None)
         en, W, X = self.en, c.max_width, self.x_width
+        flags = FlagGroup(en=en, gated=c.valid_gating)    # the valid bits of every stage
 
         # Stage 0: the accumulator as it leaves the array.
         acc, v0 = Signal(signed(c.acc_width)), Signal()
-        with m.If(en):
-            m.d.sync += v0.eq(self.valid)
+        flags.add(m, v0, self.valid)
         with m.If(en & self.valid):
             m.d.sync += acc.eq(self.acc)
 
         # Stage 1: the shift and the bits it drops; the last PRNG rounds.
-        random, inside = self._random(m, (self.m < self.m_limit) & (self.n < self.n_limit))
+        random, inside = self._random(m, (self.m < self.m_limit) & (self.n < self.n_limit),
+                                      flags)
         x = Signal(signed(X))
         m.d.comb += x.eq(acc << c.left_pad)
         q, fraction = split_shift(x, self.shift, keep=W + 1)
@@ -133,8 +134,7 @@ class OutputQuantizer(wiring.Component):
             "q": signed(W + 1), "fraction": 32, "random": 32, "sticky": 1, "wide": 1,
             "negative": 1, "nonzero": 1, "inside": 1}))
         v1 = Signal()
-        with m.If(en):
-            m.d.sync += v1.eq(v0)
+        flags.add(m, v1, v0)
         with m.If(en & v0):
             m.d.sync += [s1.q.eq(q), s1.fraction.eq(fraction), s1.random.eq(random),
                          s1.sticky.eq((x & below).any()),
@@ -146,8 +146,7 @@ class OutputQuantizer(wiring.Component):
         s2 = Signal(data.StructLayout({"y": signed(W + 2), "wide": 1, "negative": 1,
                                        "nonzero": 1, "inside": 1}))
         v2 = Signal()
-        with m.If(en):
-            m.d.sync += v2.eq(v1)
+        flags.add(m, v2, v1)
         with m.If(en & v1):
             m.d.sync += [s2.y.eq(round_shift(s1.q, s1.fraction, s1.sticky,
                                              stochastic=self.stochastic, random=s1.random)),
@@ -165,10 +164,9 @@ class OutputQuantizer(wiring.Component):
                     m.d.comb += aligned.eq(Cat(Const(0, W - w), y_sat[:w]))
         y_valid = Signal()
         self.y_reg.load(m, aligned, en=en & v2, lane_on=out_on)
-        with m.If(en):
-            m.d.sync += y_valid.eq(v2)
-        with m.If(en):
-            m.d.sync += [self.clamped.eq(v2 & s2.inside & clamped),
-                         self.lost.eq(v2 & s2.inside & s2.nonzero & ~clamped & (s2.y == 0))]
+        flags.add(m, y_valid, v2)
+        flags.add(m, self.clamped, v2 & s2.inside & clamped)
+        flags.add(m, self.lost, v2 & s2.inside & s2.nonzero & ~clamped & (s2.y == 0))
+        flags.close(m)
         m.d.comb += [self.y.eq(self.y_reg.masked(out_on)), self.y_valid.eq(y_valid)]
         return m

@@ -50,7 +50,9 @@ def config_flags(config):
                      ("rows", "cols", "max_width", "lane_width", "max_k", "max_dim",
                       "min_shift", "max_shift"))
     return flags + ("" if p["tunable"] else " --fixed-width") \
-        + (" --no-subword" if p["tunable"] and not p["subword"] else "")
+        + (" --no-subword" if p["tunable"] and not p["subword"] else "") \
+        + (f" --mult-tree {p['mult_tree']}" if "mult_tree" in p else "") \
+        + (" --valid-gating" if p.get("valid_gating") else "")
 
 
 def run_random(config, out_dir, *, count, seed=0, sim="verilator", jobs_per_shard=250,

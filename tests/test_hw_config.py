@@ -35,6 +35,10 @@ def test_acc_width_is_exact_and_tight(max_width, max_k):
     (dict(rows=1, cols=1, min_shift=5, max_shift=4), ValueError,
      "min_shift (5) must not exceed max_shift (4)"),
     (dict(rows=1, cols=1, tunable=1), TypeError, "tunable must be a bool, not 1"),
+    (dict(rows=1, cols=1, mult_tree="wallace"), ValueError,
+     "mult_tree must be one of split, folded, not 'wallace'"),
+    (dict(rows=1, cols=1, valid_gating="yes"), TypeError,
+     "valid_gating must be a bool, not 'yes'"),
 ])
 def test_validation_messages(kwargs, exc, message):
     with pytest.raises(exc) as info:
@@ -68,6 +72,17 @@ def test_params_json_round_trip(tmp_path):
     data = json.loads(path.read_text())
     assert data["derived"]["acc_width"] == c.acc_width
     assert data["derived"]["widths"] == [8]
+
+
+def test_variant_fields_only_when_set(tmp_path):
+    """The architecture variants appear in params() (and params.json) only when not at their
+    default, so that results written before them still match the same hardware."""
+    plain = AccelConfig(rows=2, cols=2)
+    assert "mult_tree" not in plain.params() and "valid_gating" not in plain.params()
+    both = AccelConfig(rows=2, cols=2, mult_tree="folded", valid_gating=True)
+    assert both.params() == dict(plain.params(), mult_tree="folded", valid_gating=True)
+    both.save(tmp_path / "params.json")
+    assert AccelConfig.load(tmp_path / "params.json") == both != plain
 
 
 @pytest.mark.parametrize("text, message", [

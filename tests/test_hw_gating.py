@@ -13,9 +13,11 @@ from sim.amaranth_tb import simulate_jobs
 from sim.cocotb_regression import held_lanes
 
 
-@pytest.mark.parametrize("preset", ["tiny"])
-def test_gated_lanes_hold_while_results_stay_exact(preset):
-    config = AccelConfig.preset(preset)
+@pytest.mark.parametrize("preset, variant", [
+    ("tiny", {}), ("tiny", dict(mult_tree="folded", valid_gating=True))],
+    ids=["tiny", "tiny-variants"])
+def test_gated_lanes_hold_while_results_stay_exact(preset, variant):
+    config = AccelConfig.preset(preset, **variant)
     # A full-width job first, so that the held lanes hold non-zero stale values.
     rng_job = scenarios.width_jobs(config, seed=21)[-1]
     jobs = [rng_job] + scenarios.gating_jobs(config)

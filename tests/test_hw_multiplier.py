@@ -9,8 +9,11 @@ from amaranth.sim import Simulator
 
 from hw.multiplier import DSP_PLATFORM, LaneMultiplier
 
-# The ASIC structure (lane products) and the FPGA one (DSP-sized row products): same bits.
-PLATFORMS = pytest.mark.parametrize("platform", [None, DSP_PLATFORM], ids=["asic", "fpga"])
+# The ASIC structures (lane products and a subtracted sum of sign terms, or one folded tree of
+# partial-product bits) and the FPGA one (DSP-sized row products): the same bits.
+PLATFORMS = pytest.mark.parametrize("platform, tree", [
+    (None, "split"), (None, "folded"), (DSP_PLATFORM, "split")],
+    ids=["asic", "asic-folded", "fpga"])
 
 
 def products(dut, pairs, *, pack=0, platform=None):
@@ -38,17 +41,19 @@ def operand_set(width, rng, n):
 
 @PLATFORMS
 @pytest.mark.parametrize("width, lane_width", [(4, 2), (6, 3), (8, 4), (12, 4), (8, None)])
-def test_product(width, lane_width, platform):
+def test_product(width, lane_width, platform, tree):
     rng = random.Random(width)
     values = operand_set(width, rng, 12)
     pairs = list(itertools.product(values, repeat=2))
-    assert products(LaneMultiplier(width=width, lane_width=lane_width), pairs,
+    assert products(LaneMultiplier(width=width, lane_width=lane_width, tree=tree), pairs,
                     platform=platform) == [a * b for a, b in pairs]
 
 
-def test_exhaustive_small():
+@pytest.mark.parametrize("tree", ["split", "folded"])
+def test_exhaustive_small(tree):
     pairs = list(itertools.product(range(-8, 8), repeat=2))
-    assert products(LaneMultiplier(width=4, lane_width=2), pairs) == [a * b for a, b in pairs]
+    assert products(LaneMultiplier(width=4, lane_width=2, tree=tree), pairs) == \
+        [a * b for a, b in pairs]
 
 
 def packed_reference(width, group, a, b):
@@ -67,9 +72,9 @@ def packed_reference(width, group, a, b):
     (16, 4, (4, 8)), (12, 4, (4,)), (8, 2, (2, 4)),
     (16, 2, (2, 4, 6, 8)),        # group 6 packs two fields and leaves 4 bits unused
 ])
-def test_packed_modes(width, lane_width, groups, platform):
+def test_packed_modes(width, lane_width, groups, platform, tree):
     rng = random.Random(width * lane_width)
-    dut = LaneMultiplier(width=width, lane_width=lane_width, groups=groups)
+    dut = LaneMultiplier(width=width, lane_width=lane_width, groups=groups, tree=tree)
     words = operand_set(width, rng, 40)
     pairs = list(itertools.product(words, repeat=2))
     rng.shuffle(pairs)
@@ -82,9 +87,9 @@ def test_packed_modes(width, lane_width, groups, platform):
 
 
 @PLATFORMS
-def test_packed_extremes(platform):
+def test_packed_extremes(platform, tree):
     # Every field at its most negative value: the largest sums still fit p's 2*width bits.
-    dut = LaneMultiplier(width=16, lane_width=4, groups=(4, 8))
+    dut = LaneMultiplier(width=16, lane_width=4, groups=(4, 8), tree=tree)
     low = -(1 << 15) | 0x0888            # four 4-bit fields of -8
     assert products(dut, [(low, low)], pack=1, platform=platform) == [4 * 64 << 12]
     assert products(dut, [(-(1 << 15) | 0x80, -(1 << 15) | 0x80)], pack=2,

@@ -28,6 +28,18 @@ def test_every_width_combination(gap, stall):
     assert_exact(jobs, simulate_jobs(CONFIG, jobs, seed=1, gap=gap, stall=stall))
 
 
+# The architecture variants (AccelConfig.mult_tree, valid_gating): other gates, the same bits.
+VARIANT = AccelConfig.preset("tiny", mult_tree="folded", valid_gating=True)
+
+
+@pytest.mark.parametrize("scenario", ["widths", "corners", "formats"])
+def test_architecture_variants(scenario):
+    jobs = {"widths": lambda: scenarios.width_jobs(VARIANT, seed=15),
+            "corners": lambda: list(scenarios.corner_jobs(VARIANT).values()),
+            "formats": lambda: scenarios.format_change_jobs(VARIANT, seed=16)}[scenario]()
+    assert_exact(jobs, simulate_jobs(VARIANT, jobs, seed=8, gap=0.3, stall=0.3))
+
+
 def test_fpga_multiplier_build():
     # The FPGA build (DSP-sized multiplier products) on every width combination, packed or not.
     jobs = scenarios.width_jobs(CONFIG, seed=14)
