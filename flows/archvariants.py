@@ -43,7 +43,7 @@ def run_variant(*, config, name, widths, library_name, out_dir, build_dir, targe
     work = Path(out_dir) / "work" / name.replace("+", "_")
     tick(f"synthesize and time {name}")
     timing = run_one(config=cfg, variant=name, library_name=library_name, target_ns=target_ns,
-                     delay_target=False, out_dir=work, build_dir=build_dir)
+                     delay_target_ps=None, out_dir=work, build_dir=build_dir)
     netlist = Netlist(work / "synth" / "netlist.json", top="varimac", category_of=category_of)
     _, library = prepare_liberty(library_name, build_dir=build_dir)
     import json
