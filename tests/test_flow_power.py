@@ -206,9 +206,9 @@ def test_testbench_runs_at_the_given_period():
         "clk", "rst", "cmd__payload", "cmd__valid", "cmd__ready", "a__payload", "a__valid",
         "a__ready", "b__payload", "b__valid", "b__ready", "y__payload", "y__valid", "y__ready",
         "busy", "done", "error", "saturated", "underflow")}
-    default = activity.testbench(top="t", ports=ports, n_jobs=1, n_beats=1, max_cycles=9)
+    default = activity.testbench(top="t", ports=ports)
     assert "`timescale" not in default and "always #5.0 clk" in default
     assert "#1 cmd__valid = 0" in default
-    fast = activity.testbench(top="t", ports=ports, n_jobs=1, n_beats=1, max_cycles=9, clock_ns=2.5)
+    fast = activity.testbench(top="t", ports=ports, clock_ns=2.5)
     assert fast.startswith("`timescale 1ns/1ps") and "always #1.25 clk" in fast
     assert "#0.625 cmd__valid = 0" in fast and "#0.625;" in fast

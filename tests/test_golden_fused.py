@@ -12,6 +12,13 @@ from golden.train.hostops import host_ops
 from reference import ref_prng, ref_round
 
 
+@pytest.fixture(params=["array code", "numba kernel"])
+def requantize_path(request, monkeypatch):
+    """``requantize_`` runs small arrays as array code and larger ones on the numba kernel:
+    both must give the reference's bits."""
+    monkeypatch.setattr(fused, "SMALL", 1 << 40 if request.param == "array code" else -1)
+
+
 def ref_requantize(acc, shift, width, rounding, seed, row0, col0):
     """Returns (y, saturated, underflow) from Python integers."""
     lo, hi = -2 ** (width - 1), 2 ** (width - 1) - 1
@@ -26,6 +33,7 @@ def ref_requantize(acc, shift, width, rounding, seed, row0, col0):
 @pytest.mark.parametrize("inplace", [True, False], ids=["in place", "to a new array"])
 @pytest.mark.parametrize("shift", [-3, 0, 1, 6, 20])
 @pytest.mark.parametrize("rounding", [0, 1])
+@pytest.mark.usefixtures("requantize_path")
 def test_requantize_equals_the_reference(dtype, inplace, shift, rounding):
     rng = np.random.default_rng(100 + shift * 10 + rounding)
     width, seed = 8, 0xC0FFEE
@@ -43,6 +51,7 @@ def test_requantize_equals_the_reference(dtype, inplace, shift, rounding):
     assert saturated > 0 and (underflow > 0 or shift <= 1)  # both counts are exercised
 
 
+@pytest.mark.usefixtures("requantize_path")
 def test_stochastic_rounding_rounds_up_when_fraction_and_draw_sum_to_one():
     # floor(acc/2**32 + r/2**32) with acc = q*2**32 + (2**32 - r): exactly q + 1
     seed, row0, col0 = 77, 5, 2 ** 32 - 2
@@ -70,6 +79,7 @@ def test_stochastic_rounding_of_a_small_negative_value_past_53_bits(path):
     assert y.tolist() == [[-1.0]]
 
 
+@pytest.mark.usefixtures("requantize_path")
 def test_requantize_without_width_does_not_saturate():
     v = np.array([[2.0 ** 40 + 0.5, -2.0 ** 40 - 0.25]])
     sat, unf = fused.requantize_(v, v, scale=1.0, rounding=Rounding.NEAREST_EVEN, seed=0,
