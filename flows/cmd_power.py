@@ -95,12 +95,6 @@ def run(args):
     if not variants or any(v not in VARIANT_ORDER for v in variants):
         raise UsageError(f"--variants must be a comma-separated list of "
                          f"{', '.join(VARIANT_ORDER)}, not {args.variants!r}")
-    if not args.no_glitches and not icarus_available():
-        raise UsageError("the glitch-aware simulation needs Icarus Verilog (iverilog); "
-                         "--no-glitches measures the zero-delay energy alone")
-    if not args.no_glitches and find_tool("sta") is None:
-        raise UsageError("the glitch-aware simulation needs OpenSTA (sta) for the cell delays; "
-                         "--no-glitches measures the zero-delay energy alone")
     timing = _timing(args, config, variants)
     traces = None
     if args.jobs is not None:
@@ -108,6 +102,13 @@ def run(args):
             traces = trace_jobs(args.jobs, config, per_width=args.jobs_per_width)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+    # The arguments first, then what this machine lacks for them.
+    if not args.no_glitches and not icarus_available():
+        raise UsageError("the glitch-aware simulation needs Icarus Verilog (iverilog); "
+                         "--no-glitches measures the zero-delay energy alone")
+    if not args.no_glitches and find_tool("sta") is None:
+        raise UsageError("the glitch-aware simulation needs OpenSTA (sta) for the cell delays; "
+                         "--no-glitches measures the zero-delay energy alone")
     start = time.monotonic()
     os.makedirs(args.out, exist_ok=True)
     report = run_power(config=config, library_name=args.liberty, out_dir=args.out,

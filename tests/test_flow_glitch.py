@@ -13,7 +13,8 @@ from flows.netlist import Netlist
 from flows.synth import category_of
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
-needs_tools = pytest.mark.skipif(not icarus_available(), reason="needs Icarus Verilog")
+needs_tools = pytest.mark.skipif(not icarus_available(), reason="optional extra: Icarus Verilog "
+                                 "(the glitch-aware simulation runs only there)")
 RISES = 5                       # rising edges of the input in the testbench
 
 SDF = """(DELAYFILE (SDFVERSION "3.0") (DESIGN "t") (DIVIDER /) (TIMESCALE 1ns)
