@@ -154,24 +154,18 @@ def test_timing_command_refuses_bad_input(argv, message, tmp_path, capsys):
 
 
 @needs_flow
-def test_timing_refuses_to_mix_periods(tmp_path, capsys):
+@pytest.mark.parametrize("stored, argv, message", [
+    ({"target_ns": 5.0, "delay_target_ps": 5000}, ["--period", "2.5"],
+     "holds results of another --period"),
+    ({"target_ns": 2.5, "delay_target_ps": 2500}, ["--abc-target", "2"],
+     "another --period or ABC target"),
+])
+def test_timing_refuses_to_mix_targets(tmp_path, capsys, stored, argv, message):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "timing.json").write_text(json.dumps({"runs": [
-        {"target_ns": 5.0, "delay_target_ps": 5000, "library": "nangate45"}]}))
-    assert main(["timing", "--preset", "tiny", "--out", str(out), "--period", "2.5"]) == 2
-    assert "holds results of another --period" in capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == ["timing.json"]
-
-
-@needs_flow
-def test_timing_refuses_to_mix_abc_targets(tmp_path, capsys):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "timing.json").write_text(json.dumps({"runs": [
-        {"target_ns": 2.5, "delay_target_ps": 2500, "library": "nangate45"}]}))
-    assert main(["timing", "--preset", "tiny", "--out", str(out), "--abc-target", "2"]) == 2
-    assert "another --period or ABC target" in capsys.readouterr().err
+    (out / "timing.json").write_text(json.dumps({"runs": [{**stored, "library": "nangate45"}]}))
+    assert main(["timing", "--preset", "tiny", "--out", str(out), *argv]) == 2
+    assert message in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["timing.json"]
 
 
