@@ -62,7 +62,7 @@ class ProcessingElement(wiring.Component):
         (a job's first beat reaches a PE a cycle later at the earliest): one register per
         array would drive every PE's multiplier and lane enables, far too many gates for one
         cycle. ``keep`` stops synthesis from merging the identical copies back into one
-        (``flows.synth`` gives it to the flip-flops)."""
+        (``flows.eda.synth`` gives it to the flip-flops)."""
         local = {}
         for name in ("a_on", "b_on", "acc_on", "pack"):
             if hasattr(self, name):

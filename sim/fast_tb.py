@@ -227,7 +227,7 @@ def _hw_source_hash():
 
 def verilog_for(config, build_root):
     """``config``'s Verilog, generated once per configuration and hw/ source."""
-    from flows.cmd_verilog import write_verilog
+    from flows.cli.verilog import write_verilog
     key = hashlib.sha256(json.dumps(config.params(), sort_keys=True).encode()
                          + _hw_source_hash().encode()).hexdigest()[:16]
     out = Path(build_root) / "verilog" / key

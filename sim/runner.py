@@ -61,7 +61,7 @@ def build(config, *, sim=None, build_root=None, log=None):
     """Generate (if needed) and compile the Verilog of ``config``; returns the build dir."""
     from cocotb_tools.runner import get_runner
 
-    from flows.cmd_verilog import write_verilog
+    from flows.cli.verilog import write_verilog
 
     sim = sim or default_simulator()
     _tool_env(sim)
@@ -112,7 +112,7 @@ def _public_signals(build_dir):
     of ``Accelerator.gated`` are all named ``*_lane<i>`` (a renamed one fails the gating test
     loudly: no such child). Written only when it changes, so that a cached build stays newer
     than its sources."""
-    from flows.fpga import top_ports
+    from flows.eda.fpga import top_ports
     ports = [name for _, name, _ in top_ports((build_dir / "varimac.v").read_text(), TOP_NAME)]
     text = "`verilator_config\n" + "".join(
         [f'public_flat_rw -module "{TOP_NAME}" -var "{name}"\n' for name in ports]

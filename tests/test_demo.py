@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows import cmd_demo
+from flows.cli import demo as cmd_demo
 from flows.cli import main
 
 

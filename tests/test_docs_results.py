@@ -7,11 +7,11 @@ import pathlib
 
 import pytest
 
-from flows import report
-from flows.fpga import markdown as fpga_markdown
-from flows.power import markdown as power_markdown
-from flows.timing import markdown as timing_markdown
-from flows.quote import BLOCK, quote
+from flows.reports import report
+from flows.eda.fpga import markdown as fpga_markdown
+from flows.eda.power import markdown as power_markdown
+from flows.eda.timing import markdown as timing_markdown
+from flows.reports.quote import BLOCK, quote
 from golden.train import gradstats
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -53,7 +53,7 @@ def test_temporaries_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
 def test_the_liberty_cache_is_json_and_a_bad_cache_is_parsed_again(tmp_path, monkeypatch):
     import gzip
 
-    from flows import liberty
+    from flows.eda import liberty
     lib = tmp_path / "libs"
     lib.mkdir()
     text = ('library (tiny) { time_unit : "1ns" ; voltage_unit : "1V" ; '

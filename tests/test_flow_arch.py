@@ -1,10 +1,10 @@
-"""``varimac arch`` (flows.archvariants): refusals, the variants' configurations, and the ratios
+"""``varimac arch`` (flows.eda.archvariants): refusals, the variants' configurations, and the ratios
 and tables from hand-made entries. The flow itself is the power and timing flows' (tested
 there); its result is committed in results/arch/."""
 
 import pytest
 
-from flows.archvariants import markdown, ratios, variant_config
+from flows.eda.archvariants import markdown, ratios, variant_config
 from flows.cli import main
 from hw.config import AccelConfig
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.cellmodels import evaluate, models_verilog, parse_function, to_verilog
-from flows.gatesim import run_verilog
-from flows.liberty import Table, parse_liberty, prepare_liberty
+from flows.eda.cellmodels import evaluate, models_verilog, parse_function, to_verilog
+from flows.eda.gatesim import run_verilog
+from flows.eda.liberty import Table, parse_liberty, prepare_liberty
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.energy import compute_energy
-from flows.gatesim import icarus_available, simulate
-from flows.liberty import liberty_source, prepare_liberty
-from flows.netlist import Netlist
-from flows.synth import category_of
+from flows.eda.energy import compute_energy
+from flows.eda.gatesim import icarus_available, simulate
+from flows.eda.liberty import liberty_source, prepare_liberty
+from flows.eda.netlist import Netlist
+from flows.eda.synth import category_of
 
 V = 1.1                          # NanGate45 typical corner
 SLEW = 0.0171859e-9              # the 3rd index_1 point of the tables (s)
@@ -188,7 +188,7 @@ def test_bad_parameters(tmp_path, nangate):
 def test_reset_states_leave_the_clock_pin_average(nangate):
     """DFFR_X1's clock pin has six `when` groups; the two with RN low (the asynchronous clear
     active) describe states the replay never visits and leave the average."""
-    from flows.energy import _input_energy, operating_arcs
+    from flows.eda.energy import _input_energy, operating_arcs
     cell = nangate.cells["DFFR_X1"]
     kept = {a.when for a in operating_arcs(cell, cell.pins["CK"].power)}
     assert {a.when for a in cell.pins["CK"].power} - kept == {

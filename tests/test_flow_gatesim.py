@@ -2,7 +2,7 @@
 
 A one-flop netlist (tests/test_flow_energy.py) is driven from a stimulus file named at run time,
 and its VCD window closes with ``$dumpoff`` at a clock edge, as the replay testbench
-(``flows.activity``) does. The toggle counts are worked out by hand: Icarus drops the value
+(``flows.eda.activity``) does. The toggle counts are worked out by hand: Icarus drops the value
 changes of the time step of ``$dumpoff`` (it writes x over them), and the Verilator path must
 count the same.
 """
@@ -12,8 +12,8 @@ import itertools
 import pytest
 from test_flow_energy import flop_netlist
 
-from flows import gatesim
-from flows.gatesim import icarus_available, simulate
+from flows.eda import gatesim
+from flows.eda.gatesim import icarus_available, simulate
 
 TB = """
 module tb;
@@ -65,7 +65,7 @@ def run(net, library, work, bits, sim):
 def nangate():
     from test_flow_energy import BUILD
 
-    from flows.liberty import prepare_liberty
+    from flows.eda.liberty import prepare_liberty
     return prepare_liberty("nangate45", build_dir=BUILD)[1]
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.energy import compute_energy
-from flows.gatesim import simulate
-from flows.liberty import prepare_liberty
-from flows.synth import synthesize
+from flows.eda.energy import compute_energy
+from flows.eda.gatesim import simulate
+from flows.eda.liberty import prepare_liberty
+from flows.eda.synth import synthesize
 
 pytestmark = pytest.mark.slow       # two syntheses and four gate-level simulations
 

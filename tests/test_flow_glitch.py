@@ -1,4 +1,4 @@
-"""The glitch-aware simulation (flows/glitchsim.py) on circuits whose glitches are known by
+"""The glitch-aware simulation (flows/eda/glitchsim.py) on circuits whose glitches are known by
 construction, and the SDF reduction on a hand-written SDF."""
 
 import json
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from flows import gatesim, glitchsim
-from flows.gatesim import icarus_available
-from flows.liberty import prepare_liberty
-from flows.netlist import Netlist
-from flows.synth import category_of
+from flows.eda import gatesim, glitchsim
+from flows.eda.gatesim import icarus_available
+from flows.eda.liberty import prepare_liberty
+from flows.eda.netlist import Netlist
+from flows.eda.synth import category_of
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
 needs_tools = pytest.mark.skipif(not icarus_available(), reason="optional extra: Icarus Verilog "

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.blocks import cell_instances
-from flows.cmd_verilog import write_verilog
-from flows.liberty import liberty_dir, prepare_liberty
-from flows.power import variant_configs
-from flows.synth import synthesize
-from flows.tools import find_tool
+from flows.eda.blocks import cell_instances
+from flows.cli.verilog import write_verilog
+from flows.eda.liberty import liberty_dir, prepare_liberty
+from flows.eda.power import variant_configs
+from flows.eda.synth import synthesize
+from flows.eda.tools import find_tool
 from hw.config import AccelConfig
 from hw.lanes import lane_count
 

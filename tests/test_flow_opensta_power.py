@@ -1,4 +1,4 @@
-"""The OpenSTA cross-check (flows/opensta_power.py) on netlists small enough to reason about:
+"""The OpenSTA cross-check (flows/eda/opensta_power.py) on netlists small enough to reason about:
 the two prices of switching and leakage must agree, and the `when` weights OpenSTA's rule
 uses are checked by hand."""
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.liberty import prepare_liberty
-from flows.netlist import Netlist
-from flows.opensta_power import by_type, check, uniform_toggles, when_probability
-from flows.synth import category_of
-from flows.tools import find_tool
+from flows.eda.liberty import prepare_liberty
+from flows.eda.netlist import Netlist
+from flows.eda.opensta_power import by_type, check, uniform_toggles, when_probability
+from flows.eda.synth import category_of
+from flows.eda.tools import find_tool
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
 SLEW = 0.0171859e-9

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from flows.cli import main
-from flows import activity
-from flows.power import clocks_for, horowitz_mac_pj, markdown, ratios, trace_jobs, \
+from flows.eda import activity
+from flows.eda.power import clocks_for, horowitz_mac_pj, markdown, ratios, trace_jobs, \
     variant_configs
 from golden import GemmJob
 from hw.config import AccelConfig
@@ -172,7 +172,7 @@ def test_unknown_gate_simulator_is_named(tmp_path, capsys, monkeypatch):
 
 
 def test_glitches_without_icarus_are_refused(tmp_path, capsys, monkeypatch):
-    from flows import gatesim
+    from flows.eda import gatesim
     monkeypatch.setenv("VARIMAC_GATESIM", "verilator")
     monkeypatch.setattr(gatesim, "icarus_available", lambda: False)
     assert main(["power", "--out", str(tmp_path / "out")]) == 2

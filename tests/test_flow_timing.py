@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.blocks import VerilogSource, block_of
+from flows.eda.blocks import VerilogSource, block_of
 from flows.cli import main
-from flows.liberty import liberty_dir
-from flows.sta import parse_report
-from flows.tools import find_tool
+from flows.eda.liberty import liberty_dir
+from flows.eda.sta import parse_report
+from flows.eda.tools import find_tool
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
 _NEEDS = [
@@ -173,11 +173,11 @@ def test_timing_refuses_to_mix_targets(tmp_path, capsys, stored, argv, message):
 def test_timed_netlist_computes_golden_at_the_period_it_met(tiny, tmp_path):
     """The delay-targeted netlist (buffered, resized gates) is still the design: a gate-level
     replay at its period gives golden's bits (``replay`` raises otherwise)."""
-    from flows.activity import replay
-    from flows.liberty import prepare_liberty
-    from flows.netlist import Netlist
-    from flows.power import random_jobs
-    from flows.synth import category_of
+    from flows.eda.activity import replay
+    from flows.eda.liberty import prepare_liberty
+    from flows.eda.netlist import Netlist
+    from flows.eda.power import random_jobs
+    from flows.eda.synth import category_of
     from hw.config import AccelConfig
 
     out, report = tiny

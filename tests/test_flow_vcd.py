@@ -1,7 +1,7 @@
 """Toggle counting from VCD: value changes between 0 and 1, not lines."""
 
-import flows.vcd as vcd
-from flows.vcd import ToggleCounts
+import flows.eda.vcd as vcd
+from flows.eda.vcd import ToggleCounts
 
 VCD = """$date today $end
 $timescale 1ps $end

@@ -77,7 +77,7 @@ def test_the_intact_job_runs_and_its_result_has_the_users_mode():
 
 
 def test_the_intact_job_folder_is_accepted_by_power():
-    from flows.power import trace_jobs
+    from flows.eda.power import trace_jobs
     from hw.config import AccelConfig
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "w8").mkdir()
@@ -227,9 +227,9 @@ def power_jobs(data):
         bad.write_bytes(data)
         before = snapshot(tmp)
         err = io.StringIO()
-        with mock.patch("flows.liberty.liberty_source"), \
-                mock.patch("flows.tools.find_tool", return_value="tool"), \
-                mock.patch("flows.power.run_power", side_effect=AssertionError("not refused")), \
+        with mock.patch("flows.eda.liberty.liberty_source"), \
+                mock.patch("flows.eda.tools.find_tool", return_value="tool"), \
+                mock.patch("flows.eda.power.run_power", side_effect=AssertionError("not refused")), \
                 contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             code = main(["power", "--jobs", str(Path(tmp) / "jobs"), "--out",
                          str(Path(tmp) / "out"), "--no-progress"])

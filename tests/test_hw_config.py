@@ -102,7 +102,7 @@ def test_bad_params_json(text, message):
 def test_config_flags(flags, tunable, subword):
     import argparse
 
-    from flows.config_args import add_config_arguments, config_from_args
+    from flows.cli.config_args import add_config_arguments, config_from_args
     parser = argparse.ArgumentParser()
     add_config_arguments(parser, default_preset="small")
     c = config_from_args(parser.parse_args(flags + ["--rows", "2"]))

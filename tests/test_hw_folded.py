@@ -100,7 +100,7 @@ def test_folded_tree_is_one_macc_in_yosys(tree, maccs, tmp_path):
     single ``$macc``: one carry-save tree."""
     from amaranth.back import verilog
 
-    from flows.tools import yosys
+    from flows.eda.tools import yosys
     dut = LaneMultiplier(width=16, lane_width=4, groups=(4, 8), tree=tree)
     (tmp_path / "m.v").write_text(verilog.convert(dut, name="mul", emit_src=False))
     yosys("read_verilog m.v\nsynth -top mul -noabc -run begin:fine\nstat\n",

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from flows import report
+from flows.reports import report
 from flows.cli import main
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from flows import report, report_seeds, seedstats
+from flows.reports import report, report_seeds, seedstats
 from flows.cli import main
 
 POWER = {"runs": [{"variant": "tunable", "source": "random", "width": w, "pj_per_mac": p}

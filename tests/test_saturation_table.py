@@ -1,8 +1,8 @@
-"""``python -m flows.saturation``: per-layer and per-role rates of several logs side by side."""
+"""``python -m flows.reports.saturation``: per-layer and per-role rates of several logs side by side."""
 
 import json
 
-from flows.saturation import table
+from flows.reports.saturation import table
 
 
 def write_log(folder, rates):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from flows.cli import main
-from flows.sweep import Run, SweepError, expand, run_state
+from flows.cli.sweep_grid import Run, SweepError, expand, run_state
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
            "truck"]
@@ -36,7 +36,7 @@ def test_bad_grids(policies, seeds, options, message):
 
 
 def test_grid_file(tmp_path):
-    from flows.sweep import load_grid
+    from flows.cli.sweep_grid import load_grid
     path = tmp_path / "grid.json"
     path.write_text(json.dumps({"policies": ["cyclic"], "seeds": [3], "options": {"epochs": 2}}))
     assert [r.argv("O")[:5] for r in expand(*load_grid(path))] == [

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from flows import memconfig, system, workload
+from flows.system import memconfig, model as system, workload
 from hw.config import AccelConfig
 
 BATCH, IMAGES = 128, 300          # 3 steps per epoch: 128, 128 and 44 images
@@ -101,7 +101,7 @@ def test_cycles_and_traffic_of_a_tiny_gemm():
     accesses in whole port words (80 bits here) and truncates each of the three operands'
     counts: up to one word each."""
     pytest.importorskip("zigzag")
-    from flows.zigzag_model import evaluate
+    from flows.system.zigzag_model import evaluate
     cfg = AccelConfig(rows=4, cols=4, max_width=16, lane_width=4, max_k=256)
     mem = memconfig.parse(GOOD)
     for w, p in ((16, 1), (4, 4)):
@@ -160,7 +160,7 @@ def test_command_refuses_bad_input_in_one_line(tmp_path, extra, message):
 
 
 def test_committed_table_renders_committed_json():
-    from flows.system_report import markdown, summary
+    from flows.system.report import markdown, summary
     data = json.loads((ROOT / "results" / "system" / "system.json").read_text())
     assert (ROOT / "results" / "system" / "system.md").read_text() == markdown(data)
     assert (ROOT / "results" / "system" / "summary.md").read_text() == summary(data)

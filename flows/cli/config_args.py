@@ -1,0 +1,62 @@
+"""Command-line flags that describe a generated accelerator (``AccelConfig``).
+
+Shared by every command that builds or simulates the array (verilog, sim, gemm --backend rtl,
+power): ``--preset`` picks the starting point, the other flags override single fields.
+"""
+
+from flows.cli import UsageError
+
+# flag -> (AccelConfig field, type, help)
+_FIELDS = {
+    "--rows": ("rows", int, "PE rows"),
+    "--cols": ("cols", int, "PE columns"),
+    "--max-width": ("max_width", int, "widest operand/output width in bits"),
+    "--lane-width": ("lane_width", int, "bits per gated lane; widths are its multiples"),
+    "--max-k": ("max_k", int, "longest reduction K the exact accumulator holds"),
+    "--max-dim": ("max_dim", int, "largest M and N"),
+    "--min-shift": ("min_shift", int, "smallest shift a_frac + b_frac - out_frac"),
+    "--max-shift": ("max_shift", int, "largest shift a_frac + b_frac - out_frac"),
+}
+
+
+def add_config_arguments(parser, *, default_preset="default"):
+    from hw.config import PRESETS
+    group = parser.add_argument_group("accelerator configuration")
+    group.add_argument("--preset", default=default_preset, choices=sorted(PRESETS),
+                       help=f"starting configuration (default: {default_preset})")
+    for flag, (field, kind, text) in _FIELDS.items():
+        group.add_argument(flag, dest=f"cfg_{field}", type=kind, default=None, metavar="N",
+                           help=f"{text} (default: the preset's)")
+    group.add_argument("--fixed-width", dest="cfg_fixed", action="store_true",
+                       help="fixed max_width array without lane gating (the baseline)")
+    group.add_argument("--no-subword", dest="cfg_no_subword", action="store_true",
+                       help="lane gating without subword packing (one k per beat at every "
+                            "width)")
+    group.add_argument("--mult-tree", dest="cfg_mult_tree", default=None,
+                       choices=("split", "folded"),
+                       help="lane multiplier: lane products and a subtracted sum of sign terms "
+                            "(split), or every partial-product bit in one tree (folded) "
+                            "(default: split)")
+    group.add_argument("--valid-gating", dest="cfg_valid_gating", action="store_true",
+                       help="clock enables on valid for the control's counters and the "
+                            "quantizers' and drain's valid bits")
+    return group
+
+
+def config_from_args(args):
+    """The ``AccelConfig`` the flags describe; a bad combination raises ``UsageError``."""
+    from hw.config import AccelConfig
+    overrides = {field: getattr(args, f"cfg_{field}") for _, (field, _, _) in _FIELDS.items()
+                 if getattr(args, f"cfg_{field}", None) is not None}
+    if getattr(args, "cfg_fixed", False):
+        overrides["tunable"] = False
+    if getattr(args, "cfg_no_subword", False):
+        overrides["subword"] = False
+    if getattr(args, "cfg_mult_tree", None) is not None:
+        overrides["mult_tree"] = args.cfg_mult_tree
+    if getattr(args, "cfg_valid_gating", False):
+        overrides["valid_gating"] = True
+    try:
+        return AccelConfig.preset(args.preset, **overrides)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"bad accelerator configuration: {exc}") from None
