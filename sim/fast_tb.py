@@ -227,12 +227,13 @@ def _hw_source_hash():
 
 def verilog_for(config, build_root):
     """``config``'s Verilog, generated once per configuration and hw/ source."""
-    from flows.cli.verilog import write_verilog
+    from golden.files import write_atomic
+    from hw.export import write_verilog
     key = hashlib.sha256(json.dumps(config.params(), sort_keys=True).encode()
                          + _hw_source_hash().encode()).hexdigest()[:16]
     out = Path(build_root) / "verilog" / key
     if not (out / "varimac.v").exists():
-        write_verilog(config, out)
+        write_verilog(config, out, write_atomic=write_atomic)
     return out / "varimac.v"
 
 

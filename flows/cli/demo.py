@@ -76,7 +76,8 @@ def run(args):
     from sim.runner import default_simulator, run_rtl_jobs
     from sim.scenarios import random_job
 
-    from .verilog import write_verilog
+    from golden.files import write_atomic
+    from hw.export import write_verilog
     from flows.eda.power import run_power, trace_jobs, write_outputs
     from flows.reports.report import energy_per_mac
 
@@ -95,7 +96,7 @@ def run(args):
 
     start = _stage(1, "Verilog of the default accelerator")
     config = AccelConfig.preset("default")
-    path = write_verilog(config, os.path.join(out, "verilog"))
+    path = write_verilog(config, os.path.join(out, "verilog"), write_atomic=write_atomic)
     summary["verilog"] = {"path": path, "config": config.params(), "widths": list(config.widths),
                           "seconds": round(time.monotonic() - start, 1)}
     print(f"{path}: {config.rows}x{config.cols} array, widths {list(config.widths)}")

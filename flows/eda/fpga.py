@@ -10,9 +10,10 @@ stated separately (``shell_ffs``).
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from hw.export import top_ports
 
 from .fpga_path import critical_path
 from .fpga_synth import (block_areas, count_resources, dsp_plan, dsps_per_pe, module_cells,
@@ -51,10 +52,6 @@ TARGET_MHZ = {"ice40": 24.0, "ecp5": 60.0}
 TARGET_ARRAY = {"ice40": (2, 2), "ecp5": (4, 4)}
 SHELL_TOP = "varimac_fpga"
 
-_PORT = re.compile(r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?"
-                   r"(?:\[(\d+):(\d+)\]\s*)?([A-Za-z_][A-Za-z0-9_$]*)\s*;", re.M)
-
-
 def device(family, name=None):
     """The ``Device`` ``name`` of ``family`` (its default when ``None``); ``ValueError`` if
     either is unknown."""
@@ -65,16 +62,6 @@ def device(family, name=None):
         raise ValueError(f"device {name!r} is not a known {family} device; choose from "
                          f"{', '.join(DEVICES[family])}")
     return DEVICES[family][name]
-
-
-def top_ports(verilog, top):
-    """``[(direction, name, width), ...]`` of module ``top`` in Verilog text."""
-    m = re.search(rf"^module\s+\\?{re.escape(top)}\s*\(", verilog, re.M)
-    if not m:
-        raise ValueError(f"no module {top} in the Verilog")
-    end = verilog.index("endmodule", m.end())
-    return [(d, name, int(hi) - int(lo) + 1 if hi else 1)
-            for d, hi, lo, name in _PORT.findall(verilog[m.end():end])]
 
 
 def shell_verilog(ports, *, top, clock="clk", reset="rst"):
@@ -207,7 +194,8 @@ def run_sweep(*, configs, dev, out_dir, seeds=(1,), progress=True):
 
     from hw.multiplier import DSP_PLATFORM
 
-    from flows.cli.verilog import write_verilog
+    from golden.files import write_atomic
+    from hw.export import write_verilog
     arrays = []
     bar = tqdm(configs, desc=f"fpga {dev.family} {dev.name}", unit="array",
                disable=not progress, dynamic_ncols=True)
@@ -215,7 +203,7 @@ def run_sweep(*, configs, dev, out_dir, seeds=(1,), progress=True):
         size = f"{config.rows}x{config.cols}"
         bar.set_postfix_str(f"{size} yosys")
         work = Path(out_dir) / "work" / size
-        verilog = write_verilog(config, work, platform=DSP_PLATFORM)
+        verilog = write_verilog(config, work, write_atomic=write_atomic, platform=DSP_PLATFORM)
         result = implement(verilog_path=verilog, top="varimac", dev=dev, out_dir=work,
                            seeds=seeds, progress=lambda s: bar.set_postfix_str(f"{size} {s}"))
         arrays.append({"rows": config.rows, "cols": config.cols, **result})

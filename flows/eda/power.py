@@ -165,7 +165,8 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     ``clock_ns`` set each variant's clock (``clocks_for``).
     """
     from .activity import replay
-    from flows.cli.verilog import write_verilog
+    from golden.files import write_atomic
+    from hw.export import write_verilog
     from .energy import compute_energy
     from .glitchsim import ideal_clock, read_sdf, write_sdf
     from .liberty import prepare_liberty
@@ -194,7 +195,7 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     for variant, cfg in variants.items():
         tick(f"synthesize {variant} {cfg.rows}x{cfg.cols} ({library_name})")
         vdir = work / variant
-        write_verilog(cfg, vdir / "verilog")
+        write_verilog(cfg, vdir / "verilog", write_atomic=write_atomic)
         netlists[variant], synth_stats[variant] = _synthesized(
             vdir, library_name=library_name, build_dir=build_dir, lib_path=lib_path,
             delay_target_ps=clocks[variant]["delay_target_ps"])

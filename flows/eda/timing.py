@@ -24,7 +24,8 @@ def array_name(config):
 
 def run_one(*, config, variant, library_name, target_ns, delay_target_ps, out_dir, build_dir):
     """Synthesize and time one variant; returns its ``timing.json`` entry."""
-    from flows.cli.verilog import write_verilog
+    from golden.files import write_atomic
+    from hw.export import write_verilog
     from .liberty import prepare_liberty
     from .netlist import Netlist
     from .sta import run_sta
@@ -32,7 +33,7 @@ def run_one(*, config, variant, library_name, target_ns, delay_target_ps, out_di
 
     out = Path(out_dir)
     lib_path, library = prepare_liberty(library_name, build_dir=build_dir)
-    verilog = Path(write_verilog(config, out / "verilog"))
+    verilog = Path(write_verilog(config, out / "verilog", write_atomic=write_atomic))
     start = time.monotonic()
     synthesize(sources=[verilog], top="varimac", library_name=library_name,
                out_dir=out / "synth", build_dir=build_dir,
