@@ -82,7 +82,7 @@ bench: setup
 paper: setup
 	$(VARIMAC) report --runs runs/*/ --power results/power/power.json --out docs/figures
 	$(VARIMAC) system --runs runs/*/ --memory edge large --out results/system
-	$(PY) -m flows.reports.quote docs/RESULTS.md README.md docs/system.md
+	$(VARIMAC) quote docs/RESULTS.md README.md docs/system.md
 
 clean:
 	rm -rf build

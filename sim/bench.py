@@ -8,11 +8,10 @@ N to at most 4× the array (M, N >= 4× the array is where the issue's 0.90 targ
 K to at most ``MAX_K``. Cycle counts do not depend on the simulator, so utilization is measured
 once (on Verilator when it is there) and the other simulator only times a short job.
 
-``python -m sim.bench --out build/bench`` writes ``bench.json``; ``run_bench(out_dir)`` is the
-function behind ``varimac bench``.
+``run_bench(out_dir)`` writes ``bench.json``: ``varimac bench --only rtl --out DIR`` runs it into
+``DIR/rtl/``.
 """
 
-import argparse
 import shutil
 import time
 from pathlib import Path
@@ -102,16 +101,3 @@ def run_bench(out_dir, *, sims=("icarus", "verilator"), arrays=ARRAYS, log=print
     save_json(out_dir / "bench.json", report, indent=2)
     return report
 
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="build/bench", help="output directory")
-    parser.add_argument("--sim", action="append", choices=("icarus", "verilator"),
-                        help="simulator(s) to use (default: both)")
-    args = parser.parse_args(argv)
-    run_bench(args.out, sims=tuple(args.sim or ("icarus", "verilator")))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

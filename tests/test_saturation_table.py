@@ -1,4 +1,4 @@
-"""``python -m flows.reports.saturation``: per-layer and per-role rates of several logs side by side."""
+"""``varimac saturation``: per-layer and per-role rates of several logs side by side."""
 
 import json
 
@@ -21,3 +21,21 @@ def test_rows_in_network_order_and_missing_cells(tmp_path):
     assert lines[0] == "| layer | role | a saturation | a underflow | b saturation | b underflow |"
     assert lines[2:] == ["| conv1 | updates | 1.23e-02 | 2.00e-02 | 0.00e+00 | 4.00e-02 |",
                          "| conv2 | updates | 1.20e-03 | 5.00e-01 | – | – |"]
+
+
+def test_the_command_renders_the_committed_table(capsys):
+    # ``varimac saturation`` on the committed logs gives the committed file, byte for byte
+    # (results/saturation/README.md names the command).
+    from pathlib import Path
+
+    from flows.cli import main
+    root = Path(__file__).resolve().parent.parent / "results" / "saturation"
+    assert main(["saturation", str(root / "fixed-8"), str(root / "fixed-8+headroom")]) == 0
+    assert capsys.readouterr().out == (root / "headroom.md").read_text()
+
+
+def test_the_command_refuses_a_folder_without_a_log(tmp_path, capsys):
+    from flows.cli import main
+    assert main(["saturation", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"varimac saturation: error: no log.json in {tmp_path}; "
+                                       "give training run folders\n")

@@ -27,6 +27,9 @@ COMMANDS = {
     "demo": "flows.cli.demo",
     "sweep": "flows.cli.sweep",
     "data": "flows.cli.data",
+    "quote": "flows.cli.quote",
+    "saturation": "flows.cli.saturation",
+    "power-by-type": "flows.cli.power_by_type",
 }
 
 

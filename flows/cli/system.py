@@ -21,7 +21,8 @@ def add_arguments(parser):
     parser.add_argument("--power", default="results/power/power.json", metavar="FILE",
                         help="power.json of varimac power (energy per MAC per width)")
     parser.add_argument("--bench", default="results/bench/rtl.json", metavar="FILE",
-                        help="RTL-simulated cycles for the cross-check (python -m sim.bench)")
+                        help="RTL-simulated cycles for the cross-check "
+                             "(DIR/rtl/bench.json of varimac bench --only rtl --out DIR)")
     parser.add_argument("--cache", default="build/system/prices.json", metavar="FILE",
                         help="cache of ZigZag results (a rerun prices only what is new)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")

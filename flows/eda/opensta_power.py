@@ -194,16 +194,14 @@ def _subset(netlist, cells):
                            drivers=netlist.drivers, loads=netlist.loads)
 
 
-def main(argv=None):
-    """``python -m flows.eda.opensta_power DIR VARIANT``: the per-cell-type table of a power run's
-    OpenSTA check (DIR holds ``power.json`` and ``work/``), as Markdown on stdout."""
+def by_type_markdown(root, variant):
+    """The per-cell-type table of a power run's OpenSTA check (``root`` holds ``power.json`` and
+    ``work/``) as Markdown: ``varimac power-by-type``."""
     import json
-    import sys
 
     from .liberty import prepare_liberty
     from .netlist import Netlist
     from .synth import category_of
-    root, variant = (argv or sys.argv[1:])[:2]
     report = json.loads((Path(root) / "power.json").read_text())
     c = report["opensta"][variant]
     work = Path(root) / "work" / variant
@@ -213,14 +211,11 @@ def main(argv=None):
     rows = by_type(netlist=netlist, library=library, report_log=work / "opensta" / "power.log",
                    activity=c["activity"], slew=report["slew_ps"] * 1e-12,
                    wire=report["wire_model"], period_ns=c["period_ns"])
-    print(f"Internal power (µW) by cell type, {variant} array, activity {c['activity']:g} per "
-          f"cycle at {c['period_ns']:g} ns (`python -m flows.eda.opensta_power {root} {variant}`)"
-          "\n\n| cell | count | OpenSTA | flow, OpenSTA's group rule | OpenSTA / rule | flow |"
-          "\n|---|---|---|---|---|---|")
-    for ctype, n, sta, rule, flow in rows[:12]:
-        print(f"| {ctype} | {n} | {sta:,.1f} | {rule:,.1f} | "
-              f"{sta / rule if rule else float('nan'):.2f} | {flow:,.1f} |")
-
-
-if __name__ == "__main__":
-    main()
+    lines = [f"Internal power (µW) by cell type, {variant} array, activity {c['activity']:g} per "
+             f"cycle at {c['period_ns']:g} ns (`varimac power-by-type {root} {variant}`)", "",
+             "| cell | count | OpenSTA | flow, OpenSTA's group rule | OpenSTA / rule | flow |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {ctype} | {n} | {sta:,.1f} | {rule:,.1f} | "
+              f"{sta / rule if rule else float('nan'):.2f} | {flow:,.1f} |"
+              for ctype, n, sta, rule, flow in rows[:12]]
+    return "\n".join(lines) + "\n"

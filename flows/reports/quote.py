@@ -1,13 +1,12 @@
 """Refresh the blocks of a document that quote a result file verbatim.
 
 A block is ``<!-- PATH: begin -->`` ... ``<!-- PATH: end -->`` with PATH relative to the
-repository; ``python -m flows.reports.quote DOC...`` replaces each block's lines with PATH's current
+repository; ``varimac quote DOC...`` replaces each block's lines with PATH's current
 text (``make paper`` does it for docs/RESULTS.md). ``tests/test_docs_results.py`` checks that
 the committed docs quote the committed results.
 """
 
 import re
-import sys
 from pathlib import Path
 
 from .results import write_text
@@ -36,20 +35,3 @@ def quote(doc, *, root=REPO):
         write_text(doc, new)
     return paths
 
-
-def main(argv=None):
-    docs = sys.argv[1:] if argv is None else argv
-    if not docs:
-        print("usage: python -m flows.reports.quote DOC...", file=sys.stderr)
-        return 2
-    try:
-        for doc in docs:
-            print(f"{doc}: {', '.join(quote(doc)) or 'no quoted blocks'}")
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

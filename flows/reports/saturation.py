@@ -1,16 +1,14 @@
 """Saturation and underflow per layer and role, side by side for several training logs.
 
-    python -m flows.reports.saturation RUN_DIR... [--epoch N] > table.md
+    varimac saturation RUN_DIR... [--epoch N] > table.md
 
 Every rate is the log's own count for that epoch (``rates`` of ``golden.train.trainer``): the share of a
 tensor's values clamped to the format (saturation) or rounded to zero from nonzero
 (underflow), summed over the epoch's steps.
 """
 
-import argparse
 import json
 import os
-import sys
 
 ROLES = ("activations", "errors", "updates")
 
@@ -40,15 +38,3 @@ def _order(layer):
     names = [l.name for l in LAYERS] + ["logits"]
     return names.index(layer) if layer in names else len(names)
 
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", metavar="RUN_DIR")
-    parser.add_argument("--epoch", type=int, default=-1, help="epoch index (default: the last)")
-    args = parser.parse_args(argv)
-    sys.stdout.write(table(args.runs, epoch=args.epoch))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

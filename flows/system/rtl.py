@@ -2,7 +2,7 @@
 
 Two committed sets of RTL-simulated jobs, no memory stalls on either side:
 
-- ``results/bench/rtl.json`` (``python -m sim.bench``): the network's layer GEMMs scaled for
+- ``results/bench/rtl.json`` (``varimac bench --only rtl``, its ``rtl/bench.json``): the network's layer GEMMs scaled for
   simulation, 16-bit, on 4×4 and 8×8 arrays (Verilator);
 - ``results/power/power.json`` (``varimac power``): its random-data jobs at every width on its
   array (gate-level simulation), whose shapes are ``flows.eda.power.random_jobs``'s.
