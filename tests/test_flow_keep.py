@@ -9,7 +9,7 @@ import pytest
 
 from flows.eda.blocks import cell_instances
 from flows.eda.liberty import liberty_dir, prepare_liberty
-from flows.eda.power import variant_configs
+from flows.eda.variants import variant_configs
 from flows.eda.synth import synthesize
 from flows.eda.tools import find_tool
 from golden.files import write_atomic

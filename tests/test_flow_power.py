@@ -7,8 +7,10 @@ import pytest
 
 from flows.cli import main
 from flows.eda import activity
-from flows.eda.power import clocks_for, horowitz_mac_pj, markdown, ratios, trace_jobs, \
-    variant_configs
+from flows.eda.power_plan import clocks_for, trace_jobs
+from flows.eda.power_report import markdown, ratios
+from flows.eda.variants import variant_configs
+from flows.horowitz import integer_mac_pj
 from golden import GemmJob
 from hw.config import AccelConfig
 
@@ -136,9 +138,9 @@ def test_ratios_keep_the_gated_variant_apart():
 
 def test_horowitz_scaling_by_hand():
     # 8 bits: his 8-bit multiply (0.2) + a 32-bit add (0.1); 16 bits: 3.1 * (16/32)^2 + 0.1
-    assert horowitz_mac_pj(8, 32) == pytest.approx(0.3)
-    assert horowitz_mac_pj(16, 32) == pytest.approx(0.775 + 0.1)
-    assert horowitz_mac_pj(4, 64) == pytest.approx(0.05 + 0.2)
+    assert integer_mac_pj(8, 32) == pytest.approx(0.3)
+    assert integer_mac_pj(16, 32) == pytest.approx(0.775 + 0.1)
+    assert integer_mac_pj(4, 64) == pytest.approx(0.05 + 0.2)
 
 
 def test_markdown_tables():

@@ -176,7 +176,7 @@ def test_timed_netlist_computes_golden_at_the_period_it_met(tiny, tmp_path):
     from flows.eda.activity import replay
     from flows.eda.liberty import prepare_liberty
     from flows.eda.netlist import Netlist
-    from flows.eda.power import random_jobs
+    from flows.eda.power_plan import random_jobs
     from flows.eda.synth import category_of
     from hw.config import AccelConfig
 

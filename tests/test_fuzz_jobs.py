@@ -77,7 +77,7 @@ def test_the_intact_job_runs_and_its_result_has_the_users_mode():
 
 
 def test_the_intact_job_folder_is_accepted_by_power():
-    from flows.eda.power import trace_jobs
+    from flows.eda.power_plan import trace_jobs
     from hw.config import AccelConfig
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "w8").mkdir()

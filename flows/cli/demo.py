@@ -78,7 +78,9 @@ def run(args):
 
     from golden.files import write_atomic
     from hw.export import write_verilog
-    from flows.eda.power import run_power, trace_jobs, write_outputs
+    from flows.eda.power import run_power
+    from flows.eda.power_plan import trace_jobs
+    from flows.eda.power_report import write_outputs
     from flows.reports.report import energy_per_mac
 
     if args.data is None and args.train_subset > DEMO_TRAIN:

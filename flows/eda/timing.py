@@ -1,6 +1,6 @@
 """The ASIC timing flow: period met, Fmax, critical path and area per block of the netlists the
 power flow synthesizes, per library and variant (``tunable``, ``gated``, ``fixed``: see
-``flows.eda.power``), all synthesized for the same clock target so that they compare at one period.
+``flows.eda.variants``), all synthesized for the same clock target so that they compare at one period.
 
 Per (library, array, variant): generate the Verilog, synthesize it (``flows.eda.synth``, with ABC's
 delay target ``delay_target_ps``, below the target period since ABC's delay model has no wire
@@ -12,10 +12,10 @@ import re
 import time
 from pathlib import Path
 
-from .blocks import HW_FILES, area_by_block, block_of, cell_instances
+from flows.targets import TIMING as TARGETS
 
-VARIANT_ORDER = ("tunable", "gated", "fixed")
-TARGETS = {"fmax_mhz_nangate45_8x8": 400.0, "quantizer_area_share_8x8": 0.20}
+from .blocks import HW_FILES, area_by_block, block_of, cell_instances
+from .variants import VARIANT_ORDER
 
 
 def array_name(config):

@@ -8,17 +8,26 @@ FP32 multiply + add) + bits moved × a stated memory-access energy per bit.
 
 import io
 
+from flows.horowitz import FLOAT32_MAC_PJ, SRAM_PJ_PER_BIT
+from flows.targets import REPORT as TARGETS
+from golden.train.registry import POLICIES
+
 from . import report_seeds
 from .report_inputs import ReportError, load_power, load_run  # noqa: F401 (the report's API)
 
-# Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm: 32-bit FP multiply 3.7 pJ + add 0.9 pJ.
-FLOAT32_MAC_PJ = 3.7 + 0.9
-# The same table's 64-bit read of an 8 KB SRAM: 10 pJ, i.e. 10/64 pJ per bit moved on chip.
-SRAM_PJ_PER_BIT = 10 / 64
 FLOAT_WIDTH = "32"
 ZOOM_POINTS = 3  # the zoomed Pareto panel shows final accuracies this close to the best
-ORDER = ("float32", "fixed-16", "fixed-12", "fixed-8", "fixed-4", "two-phase", "two-phase-float",
-         "adaptive", "autoflex", "cyclic", "progressive", "per-role", "wide-ends", "metric")
+
+
+def _order():
+    """The policies of ``golden.train.registry`` in its order, the fixed-point ones widest first
+    (the report steps down from float32)."""
+    first_fixed = next(i for i, p in enumerate(POLICIES) if p.startswith("fixed-"))
+    return tuple(sorted(POLICIES, key=lambda p: (first_fixed, -int(p.removeprefix("fixed-")))
+                        if p.startswith("fixed-") else (POLICIES.index(p), 0)))
+
+
+ORDER = _order()
 
 
 def energy_per_mac(power, *, source=None):
@@ -115,14 +124,21 @@ def targets(rows):
         sa, sb = (done[p]["mac_share_per_width"].get("16", 0) for p in (a, b))
         return f"{sa:.0%} vs {sb:.0%} of MACs", "met" if sa < sb else "not met"
 
-    checks = [("fixed-16 within 1.0 point of float32", acc("fixed-16", "float32", 1.0)),
-              ("two-phase within 1.5 points of float32", acc("two-phase", "float32", 1.5)),
-              ("two-phase at ≤ 70% of fixed-16's energy", energy("two-phase", 0.70)),
-              ("adaptive at the accuracy of two-phase", acc("adaptive", "two-phase", 0.0)),
-              ("adaptive with fewer 16-bit MACs than two-phase",
-               fewer_16bit("adaptive", "two-phase")),
-              ("adaptive at ≤ 50% of fixed-16's energy", energy("adaptive", 0.50))]
-    return [{"target": t, "measured": m, "verdict": v} for t, (m, v) in checks]
+    judge = {"accuracy": acc, "energy": energy, "fewer_16bit": fewer_16bit}
+    return [dict(zip(("target", "measured", "verdict"), (_label(kind, *args), *judge[kind](*args))))
+            for kind, *args in TARGETS]
+
+
+def _label(kind, scheme, *args):
+    """A target of ``flows.targets.REPORT`` in words."""
+    if kind == "energy":
+        return f"{scheme} at ≤ {args[0]:.0%} of fixed-16's energy"
+    if kind == "fewer_16bit":
+        return f"{scheme} with fewer 16-bit MACs than {args[0]}"
+    reference, points = args
+    if points == 0:
+        return f"{scheme} at the accuracy of {reference}"
+    return f"{scheme} within {points:.1f} point{'' if points == 1 else 's'} of {reference}"
 
 
 def markdown(rows, *, power_path, pj_per_bit):

@@ -19,7 +19,8 @@ from collections import Counter
 from golden.files import write_atomic
 
 from . import workload
-from flows.reports.report import FLOAT32_MAC_PJ, ORDER, energy_per_mac
+from flows.horowitz import FLOAT32_MAC_PJ
+from flows.reports.report import ORDER, energy_per_mac
 
 SCALED = ("cycles", "ideal_cycles", "beats", "buffer_pj", "dram_pj", "buffer_bits", "dram_bits")
 

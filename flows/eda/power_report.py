@@ -1,0 +1,153 @@
+"""The power flow's outputs: ratios of energy per MAC against the targets
+(``flows.targets.POWER``), and ``power.json``, ``power.md`` and ``power.png``."""
+
+from pathlib import Path
+
+import numpy as np
+
+from flows.targets import POWER as TARGETS
+from golden.files import save_figure, save_json, write_atomic
+
+from .variants import VARIANT_ORDER
+
+
+def ratios(results, *, mode=None):
+    """Per job source: each width's energy per MAC over the fixed array's at full width (the
+    baseline the targets name), over the same array's full width, the two narrowest widths'
+    ratio, and the full widths' ratio (keys of the ``gated`` variant prefixed ``gated_``);
+    ``met`` for the issue's targets (the ``tunable`` array's). ``mode`` (``zero_delay`` or
+    ``glitch``) picks that simulation's figure, else the headline ``pj_per_mac``."""
+    out = {}
+    by = {(r["variant"], r["source"], r["width"]):
+          r[mode]["pj_per_mac"] if mode else r["pj_per_mac"] for r in results}
+    for source in sorted({r["source"] for r in results}):
+        entry = {}
+        for variant, prefix in (("tunable", ""), ("gated", "gated_")):
+            widths = sorted(w for v, s, w in by if v == variant and s == source)
+            if not widths:
+                continue
+            full = widths[-1]
+            fixed = by.get(("fixed", source, full))
+            for w in widths[:-1]:
+                if fixed:
+                    entry[f"{prefix}w{w}_over_fixed_w{full}"] = round(
+                        by[(variant, source, w)] / fixed, 3)
+                entry[f"{prefix}w{w}_over_w{full}"] = round(
+                    by[(variant, source, w)] / by[(variant, source, full)], 3)
+            if len(widths) > 2:
+                entry[f"{prefix}w{widths[0]}_over_w{widths[1]}"] = round(
+                    by[(variant, source, widths[0])] / by[(variant, source, widths[1])], 3)
+            if fixed:
+                entry[f"{prefix}tunable_w{full}_over_fixed_w{full}"] = round(
+                    by[(variant, source, full)] / fixed, 3)
+        entry["met"] = {k: v <= TARGETS[k] for k, v in entry.items() if k in TARGETS}
+        out[source] = entry
+    return out
+
+def _ordered_runs(report):
+    """Runs by job source, then variant, then width: the order of the table and the plot."""
+    return sorted(report["runs"], key=lambda r: (
+        r["source"], VARIANT_ORDER.index(r["variant"]), r["width"]))
+
+SHORT_CATEGORIES = {"multipliers": "mult", "accumulators": "acc", "lane_registers": "lane regs",
+                    "clock": "clock", "quantizer": "quant", "control": "ctrl"}
+
+def markdown(report):
+    """The runs and the ratios as Markdown tables (``power.md``; docs/power.md quotes it).
+    Categories are the headline simulation's (glitch-aware unless run without)."""
+    runs = _ordered_runs(report)
+    sims = [m for m in ("zero_delay", "glitch") if any(m in r for r in runs)]
+    heads = {"zero_delay": "zero-delay pJ/MAC", "glitch": "glitch-aware pJ/MAC"}
+    # files written before the glitch-aware simulation have one (zero-delay) figure per run
+    lines = ["| array | jobs | W | MACs/cycle | "
+             + (" | ".join(heads[m] for m in sims) if sims else "pJ/MAC") + " | "
+             + " | ".join(SHORT_CATEGORIES.values()) + " |",
+             "|---|---|---|---|" + "---|" * (max(len(sims), 1) + len(SHORT_CATEGORIES))]
+    for r in runs:
+        cats = " | ".join(f"{r['by_category_pj_per_mac'][c]:.2f}" for c in SHORT_CATEGORIES)
+        figs = " | ".join((f"**{r[m]['pj_per_mac']:.2f}**" if m == r.get("delays")
+                           else f"{r[m]['pj_per_mac']:.2f}") for m in sims if m in r) \
+            or f"**{r['pj_per_mac']:.2f}**"
+        lines.append(f"| {r['variant']} | {r['source']} | {r['width']} | "
+                     f"{r['macs_per_cycle']:.1f} | {figs} | {cats} |")
+    columns = [(s, "ratios") for s in report["ratios"]]
+    if "ratios_zero_delay" in report and report.get("delays") == "glitch":
+        columns += [(s, "ratios_zero_delay") for s in report["ratios_zero_delay"]]
+    lines += ["", "| ratio | " + " | ".join(
+        s + (" (zero-delay)" if k == "ratios_zero_delay" else "") for s, k in columns)
+        + " | target |", "|---|" + "---|" * len(columns) + "---|"]
+    keys = [k for k in next(iter(report["ratios"].values()), {}) if k != "met"]
+    for key in keys:
+        values = " | ".join(str(report[k][s].get(key, "")) for s, k in columns)
+        target = TARGETS.get(key.removeprefix("gated_"))
+        verdict = ""
+        if key in TARGETS:
+            met = all(r["met"].get(key, False) for r in report["ratios"].values())
+            verdict = f"≤ {target}: {'met' if met else 'not met'}"
+        elif target is not None:
+            verdict = f"(≤ {target} for the tunable array)"
+        lines.append(f"| {key} | {values} | {verdict} |")
+    if "clock" in report:       # files written before the clock was a parameter ran at 10 ns
+        lines += ["", "Clock: " + "; ".join(
+            f"{v} {c['period_ns']:g} ns ({c['source']}"
+            + (f"; this array meets {c['met_ns']:g} ns" if c.get("met_ns") else "")
+            + (f", synthesized for {c['delay_target_ps']} ps" if c["delay_target_ps"] else "")
+            + ")" for v, c in report["clock"].items()) + "."]
+    if report.get("opensta"):
+        lines += ["", ("OpenSTA `report_power` against the flow's prices, one clock period at "
+                       "the full-width random run's mean activity on every non-clock pin (µW):"),
+                  "", ("| array | activity | term | flow | OpenSTA | OpenSTA / flow | flow, "
+                       "OpenSTA's group rule | OpenSTA / that |"),
+                  "|---|---|---|---|---|---|---|---|"]
+        for v, c in report["opensta"].items():
+            for t in ("internal", "switching", "leakage", "total"):
+                rule = c["flow_by_opensta_rule"].get(t)
+                lines.append(
+                    f"| {v} | {c['activity']:g} | {t} | {c['flow'][t]:,.1f} | "
+                    f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} | "
+                    + (f"{rule:,.1f} | {c['ratio_to_opensta_rule'][t]} |" if rule else " | |"))
+    if "synthesis" in report:
+        lines += ["", "Area: " + "; ".join(
+            f"{v} {st['area_um2']:,.0f} µm² ({st['cells']:,} cells, {st['flops']:,} flops, "
+            f"{st['clock_gates']} clock gates)" for v, st in report["synthesis"].items()) + "."]
+    return "\n".join(lines) + "\n"
+
+def write_outputs(report, out_dir):
+    """``power.json``, ``power.md`` and ``power.png`` in ``out_dir``, each written atomically."""
+    import matplotlib.pyplot as plt
+    out = Path(out_dir)
+    fig = plot(report)
+    try:
+        save_figure(out / "power.png", fig, dpi=120)
+    finally:
+        plt.close(fig)
+    write_atomic(out / "power.md", lambda f: f.write(markdown(report)))
+    save_json(out / "power.json", report, indent=2)
+
+def plot(report):
+    """The figure of stacked bars of energy per MAC by category, per width and variant (random jobs first)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = _ordered_runs(report)
+    labels = [f"{r['variant'][:3]} w{r['width']}\n{r['source']}" for r in runs]
+    fig, ax = plt.subplots(figsize=(max(7, 1.1 * len(runs) + 4), 4.5))
+    bottom = np.zeros(len(runs))
+    for cat in report["categories"]:
+        vals = np.array([r["by_category_pj_per_mac"][cat] for r in runs])
+        if vals.any():
+            ax.bar(labels, vals, bottom=bottom, label=cat.replace("_", " "))
+            bottom += vals
+    h = report["horowitz_45nm_pj"]
+    ax.axhline(h["mult8"] + h["add32"], color="k", ls="--", lw=0.8,
+               label="Horowitz 45 nm: 8b mult + 32b add")
+    ax.axhline(h["mult32"] + h["add32"], color="k", ls=":", lw=0.8,
+               label="Horowitz 45 nm: 32b mult + 32b add")
+    c = report["config"]
+    ax.set_ylabel("dynamic energy per MAC (pJ)")
+    ax.set_title(f"varimac {c['rows']}x{c['cols']}, {report['library']}, "
+                 f"{report['voltage_v']} V")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig

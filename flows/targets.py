@@ -1,0 +1,30 @@
+"""The project's targets, one table: each bound a measurement is judged against, read by the
+code that judges it and written into its result file beside the verdict.
+
+The RTL benchmark's utilization target (0.90 for M, N >= 4x the array, ``sim/bench.py``) stays
+with sim/, which imports nothing from flows/; the FPGA flow's clock and array targets are
+``TARGET_MHZ`` and ``TARGET_ARRAY`` of ``flows/eda/fpga.py``.
+"""
+
+# Energy per MAC ratios of the tunable array (``flows.eda.power_report.ratios``), at most.
+POWER = {"w8_over_fixed_w16": 0.35, "w4_over_fixed_w16": 0.15, "w4_over_w8": 0.30,
+         "tunable_w16_over_fixed_w16": 1.05}
+
+# Static timing and area of the 8x8 array (``flows.eda.timing``): Fmax at least, the output
+# quantizers' share of the area at most.
+TIMING = {"fmax_mhz_nangate45_8x8": 400.0, "quantizer_area_share_8x8": 0.20}
+
+# Seconds per fixed-point training step over float32 torch's, at most (``varimac bench --only
+# train``).
+TRAIN_STEP_OVER_FLOAT32 = 1.5
+
+# The seed experiment (``flows.reports.report.targets``), in the order the report lists them:
+# ("accuracy", scheme, reference, points below the reference at most),
+# ("energy", scheme, share of fixed-16's energy at most),
+# ("fewer_16bit", scheme, reference): a smaller share of 16-bit MACs than the reference.
+REPORT = (("accuracy", "fixed-16", "float32", 1.0),
+          ("accuracy", "two-phase", "float32", 1.5),
+          ("energy", "two-phase", 0.70),
+          ("accuracy", "adaptive", "two-phase", 0.0),
+          ("fewer_16bit", "adaptive", "two-phase"),
+          ("energy", "adaptive", 0.50))
