@@ -6,7 +6,9 @@ import pytest
 
 from flows.eda.cellmodels import evaluate, models_verilog, parse_function, to_verilog
 from flows.eda.gatesim import run_verilog
-from flows.eda.liberty import Table, parse_liberty, prepare_liberty
+from flows.eda.liberty import prepare_liberty
+from flows.eda.liberty_cells import Table
+from flows.eda.liberty_parse import parse_liberty
 
 BUILD = Path(__file__).resolve().parent.parent / "build"
 

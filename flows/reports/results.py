@@ -1,9 +1,9 @@
-"""Writing result files atomically: a failed run never leaves a partial file behind."""
+"""Result files, through varimac's one atomic writer (``golden.files.write_atomic``): a failed run
+never leaves a partial file behind. These two also create the file's folder."""
 
-import json
 import os
 
-from golden.files import write_atomic
+from golden.files import save_json, write_atomic
 
 
 def write_text(path, text):
@@ -12,4 +12,5 @@ def write_text(path, text):
 
 
 def write_json(path, data):
-    write_text(path, json.dumps(data, indent=2) + "\n")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    save_json(path, data, indent=2)
