@@ -5,7 +5,7 @@ Two committed sets of RTL-simulated jobs, no memory stalls on either side:
 - ``results/bench/rtl.json`` (``varimac bench --only rtl``, its ``rtl/bench.json``): the network's layer GEMMs scaled for
   simulation, 16-bit, on 4×4 and 8×8 arrays (Verilator);
 - ``results/power/power.json`` (``varimac power``): its random-data jobs at every width on its
-  array (gate-level simulation), whose shapes are ``flows.eda.power.random_jobs``'s.
+  array (gate-level simulation), whose shapes are ``flows.eda.power_plan.random_jobs``'s.
 
 The model is priced with an ideal memory (a buffer and DRAM that never stall) and ZigZag's
 mapping of least latency (with no memory to trade against, the least energy × delay is not
@@ -24,7 +24,7 @@ IDEAL = MemoryConfig(name="ideal", description="never stalls", buffer_bytes=1 <<
 
 def samples(bench, power):
     """[(set, array config, name, [(m, k, n, width)], simulated cycles)]."""
-    from flows.eda.power import random_jobs
+    from flows.eda.power_plan import random_jobs
     out = []
     for key, entry in sorted((bench or {}).get("arrays", {}).items()):
         size = int(key.split("x")[0])
