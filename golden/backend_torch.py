@@ -85,8 +85,8 @@ class TorchBackend:
             raise ValueError(
                 f"the torch backend cannot accumulate this job exactly: K*max|a|*max|b| = "
                 f"{k}*{a_bound}*{b_bound} exceeds 2**53; use the numpy backend")
-        if self._int8_route(how, k, a_bound, b_bound):
-            return int8_gemm.int_matmul(a, b)
+        if (up := self._int8_route(how, k, a, a_bound, b, b_bound)):
+            return int8_gemm.int_matmul(a, b, a_bound=up[0], b_bound=up[1])
         with _full_precision():
             if how == "float64":
                 return torch.matmul(a.to(torch.float64), b.to(torch.float64))
@@ -123,12 +123,8 @@ class TorchBackend:
         patches."""
         k, n = w.shape
         how, chunk = exact.plan(k, a_bound, b_bound)
-        if self._int8_route(how, k, a_bound, b_bound):
-            # blocks of images, so that each block's patches (int16: exact, the operands fit)
-            # and their int8 pieces stay in cache
-            x16, step = x.to(torch.int16), _images_per_block(x, pad)
-            return torch.cat([int8_gemm.int_matmul(im2col(x16[i:i + step], pad)[0], w)
-                              for i in range(0, x.shape[0], step)])
+        if (up := self._int8_route(how, k, x, a_bound, w, b_bound)):
+            return int8_gemm.conv(x, w, pad=pad, a_bound=up[0], b_bound=up[1])
         if how == "float64" and self.device.type == "cpu":
             # NumPy's float64 GEMM over patch blocks: the same exact sums, 4-5x faster than
             # PyTorch's of the whole patch matrix (32x32x32 at batch 128, measured).
@@ -148,17 +144,8 @@ class TorchBackend:
         n = e.shape[1]
         ho, wo = h + 2 * pad - 2, w + 2 * pad - 2
         how, chunk = exact.plan(e.shape[0], a_bound, b_bound)
-        if self._int8_route(how, e.shape[0], a_bound, b_bound):
-            # as the sum over blocks of images of (e.T @ patches).T: the same integers (partial
-            # sums of an exact sum, below 2**53 by the plan); e has fewer columns to transpose
-            # than the patch matrix
-            x16, step, hw = x.to(torch.int16), _images_per_block(x, pad), ho * wo
-            acc = None
-            for i in range(0, b, step):
-                part = int8_gemm.int_matmul(e[i * hw:(i + step) * hw].T,
-                                            im2col(x16[i:i + step], pad)[0])
-                acc = part if acc is None else acc.add_(part)
-            return acc.T.contiguous()
+        if (up := self._int8_route(how, e.shape[0], x, a_bound, e, b_bound)):
+            return int8_gemm.conv_weight(x, e, pad=pad, a_bound=up[0], b_bound=up[1])
         if how == "float64" and self.device.type == "cpu":
             return _on_numpy("conv_weight", x, e, pad=pad, a_bound=a_bound, b_bound=b_bound)
         runs = None
@@ -173,10 +160,13 @@ class TorchBackend:
         acc = parts[0] if len(parts) == 1 else sum(p.to(torch.float64) for p in parts)
         return acc.permute(2, 3, 1, 0).reshape(9 * c, n)
 
-    def _int8_route(self, how, k, a_bound, b_bound):
-        """Whether a job planned as ``how`` runs on int8 pieces: only where float64 would be
-        exact (the int64 result converts exactly) and the operands fit 16 bits."""
-        return self.int8 and how == "float64" and int8_gemm.fits(k, a_bound, b_bound)
+    def _int8_route(self, how, k, a, a_bound, b, b_bound):
+        """Upper bounds of the operands for ``golden.int8_gemm`` where a job planned as ``how``
+        runs on int8 pieces (only where float64 would be exact: the integers convert
+        exactly), else None."""
+        if self.int8 and how == "float64":
+            return int8_gemm.upper_bounds(k, a, a_bound, b, b_bound)
+        return None
 
     @property
     def _direct_conv(self):
@@ -264,12 +254,6 @@ def im2col(x, pad):
         x = F.pad(x, (0, 0, pad, pad, pad, pad))
     win = x.unfold(1, 3, 1).unfold(2, 3, 1)  # (B, Ho, Wo, C, ky, kx)
     return win.permute(0, 1, 2, 4, 5, 3).reshape(b * ho * wo, 9 * c), (b, ho, wo)
-
-
-def _images_per_block(x, pad, rows=4096):
-    """Images per block of a blocked convolution: about ``rows`` output pixels."""
-    ho, wo = x.shape[1] + 2 * pad - 2, x.shape[2] + 2 * pad - 2
-    return max(1, rows // (ho * wo))
 
 
 def count_nonzero(x):
