@@ -26,8 +26,7 @@ corrections run in float64 on integers: each value formed is a partial sum of th
 result's terms, at most K * (2**15 + 128)**2 + 2 * 128 * K * 2**15 in magnitude, below 2**53
 for every K that ``fits`` admits, so every float64 operation is exact (an integer below 2**53
 is representable, and IEEE 754 returns a representable exact result exactly); the row and
-column sums, integers below K * 2**15 (float64 sums of integer-valued tensors, or int32 sums of
-int8 pieces, |.| <= K * 128 for K <= CHUNK), are exact too. A convolution's border zeros are
+column sums (float64 sums of integers, below K * 2**15 in magnitude) are exact too. A convolution's border zeros are
 padded onto x before it is split (a zero is x = 0, not a zero piece); zero padding of the pieces
 for the GPU kernel's shape rules adds products of zeros only.
 """
@@ -81,14 +80,30 @@ def offset(upper):
 def pieces(x, off):
     """int8 pieces ``(2, *x.shape)`` of an integer-valued tensor: ``[H, L]`` with
     x - off = 256*H + L (the module's split; int32 -> int8 keeps the low byte, two's
-    complement). The caller guarantees x - off in [-32896, 32639]."""
+    complement). The caller guarantees x - off in [-32896, 32639]. On a CPU one numba pass."""
+    out = torch.empty((2,) + tuple(x.shape), dtype=torch.int8, device=x.device)
+    if x.device.type == "cpu":
+        _pieces_cpu(x.contiguous().numpy().reshape(-1), off, out.numpy().reshape(2, -1))
+    else:
+        _pieces_tensors(x, off, out)
+    return out
+
+
+def _pieces_tensors(x, off, out):
     x32 = x.to(torch.int32)
     if off:
         x32 -= off
-    out = torch.empty((2,) + tuple(x.shape), dtype=torch.int8, device=x.device)
     out[1].copy_(x32)
     out[0].copy_(x32.add_(128).bitwise_right_shift_(8))
-    return out
+
+
+@njit(cache=True, nogil=True)
+def _pieces_cpu(x, off, out):
+    for i in range(x.shape[0]):
+        v = np.int32(x[i]) - off
+        h = (v + 128) >> 8
+        out[0, i] = h
+        out[1, i] = v - 256 * h
 
 
 def int_matmul(a, b, *, a_bound, b_bound):
@@ -104,9 +119,9 @@ def int_matmul(a, b, *, a_bound, b_bound):
         _combine(_mm(a_, pb[0, k0:k0 + CHUNK]).reshape(2, m, n),
                  _mm(a_, pb[1, k0:k0 + CHUNK]).reshape(2, m, n), out, add=k0 > 0)
     if ob:
-        out += ob * a.sum(dim=1, keepdim=True, dtype=torch.float64)
+        out += ob * _sums(a, 1)[:, None]
     if oa:
-        out += oa * b.sum(dim=0, keepdim=True, dtype=torch.float64)
+        out += oa * _sums(b, 0)
     if oa and ob:
         out -= oa * ob * k
     return out
@@ -134,11 +149,10 @@ def conv(x, w, *, pad, a_bound, b_bound):
         rows, blk = s * hw, out[i * hw:(i + s) * hw]
         _combine(_mm(p2, pw[0]).reshape(2, rows, n), _mm(p2, pw[1]).reshape(2, rows, n), blk,
                  add=False)
-        if ob:  # rowsum of the block's patches, from the pieces: int32 sums of <= CHUNK int8
-            sums = p2.sum(dim=1, dtype=torch.int32).to(torch.float64)
-            blk += ob * (256 * sums[:rows] + sums[rows:] + oa * k)[:, None]
+    if ob:  # the patches' row sums: 3x3 window sums of x's channel sums
+        out += ob * _windows(_sums(x, 3)).reshape(-1, 1)
     if oa:
-        out += oa * w.sum(dim=0, keepdim=True, dtype=torch.float64)
+        out += oa * _sums(w, 0)
     if oa and ob:
         out -= oa * ob * k
     return out
@@ -161,7 +175,6 @@ def conv_weight(x, e, *, pad, a_bound, b_bound):
         x = torch.nn.functional.pad(x, (0, 0, pad, pad, pad, pad))
     px, pe = pieces(x, ox), pieces(e, oe)
     acc = torch.empty((n, 9 * c), dtype=torch.float64, device=x.device)
-    colsum = torch.zeros(9 * c, dtype=torch.float64, device=x.device) if oe else None
     step = max(1, min(BLOCK_BYTES // (9 * c), CHUNK) // hw)
     for i in range(0, b, step):
         s = min(step, b - i)
@@ -169,16 +182,33 @@ def conv_weight(x, e, *, pad, a_bound, b_bound):
         ph, pl = im2col(px[0, i:i + s], 0)[0], im2col(px[1, i:i + s], 0)[0]
         _combine(_mm(e2, ph).reshape(2, n, 9 * c), _mm(e2, pl).reshape(2, n, 9 * c), acc,
                  add=i > 0)
-        if oe:  # column sums of the block's patches, from the pieces
-            colsum += (256 * ph.sum(dim=0, dtype=torch.int32).to(torch.float64)
-                       + pl.sum(dim=0, dtype=torch.int32) + ox * s * hw)
     if ox:
-        acc += ox * e.sum(dim=0, dtype=torch.float64)[:, None]
-    if oe:
-        acc += oe * colsum
+        acc += ox * _sums(e, 0)[:, None]
+    if oe:  # the patches' column sums: per (ky, kx, c), x's window sums over the images
+        acc += oe * _windows(_sums(x, 0)[None], per_window=True)
     if ox and oe:
         acc -= ox * oe * e.shape[0]
     return acc.T.contiguous()
+
+
+def _sums(x, dim):
+    """Sums of an integer-valued tensor along ``dim`` in float64: integers below 2**53, exact in
+    any order (on a CPU by NumPy: torch's reductions along a leading axis are several times
+    slower)."""
+    if x.device.type == "cpu":
+        return torch.from_numpy(np.add.reduce(x.numpy(), axis=dim, dtype=np.float64))
+    return x.sum(dim=dim, dtype=torch.float64)
+
+
+def _windows(s, *, per_window=False):
+    """Sums over the 3x3 windows of a padded (B, Hp, Wp[, C]) float64 map ``s``: the sum for
+    each output pixel (B, Ho, Wo), or with ``per_window`` the sum over all output pixels for
+    each window offset (9 * C, in (ky, kx, c) order). Integers below 2**53: exact."""
+    ho, wo = s.shape[1] - 2, s.shape[2] - 2
+    shifted = [s[:, ky:ky + ho, kx:kx + wo] for ky in range(3) for kx in range(3)]
+    if per_window:
+        return torch.stack([t.sum(dim=(0, 1, 2)) for t in shifted]).reshape(-1)
+    return sum(shifted[1:], shifted[0].clone())
 
 
 def _combine(r0, r1, out, *, add):

@@ -36,6 +36,9 @@ def test_every_16_bit_value_splits_into_int8_pieces(off):
     h, low = int8_gemm.pieces(x, off)
     assert h.dtype == low.dtype == torch.int8
     assert torch.equal(256 * h.long() + low.long() + off, x.long())
+    tensors = torch.empty((2,) + x.shape, dtype=torch.int8)   # what a GPU runs
+    int8_gemm._pieces_tensors(x, off, tensors)
+    assert torch.equal(tensors, torch.stack([h, low]))
     assert int8_gemm.offset(top) == off
     # one past the signed split: h would be 128, which int8 cannot hold
     assert int8_gemm.offset(SIGNED_MAX + 1) == 128
