@@ -36,7 +36,7 @@ import sys
 import numpy as np
 import torch
 
-from .fused import njit
+from . import int8_kernels
 
 CHUNK = 1 << 15
 LIMIT = 1 << 15             # operands must lie in [-LIMIT, LIMIT)
@@ -77,16 +77,19 @@ def offset(upper):
     return 0 if int(upper) <= SIGNED_MAX else OFFSET
 
 
-def pieces(x, off):
+def pieces(x, off, pad=0):
     """int8 pieces ``(2, *x.shape)`` of an integer-valued tensor: ``[H, L]`` with
     x - off = 256*H + L (the module's split; int32 -> int8 keeps the low byte, two's
-    complement). The caller guarantees x - off in [-32896, 32639]. On a CPU one numba pass."""
-    out = torch.empty((2,) + tuple(x.shape), dtype=torch.int8, device=x.device)
+    complement); an NHWC ``x`` zero-padded by ``pad`` pixels first. The caller guarantees
+    x - off in [-32896, 32639]. On a CPU one numba pass."""
+    x4 = x if x.dim() == 4 else x.reshape(1, 1, 1, -1)
+    b, h, w, c = x4.shape
+    out = torch.empty((2, b, h + 2 * pad, w + 2 * pad, c), dtype=torch.int8, device=x.device)
     if x.device.type == "cpu":
-        _pieces_cpu(x.contiguous().numpy().reshape(-1), off, out.numpy().reshape(2, -1))
+        int8_kernels.pieces(x4.numpy(), off, pad, out.numpy())
     else:
-        _pieces_tensors(x, off, out)
-    return out
+        _pieces_tensors(torch.nn.functional.pad(x4, (0, 0, pad, pad, pad, pad)), off, out)
+    return out if x.dim() == 4 else out.reshape((2,) + tuple(x.shape))
 
 
 def _pieces_tensors(x, off, out):
@@ -97,13 +100,14 @@ def _pieces_tensors(x, off, out):
     out[0].copy_(x32.add_(128).bitwise_right_shift_(8))
 
 
-@njit(cache=True, nogil=True)
-def _pieces_cpu(x, off, out):
-    for i in range(x.shape[0]):
-        v = np.int32(x[i]) - off
-        h = (v + 128) >> 8
-        out[0, i] = h
-        out[1, i] = v - 256 * h
+def _patches(px, dst):
+    """The patch matrix of padded int8 maps ``px`` (G, B, Hp, Wp, C) in ``dst``."""
+    if px.device.type == "cpu":
+        int8_kernels.patches(px.numpy(), dst.numpy())
+    else:
+        from .backend_torch import im2col
+        dst.copy_(im2col(px.reshape((-1,) + tuple(px.shape[2:])), 0)[0])
+    return dst
 
 
 def int_matmul(a, b, *, a_bound, b_bound):
@@ -137,20 +141,19 @@ def conv(x, w, *, pad, a_bound, b_bound):
     if k > CHUNK:
         return int_matmul(im2col(x, pad)[0], w, a_bound=a_bound, b_bound=b_bound)
     oa, ob = offset(a_bound), offset(b_bound)
-    if pad:
-        x = torch.nn.functional.pad(x, (0, 0, pad, pad, pad, pad))
-    px, pw = pieces(x, oa), pieces(w, ob)
+    px, pw = pieces(x, oa, pad), pieces(w, ob)
     hw = (h + 2 * pad - 2) * (wd + 2 * pad - 2)
     out = torch.empty((b * hw, n), dtype=torch.float64, device=x.device)
-    step = max(1, BLOCK_BYTES // (2 * k * hw))
+    step = min(b, max(1, BLOCK_BYTES // (2 * k * hw)))
+    buf = torch.empty((2 * step * hw, k), dtype=torch.int8, device=x.device)
     for i in range(0, b, step):
         s = min(step, b - i)
-        p2, _ = im2col(px[:, i:i + s].reshape((2 * s,) + px.shape[2:]), 0)
         rows, blk = s * hw, out[i * hw:(i + s) * hw]
+        p2 = _patches(px[:, i:i + s], buf[:2 * rows])
         _combine(_mm(p2, pw[0]).reshape(2, rows, n), _mm(p2, pw[1]).reshape(2, rows, n), blk,
                  add=False)
     if ob:  # the patches' row sums: 3x3 window sums of x's channel sums
-        out += ob * _windows(_sums(x, 3)).reshape(-1, 1)
+        out += ob * _windows(_sums(_pad(x, pad), 3)).reshape(-1, 1)
     if oa:
         out += oa * _sums(w, 0)
     if oa and ob:
@@ -171,24 +174,28 @@ def conv_weight(x, e, *, pad, a_bound, b_bound):
         return int_matmul(e.T, im2col(x, pad)[0], a_bound=b_bound,
                           b_bound=a_bound).T.contiguous()
     ox, oe = offset(a_bound), offset(b_bound)
-    if pad:
-        x = torch.nn.functional.pad(x, (0, 0, pad, pad, pad, pad))
-    px, pe = pieces(x, ox), pieces(e, oe)
+    px, pe = pieces(x, ox, pad), pieces(e, oe)
     acc = torch.empty((n, 9 * c), dtype=torch.float64, device=x.device)
-    step = max(1, min(BLOCK_BYTES // (9 * c), CHUNK) // hw)
+    step = min(b, max(1, min(BLOCK_BYTES // (9 * c), CHUNK) // hw))
+    buf = torch.empty((2, step * hw, 9 * c), dtype=torch.int8, device=x.device)
     for i in range(0, b, step):
         s = min(step, b - i)
         e2 = pe[:, i * hw:(i + s) * hw].transpose(1, 2).reshape(2 * n, s * hw)
-        ph, pl = im2col(px[0, i:i + s], 0)[0], im2col(px[1, i:i + s], 0)[0]
+        ph = _patches(px[0:1, i:i + s], buf[0, :s * hw])
+        pl = _patches(px[1:2, i:i + s], buf[1, :s * hw])
         _combine(_mm(e2, ph).reshape(2, n, 9 * c), _mm(e2, pl).reshape(2, n, 9 * c), acc,
                  add=i > 0)
     if ox:
         acc += ox * _sums(e, 0)[:, None]
     if oe:  # the patches' column sums: per (ky, kx, c), x's window sums over the images
-        acc += oe * _windows(_sums(x, 0)[None], per_window=True)
+        acc += oe * _windows(_sums(_pad(x, pad), 0)[None], per_window=True)
     if ox and oe:
         acc -= ox * oe * e.shape[0]
     return acc.T.contiguous()
+
+
+def _pad(x, pad):
+    return torch.nn.functional.pad(x, (0, 0, pad, pad, pad, pad)) if pad else x
 
 
 def _sums(x, dim):
@@ -218,7 +225,7 @@ def _combine(r0, r1, out, *, add):
     conversion to float64 is exact), elsewhere tensor operations: HL + LH in int32
     (|.| <= 2**30), the rest in float64 (int32 * 256.0 would be float32: float64 first)."""
     if out.device.type == "cpu":
-        _combine_cpu(r0.numpy(), r1.numpy(), out.numpy(), add)
+        int8_kernels.combine(r0.numpy(), r1.numpy(), out.numpy(), add)
     else:
         _combine_tensors(r0, r1, out, add=add)
 
@@ -228,19 +235,6 @@ def _combine_tensors(r0, r1, out, *, add):
     t.mul_(256).add_(r1[0] + r0[1]).mul_(256).add_(r1[1])
     if add:
         out.add_(t)
-
-
-@njit(cache=True, nogil=True)
-def _combine_cpu(r0, r1, out, add):
-    m, c = out.shape
-    for i in range(m):
-        for k in range(c):
-            v = (np.int64(r0[0, i, k]) * 65536
-                 + (np.int64(r1[0, i, k]) + np.int64(r0[1, i, k])) * 256 + np.int64(r1[1, i, k]))
-            if add:
-                out[i, k] += v
-            else:
-                out[i, k] = v
 
 
 def _mm(a, b):

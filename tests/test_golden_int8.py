@@ -8,7 +8,7 @@ import torch
 
 from golden import int8_gemm
 from golden.backend_numpy import NumpyBackend
-from golden.backend_torch import TorchBackend
+from golden.backend_torch import TorchBackend, im2col
 
 LO, HI = -(1 << 15), (1 << 15) - 1
 SIGNED_MAX = 32639      # the largest value whose offset-free split fits int8 (written out here)
@@ -42,6 +42,23 @@ def test_every_16_bit_value_splits_into_int8_pieces(off):
     assert int8_gemm.offset(top) == off
     # one past the signed split: h would be 128, which int8 cannot hold
     assert int8_gemm.offset(SIGNED_MAX + 1) == 128
+
+
+@pytest.mark.parametrize("off", [0, 128])
+@pytest.mark.parametrize("c", [3, 8])
+def test_padded_pieces_and_their_patches_equal_the_tensor_code(off, c):
+    # the CPU kernels (numba; 8-byte words for C = 8) against what a GPU runs: padding x with
+    # zeros, then splitting, then backend_torch.im2col of each piece
+    rng = np.random.default_rng(c + off)
+    x = torch.from_numpy(operand(rng, (2, 5, 4, c), SIGNED_MAX + off).astype(np.float32))
+    got = int8_gemm.pieces(x, off, pad=2)
+    want = torch.empty_like(got)
+    int8_gemm._pieces_tensors(torch.nn.functional.pad(x, (0, 0, 2, 2, 2, 2)), off, want)
+    assert torch.equal(got, want)
+    assert got[1, 0, 0, 0, 0] == -off                      # a border zero is x = 0
+    rows = 2 * 2 * 7 * 6
+    patches = int8_gemm._patches(got, torch.empty((rows, 9 * c), dtype=torch.int8))
+    assert torch.equal(patches, im2col(got.reshape(4, 9, 8, c), 0)[0])
 
 
 @pytest.mark.parametrize("ua,ub", [(SIGNED_MAX, SIGNED_MAX), (HI, SIGNED_MAX), (SIGNED_MAX, HI),
