@@ -10,14 +10,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import exact, int8_gemm
+from . import exact, int8_gemm, prng_torch
 from .backend_numpy import NumpyBackend, image_runs, may_saturate
 from .formats import Rounding
-from .prng import KEY, ROTATIONS
 
 TWO32 = float(1 << 32)
-MASK32 = 0xFFFFFFFF
-PRNG_BLOCK = 1 << 15  # elements per block of the generator on the CPU
 
 
 class TorchBackend:
@@ -49,32 +46,8 @@ class TorchBackend:
 
     # -- the contract ---------------------------------------------------------------------------
     def prng_grid(self, seed, rows, cols, *, row0=0, col0=0):
-        """``prng`` on a grid, as int64 tensors holding unsigned 32-bit words.
-
-        The mix runs on int32 words, in row blocks that stay in cache on the CPU: int32 ``+``
-        wraps modulo 2**32 (two's complement) and ``^``, ``|``, ``<<`` act on the bit pattern,
-        so every word carries the bits of the unsigned mix; the one signed difference, ``>>``
-        (arithmetic), is undone by masking off the copied sign bits."""
-        seed = int(seed) & MASK32
-        out = torch.empty((rows, cols), dtype=torch.int64, device=self.device)
-        step = rows if self.device.type != "cpu" else max(1, PRNG_BLOCK // max(cols, 1))
-        n = _int32(torch.arange(col0, col0 + cols, device=self.device, dtype=torch.int64)
-                   ^ (seed ^ KEY))
-        for i in range(0, rows, step):
-            r = min(step, rows - i)
-            m = _int32(torch.arange(row0 + i, row0 + i + r, device=self.device,
-                                    dtype=torch.int64) ^ seed)
-            x0 = m[:, None].expand(r, cols).contiguous()
-            x1 = n[None, :].expand(r, cols).contiguous()
-            for rot in ROTATIONS:
-                x0 += x1
-                hi = x1 << rot
-                x1 >>= 32 - rot
-                x1 &= (1 << rot) - 1
-                x1 |= hi
-                x1 ^= x0
-            out[i:i + r] = x0.to(torch.int64) & MASK32
-        return out
+        """``prng`` on a grid, as int64 tensors holding unsigned 32-bit words."""
+        return prng_torch.prng_grid(seed, rows, cols, row0=row0, col0=col0, device=self.device)
 
     def matmul_exact(self, a, b, *, a_bound=None, b_bound=None):
         a_bound = _abs_max(a) if a_bound is None else a_bound
@@ -292,11 +265,6 @@ def _block_abs_sums(b, block):
     if whole < k:
         sums = torch.cat([sums, b[whole:].abs().sum(dim=0, dtype=torch.float64)[None]])
     return sums
-
-
-def _int32(x):
-    """int64 words in [0, 2**32) as int32 tensors with the same 32 bits."""
-    return ((x & MASK32) - ((x & 0x80000000) << 1)).to(torch.int32)
 
 
 def _abs_max(x):
