@@ -10,14 +10,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import exact, int8_gemm
+from . import exact, int8_gemm, prng_torch
 from .backend_numpy import NumpyBackend, image_runs, may_saturate
 from .formats import Rounding
-from .prng import KEY, ROTATIONS
 
 TWO32 = float(1 << 32)
-MASK32 = 0xFFFFFFFF
-PRNG_BLOCK = 1 << 15  # elements per block of the generator on the CPU
 
 
 class TorchBackend:
@@ -49,32 +46,8 @@ class TorchBackend:
 
     # -- the contract ---------------------------------------------------------------------------
     def prng_grid(self, seed, rows, cols, *, row0=0, col0=0):
-        """``prng`` on a grid, as int64 tensors holding unsigned 32-bit words.
-
-        The mix runs on int32 words, in row blocks that stay in cache on the CPU: int32 ``+``
-        wraps modulo 2**32 (two's complement) and ``^``, ``|``, ``<<`` act on the bit pattern,
-        so every word carries the bits of the unsigned mix; the one signed difference, ``>>``
-        (arithmetic), is undone by masking off the copied sign bits."""
-        seed = int(seed) & MASK32
-        out = torch.empty((rows, cols), dtype=torch.int64, device=self.device)
-        step = rows if self.device.type != "cpu" else max(1, PRNG_BLOCK // max(cols, 1))
-        n = _int32(torch.arange(col0, col0 + cols, device=self.device, dtype=torch.int64)
-                   ^ (seed ^ KEY))
-        for i in range(0, rows, step):
-            r = min(step, rows - i)
-            m = _int32(torch.arange(row0 + i, row0 + i + r, device=self.device,
-                                    dtype=torch.int64) ^ seed)
-            x0 = m[:, None].expand(r, cols).contiguous()
-            x1 = n[None, :].expand(r, cols).contiguous()
-            for rot in ROTATIONS:
-                x0 += x1
-                hi = x1 << rot
-                x1 >>= 32 - rot
-                x1 &= (1 << rot) - 1
-                x1 |= hi
-                x1 ^= x0
-            out[i:i + r] = x0.to(torch.int64) & MASK32
-        return out
+        """``prng`` on a grid, as int64 tensors holding unsigned 32-bit words."""
+        return prng_torch.prng_grid(seed, rows, cols, row0=row0, col0=col0, device=self.device)
 
     def matmul_exact(self, a, b, *, a_bound=None, b_bound=None):
         a_bound = _abs_max(a) if a_bound is None else a_bound
@@ -85,8 +58,8 @@ class TorchBackend:
             raise ValueError(
                 f"the torch backend cannot accumulate this job exactly: K*max|a|*max|b| = "
                 f"{k}*{a_bound}*{b_bound} exceeds 2**53; use the numpy backend")
-        if self._int8_route(how, k, a_bound, b_bound):
-            return int8_gemm.int_matmul(a, b)
+        if (up := self._int8_route(how, k, a, a_bound, b, b_bound)):
+            return int8_gemm.int_matmul(a, b, a_bound=up[0], b_bound=up[1])
         with _full_precision():
             if how == "float64":
                 return torch.matmul(a.to(torch.float64), b.to(torch.float64))
@@ -123,12 +96,8 @@ class TorchBackend:
         patches."""
         k, n = w.shape
         how, chunk = exact.plan(k, a_bound, b_bound)
-        if self._int8_route(how, k, a_bound, b_bound):
-            # blocks of images, so that each block's patches (int16: exact, the operands fit)
-            # and their int8 pieces stay in cache
-            x16, step = x.to(torch.int16), _images_per_block(x, pad)
-            return torch.cat([int8_gemm.int_matmul(im2col(x16[i:i + step], pad)[0], w)
-                              for i in range(0, x.shape[0], step)])
+        if (up := self._int8_route(how, k, x, a_bound, w, b_bound)):
+            return int8_gemm.conv(x, w, pad=pad, a_bound=up[0], b_bound=up[1])
         if how == "float64" and self.device.type == "cpu":
             # NumPy's float64 GEMM over patch blocks: the same exact sums, 4-5x faster than
             # PyTorch's of the whole patch matrix (32x32x32 at batch 128, measured).
@@ -148,17 +117,8 @@ class TorchBackend:
         n = e.shape[1]
         ho, wo = h + 2 * pad - 2, w + 2 * pad - 2
         how, chunk = exact.plan(e.shape[0], a_bound, b_bound)
-        if self._int8_route(how, e.shape[0], a_bound, b_bound):
-            # as the sum over blocks of images of (e.T @ patches).T: the same integers (partial
-            # sums of an exact sum, below 2**53 by the plan); e has fewer columns to transpose
-            # than the patch matrix
-            x16, step, hw = x.to(torch.int16), _images_per_block(x, pad), ho * wo
-            acc = None
-            for i in range(0, b, step):
-                part = int8_gemm.int_matmul(e[i * hw:(i + step) * hw].T,
-                                            im2col(x16[i:i + step], pad)[0])
-                acc = part if acc is None else acc.add_(part)
-            return acc.T.contiguous()
+        if (up := self._int8_route(how, e.shape[0], x, a_bound, e, b_bound)):
+            return int8_gemm.conv_weight(x, e, pad=pad, a_bound=up[0], b_bound=up[1])
         if how == "float64" and self.device.type == "cpu":
             return _on_numpy("conv_weight", x, e, pad=pad, a_bound=a_bound, b_bound=b_bound)
         runs = None
@@ -173,10 +133,13 @@ class TorchBackend:
         acc = parts[0] if len(parts) == 1 else sum(p.to(torch.float64) for p in parts)
         return acc.permute(2, 3, 1, 0).reshape(9 * c, n)
 
-    def _int8_route(self, how, k, a_bound, b_bound):
-        """Whether a job planned as ``how`` runs on int8 pieces: only where float64 would be
-        exact (the int64 result converts exactly) and the operands fit 16 bits."""
-        return self.int8 and how == "float64" and int8_gemm.fits(k, a_bound, b_bound)
+    def _int8_route(self, how, k, a, a_bound, b, b_bound):
+        """Upper bounds of the operands for ``golden.int8_gemm`` where a job planned as ``how``
+        runs on int8 pieces (only where float64 would be exact: the integers convert
+        exactly), else None."""
+        if self.int8 and how == "float64":
+            return int8_gemm.upper_bounds(k, a, a_bound, b, b_bound)
+        return None
 
     @property
     def _direct_conv(self):
@@ -266,12 +229,6 @@ def im2col(x, pad):
     return win.permute(0, 1, 2, 4, 5, 3).reshape(b * ho * wo, 9 * c), (b, ho, wo)
 
 
-def _images_per_block(x, pad, rows=4096):
-    """Images per block of a blocked convolution: about ``rows`` output pixels."""
-    ho, wo = x.shape[1] + 2 * pad - 2, x.shape[2] + 2 * pad - 2
-    return max(1, rows // (ho * wo))
-
-
 def count_nonzero(x):
     """How many entries of ``x`` are nonzero, as a Python int (on a CPU by NumPy: 3x faster)."""
     if x.device.type == "cpu":
@@ -308,11 +265,6 @@ def _block_abs_sums(b, block):
     if whole < k:
         sums = torch.cat([sums, b[whole:].abs().sum(dim=0, dtype=torch.float64)[None]])
     return sums
-
-
-def _int32(x):
-    """int64 words in [0, 2**32) as int32 tensors with the same 32 bits."""
-    return ((x & MASK32) - ((x & 0x80000000) << 1)).to(torch.int32)
 
 
 def _abs_max(x):

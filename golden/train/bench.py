@@ -3,10 +3,13 @@
 ``run_bench(out_dir)`` times, in one process, the same steps (same images, masks, schedule)
 under the float32 engine (PyTorch, the reference) and under fixed point (8 and 16 bits) on each
 golden backend, and returns ``(data, markdown)`` (``varimac bench`` writes them). The ratio
-fixed ÷ float32 per backend is the figure the issue targets (``varimac bench`` records the
-bound beside it). The configurations take their steps in turn (one step of each, then the next round), so that load from other jobs falls
-on all of them alike; times are medians of per-step wall times after one warm-up round. Every
-configuration runs with the same thread settings, which the result reports. Data is CIFAR-10
+fixed ÷ float32 per backend is the figure the issue targets (``varimac bench``
+records the bound beside it). The configurations take
+their steps in turn (one step of each, then the next round), so that load from other jobs falls
+on all of them alike; times are medians of per-step wall times after one warm-up round, beside
+the medians of the CPU time of the stepping thread, which load from other jobs inflates less
+(with torch and BLAS on one thread, the step's work all runs on it). Every configuration runs
+with the same thread settings, which the result reports. Data is CIFAR-10
 when it is found, else random images (the time does not depend on the pixel values).
 """
 
@@ -35,8 +38,8 @@ def _data(n):
                        test_y=rng.integers(0, 10, 10).astype(np.uint8), source="random")
 
 
-# torch-float64: the torch backend with its 16-bit int8-piece route off (float64 GEMMs), beside
-# the default route, so that the bench shows what golden.int8_gemm buys.
+# torch-float64: the torch backend with its 16-bit int8-piece route (golden.int8_gemm) off, so
+# float64 GEMMs, beside the default route: the bench shows what the route buys.
 CONFIGS = (("float32", "torch"), ("fixed-8", "torch"), ("fixed-16", "torch"),
            ("fixed-16", "torch-float64"), ("fixed-8", "numpy"), ("fixed-16", "numpy"))
 
@@ -70,6 +73,12 @@ def _numpy_blas():
         return "unknown"
 
 
+def _medians(samples):
+    """Median per configuration and its ratio to float32 torch's."""
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    return med, {k: v / med["float32/torch"] for k, v in med.items() if k != "float32/torch"}
+
+
 def run_bench(out_dir, *, quick=False):
     """Median seconds per step of each configuration and the ratios to float32 torch; returns
     ``(data, markdown)``. ``out_dir`` is accepted for ``varimac bench`` and not written."""
@@ -77,27 +86,31 @@ def run_bench(out_dir, *, quick=False):
     steps, batch = (2, 128) if quick else (6, 128)
     data = _data((steps + 1) * batch)
     times = {f"{p}/{b}": [] for p, b in CONFIGS}
+    cpu = {k: [] for k in times}
     with tempfile.TemporaryDirectory() as tmp:
         trainers = {f"{p}/{b}": _trainer(p, b, data, batch, tmp) for p, b in CONFIGS}
         for s in range(steps + 1):
             idx = np.arange(s * batch, (s + 1) * batch) % len(data.train_y)
             for name, trainer in trainers.items():
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.thread_time()
                 trainer.train_step(idx)
                 trainer.step += 1
                 if s:  # round 0 warms up
                     times[name].append(time.perf_counter() - t0)
-    per_step = {k: statistics.median(v) for k, v in times.items()}
-    base = per_step["float32/torch"]
-    ratios = {k: v / base for k, v in per_step.items() if k != "float32/torch"}
+                    cpu[name].append(time.thread_time() - c0)
+    per_step, ratios = _medians(times)
+    cpu_step, cpu_ratios = _medians(cpu)
     threads = thread_settings()
     result = {"steps": steps, "batch": batch, "data": data.source, "threads": threads,
               "machine": platform.processor() or platform.machine(),
               "seconds_per_step": {k: round(v, 4) for k, v in per_step.items()},
-              "ratio_to_float32_torch": {k: round(v, 3) for k, v in ratios.items()}}
-    rows = ["| configuration | seconds / step | ÷ float32 torch |", "|---|---|---|"]
-    rows += [f"| {k} | {per_step[k]:.3f} | {ratios[k]:.2f} |" if k in ratios
-             else f"| {k} | {per_step[k]:.3f} | 1 |" for k in per_step]
+              "ratio_to_float32_torch": {k: round(v, 3) for k, v in ratios.items()},
+              "cpu_seconds_per_step": {k: round(v, 4) for k, v in cpu_step.items()},
+              "cpu_ratio_to_float32_torch": {k: round(v, 3) for k, v in cpu_ratios.items()}}
+    rows = ["| configuration | seconds / step | ÷ float32 torch | CPU seconds / step | ÷ float32 "
+            "torch (CPU) |", "|---|---|---|---|---|"]
+    rows += [f"| {k} | {per_step[k]:.3f} | {ratios.get(k, 1):.2f} | {cpu_step[k]:.3f} | "
+             f"{cpu_ratios.get(k, 1):.2f} |" for k in per_step]
     rows += ["", f"Batch {batch}, median of {steps} steps each, taken in turn; torch threads "
              f"{threads['torch_threads']}, NumPy BLAS {threads['numpy_blas']}, "
              f"environment {threads['env'] or 'default'}, {threads['cpus']} CPUs; data "

@@ -33,6 +33,16 @@ def _bound(known_max, fmt):
     return (1 << (fmt.width - 1)) if known_max is None else max(int(known_max), 1)
 
 
+def _add_bias(y, b):
+    """``y + b`` in y's memory (the requantized output, which the caller gave up) when that
+    keeps b's dtype: a float64 map of 2**25 bytes or more is fresh memory the system must map
+    again on each allocation (measured: 30 ms for 33 MB against 2 ms for 31 MB)."""
+    if y.dtype.itemsize >= b.dtype.itemsize:
+        y += b
+        return y
+    return y + b
+
+
 def frac_for_max(max_int, src_frac, width):
     """Fraction bits that fit an exact maximum ``max_int * 2**-src_frac`` into ``width`` bits:
     the largest F with max_int * 2**(F - src_frac) < 2**(width-1)."""
@@ -157,7 +167,7 @@ class FixedEngine:
                 operands = Matmul(x_in, wq)
             y, out_fmt = self._gemm(GemmTask("forward", layer.name, operands, x_fmt, w_fmt,
                                              out_width, (nxt, "activations"), x_max, w_max), run)
-            y, sat = ops.saturate(y + self._bias(i, out_fmt), out_width)
+            y, sat = ops.saturate(_add_bias(y, self._bias(i, out_fmt)), out_width)
             if stats is not None:
                 stats.count((nxt, "activations"), saturated=sat, underflow=0, count=0)
             if layer.kind == "conv":
