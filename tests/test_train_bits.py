@@ -9,7 +9,8 @@ from golden.backend_torch import TorchBackend
 from golden.backends import get_backend
 from golden.train.network import LAYERS
 from golden.train.policies import Adaptive
-from golden.train.trainer import CHECKPOINT, LOG, TrainConfig, Trainer, _narrow
+from golden.train.checkpoint import narrow
+from golden.train.trainer import CHECKPOINT, LOG, TrainConfig, Trainer
 from make_train_pins import ADAPTIVE, fingerprint_of, synthetic
 from test_train_pins import PINNED
 
@@ -119,7 +120,7 @@ def test_resumed_mid_epoch_equals_uninterrupted(tmp_path, policy, stops):
                                           ([], np.int32)])
 def test_checkpoints_narrow_int64_only_where_every_value_fits(values, dtype):
     a = np.array(values, dtype=np.int64)
-    narrowed = _narrow(a)
+    narrowed = narrow(a)
     assert narrowed.dtype == dtype and np.array_equal(narrowed.astype(np.int64), a)
 
 
