@@ -9,7 +9,7 @@ from hypothesis import given, settings
 
 from flows.cli import main
 from golden import GemmResult
-from test_golden_contract import jobs
+from tests.support.jobs import jobs
 
 SCALARS = dict(a_width=8, a_frac=4, b_width=8, b_frac=4, out_width=8, out_frac=4, rounding=1,
                seed=123)

@@ -7,13 +7,12 @@ measured with ``python -X importtime`` and farm-bench (README), never asserted h
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from golden import GemmJob
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "numba", "cocotb", "cocotb_tools", "amaranth", "matplotlib")
 PROBE = """
 import json, sys

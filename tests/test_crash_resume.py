@@ -10,14 +10,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from test_fuzz_runs import RUN, write_dataset
 
 from golden.train.trainer import CHECKPOINT, LOG, TrainConfig, Trainer
+from tests.support.cifar import write_dataset
+from tests.support.paths import REPO
+from tests.support.training import RUN
 
-REPO = Path(__file__).resolve().parent.parent
 EPOCHS = 2   # 2 steps per epoch: 4 steps, a checkpoint after each
 
 

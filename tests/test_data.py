@@ -2,30 +2,13 @@
 
 import io
 import pickle
-import tarfile
 
 import numpy as np
 import pytest
 
 from golden.train import data as cifar
 from golden.train.data import DataError, find, load_cifar10
-
-PER_BATCH = 3
-
-
-def _batches(seed=0):
-    rng = np.random.default_rng(seed)
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    return {n: (rng.integers(0, 256, (PER_BATCH, 3072), dtype=np.uint8),
-                rng.integers(0, 10, PER_BATCH, dtype=np.uint8)) for n in names}
-
-
-def _write_bin(folder, batches):
-    folder.mkdir(parents=True)
-    for name, (pixels, labels) in batches.items():
-        records = np.concatenate([labels[:, None], pixels], axis=1)
-        (folder / f"{name}.bin").write_bytes(records.tobytes())
-    (folder / "batches.meta.txt").write_text("\n".join(cifar.CLASSES) + "\n")
+from tests.support.cifar import PER_BATCH, random_batches, tar, write_bin
 
 
 def _write_py(folder, batches):
@@ -34,11 +17,6 @@ def _write_py(folder, batches):
         blob = {b"batch_label": name.encode(), b"labels": [int(v) for v in labels],
                 b"data": pixels, b"filenames": [b"x.png"] * len(labels)}
         (folder / name).write_bytes(pickle.dumps(blob, protocol=2))
-
-
-def _tar(src_dir, path, mode):
-    with tarfile.open(path, mode) as tar:
-        tar.add(src_dir, arcname=src_dir.name)
 
 
 def _expected(batches):
@@ -56,17 +34,17 @@ def _expected(batches):
 @pytest.mark.parametrize("layout", ["bin-dir", "bin-tar.gz", "bin-tar.xz", "py-dir", "py-tar.gz",
                                     "parent-dir"])
 def test_layouts_decode_to_the_same_arrays(tmp_path, layout):
-    batches = _batches()
+    batches = random_batches()
     kind = "py" if layout.startswith("py") else "bin"
     folder = tmp_path / "src" / f"cifar-10-batches-{kind}"
-    (_write_py if kind == "py" else _write_bin)(folder, batches)
+    (_write_py if kind == "py" else write_bin)(folder, batches)
     if layout.endswith("dir"):
         source = folder if layout != "parent-dir" else tmp_path / "src"
     else:
         ext = layout.split("-", 1)[1]
         name = "cifar-10-python.tar.gz" if kind == "py" else f"cifar-10-binary.{ext}"
         source = tmp_path / name
-        _tar(folder, source, "w:gz" if ext == "tar.gz" else "w:xz")
+        tar(folder, source, "w:gz" if ext == "tar.gz" else "w:xz")
     d = load_cifar10(source, cache_dir=tmp_path / "cache")
     img, lab = _expected(batches)
     assert d.train_x.shape == (5 * PER_BATCH, 32, 32, 3) and d.train_x.dtype == np.uint8
@@ -77,17 +55,17 @@ def test_layouts_decode_to_the_same_arrays(tmp_path, layout):
 
 def test_archive_in_a_folder_is_found(tmp_path):
     folder = tmp_path / "x" / "cifar-10-batches-bin"
-    _write_bin(folder, _batches())
+    write_bin(folder, random_batches())
     (tmp_path / "datasets").mkdir()
-    _tar(folder, tmp_path / "datasets" / "cifar-10-binary.tar.xz", "w:xz")
+    tar(folder, tmp_path / "datasets" / "cifar-10-binary.tar.xz", "w:xz")
     assert find(tmp_path / "datasets") == tmp_path / "datasets" / "cifar-10-binary.tar.xz"
 
 
 def test_decoded_arrays_are_cached(tmp_path, monkeypatch):
     folder = tmp_path / "cifar-10-batches-bin"
-    _write_bin(folder, _batches())
+    write_bin(folder, random_batches())
     archive = tmp_path / "cifar-10-binary.tar.gz"
-    _tar(folder, archive, "w:gz")
+    tar(folder, archive, "w:gz")
     first = load_cifar10(archive, cache_dir=tmp_path / "cache")
     assert len(list((tmp_path / "cache").glob("cifar10-*.npz"))) == 1
 
@@ -112,7 +90,7 @@ def test_missing_data_names_both_ways_to_point_at_it(tmp_path, monkeypatch):
 
 def test_truncated_batch_is_refused(tmp_path):
     folder = tmp_path / "cifar-10-batches-bin"
-    _write_bin(folder, _batches())
+    write_bin(folder, random_batches())
     blob = (folder / "data_batch_3.bin").read_bytes()
     (folder / "data_batch_3.bin").write_bytes(blob[:-5])
     with pytest.raises(DataError, match="data_batch_3.bin.*whole number"):
@@ -121,7 +99,7 @@ def test_truncated_batch_is_refused(tmp_path):
 
 def test_python_batch_with_foreign_objects_is_refused(tmp_path):
     folder = tmp_path / "cifar-10-batches-py"
-    _write_py(folder, _batches())
+    _write_py(folder, random_batches())
     (folder / "test_batch").write_bytes(pickle.dumps({b"data": io.BytesIO()}))
     with pytest.raises(DataError, match="test_batch"):
         load_cifar10(folder, cache_dir=tmp_path / "cache")

@@ -14,7 +14,7 @@ from flows.cli import main
 from golden.train.data import DataError, load_cifar10
 from golden.train.demo_data import DEMO_FILE, load_demo, make_demo_subset
 from golden.train.download import download
-from test_data import _batches, _tar, _write_bin
+from tests.support.cifar import random_batches, tar, write_bin
 
 NAME = "cifar-10-binary.tar.gz"
 
@@ -24,8 +24,8 @@ def server(tmp_path):
     """A tiny CIFAR-10 archive served on 127.0.0.1; yields (url, bytes, request paths)."""
     root = tmp_path / "served"
     root.mkdir()
-    _write_bin(tmp_path / "cifar-10-batches-bin", _batches())
-    _tar(tmp_path / "cifar-10-batches-bin", root / NAME, "w:gz")
+    write_bin(tmp_path / "cifar-10-batches-bin", random_batches())
+    tar(tmp_path / "cifar-10-batches-bin", root / NAME, "w:gz")
     requests = []
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -118,7 +118,7 @@ def test_train_download_fetches_when_nothing_is_found(server, tmp_path, monkeypa
 
 def test_demo_subset_round_trip(tmp_path):
     folder = tmp_path / "cifar-10-batches-bin"
-    _write_bin(folder, _batches())
+    write_bin(folder, random_batches())
     full = load_cifar10(folder, cache_dir=tmp_path / "cache")
     digest = make_demo_subset(folder, tmp_path / "demo.npz", n_train=10, n_test=2)
     assert digest == hashlib.sha256((tmp_path / "demo.npz").read_bytes()).hexdigest()

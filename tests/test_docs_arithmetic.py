@@ -1,14 +1,14 @@
 """The worked examples of docs/arithmetic.md, checked against the golden model."""
 
-import pathlib
 import re
 
 import numpy as np
 import pytest
 
 from golden import GemmJob, gemm
+from tests.support.paths import REPO
 
-DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "arithmetic.md"
+DOC = REPO / "docs" / "arithmetic.md"
 
 
 def examples():

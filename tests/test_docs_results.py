@@ -13,8 +13,9 @@ from flows.power import markdown as power_markdown
 from flows.timing import markdown as timing_markdown
 from flows.quote import BLOCK, quote
 from golden.train import gradstats
+from tests.support.paths import REPO
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = REPO
 DOCS = ["README.md"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))
 
 

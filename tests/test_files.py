@@ -1,15 +1,16 @@
 """The one atomic writer: the user's umask, no partial file, stranded temporaries removed; the
-liberty cache as plain JSON."""
+liberty cache as plain JSON; the cache folder."""
 
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from golden.files import clean_stale, save_json, save_npz, write_atomic
+from golden.files import cache_root, clean_stale, save_json, save_npz, write_atomic
 
 
 @pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
@@ -71,3 +72,17 @@ def test_the_liberty_cache_is_json_and_a_bad_cache_is_parsed_again(tmp_path, mon
     _, third = liberty.prepare_liberty("nangate45", build_dir=tmp_path / "build")
     assert liberty._encode(third) == liberty._encode(first)
     assert not list((tmp_path / "build").rglob("*.pickle"))
+
+
+def test_the_cache_is_varimac_cache_else_the_users(monkeypatch, tmp_path):
+    monkeypatch.setenv("VARIMAC_CACHE", str(tmp_path / "mine"))
+    assert cache_root() == tmp_path / "mine"
+    monkeypatch.delenv("VARIMAC_CACHE")
+    assert cache_root() == Path.home() / ".cache" / "varimac"
+
+
+def test_the_suite_keeps_out_of_the_users_cache(tmp_path_factory):
+    """tests/conftest.py's ``private_cache``: this session's cache is one of its temporary
+    folders, so no test writes decoded data sets or downloads into ~/.cache/varimac."""
+    assert cache_root().is_relative_to(tmp_path_factory.getbasetemp())
+    assert not cache_root().is_relative_to(Path.home() / ".cache")

@@ -7,6 +7,7 @@ import pytest
 from flows.archvariants import markdown, ratios, variant_config
 from flows.cli import main
 from hw.config import AccelConfig
+from tests.support.paths import REPO
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -64,8 +65,7 @@ def test_ratios_by_hand():
 
 def test_committed_tables_render_variants_json():
     import json
-    import pathlib
-    root = pathlib.Path(__file__).resolve().parents[1] / "results" / "arch"
+    root = REPO / "results" / "arch"
     data = json.loads((root / "variants.json").read_text())
     assert (root / "variants.md").read_text() == markdown(data)
     assert [e["variant"] for e in data["variants"]] == ["current", "folded", "valid_gating",

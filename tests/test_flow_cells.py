@@ -1,14 +1,12 @@
 """Liberty reading and the behavioural cell models generated from it."""
 
-from pathlib import Path
-
 import pytest
 
 from flows.cellmodels import evaluate, models_verilog, parse_function, to_verilog
 from flows.gatesim import run_verilog
 from flows.liberty import Table, parse_liberty, prepare_liberty
+from tests.support.paths import BUILD
 
-BUILD = Path(__file__).resolve().parent.parent / "build"
 
 MINI = r"""
 /* a comment */

@@ -7,16 +7,14 @@ energy per toggle = (rise_power + fall_power) / 2, interpolated linearly in the 
 """
 
 import gzip
-import json
-from pathlib import Path
 
 import pytest
 
 from flows.energy import compute_energy
 from flows.gatesim import icarus_available, simulate
 from flows.liberty import liberty_source, prepare_liberty
-from flows.netlist import Netlist
-from flows.synth import category_of
+from tests.support.netlists import flop_netlist, make_netlist
+from tests.support.paths import BUILD
 
 V = 1.1                          # NanGate45 typical corner
 SLEW = 0.0171859e-9              # the 3rd index_1 point of the tables (s)
@@ -37,8 +35,6 @@ DFF_Q_FALL = (3.961073, 4.034732)
 # wire load 5K_hvratio_1_1: capacitance per length, fanout_length(1)
 WIRE_C, WIRE_LEN1 = 0.1774, 1.7460
 
-BUILD = Path(__file__).resolve().parent.parent / "build"
-
 
 def lerp(x, xs, ys):
     return ys[0] + (x - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
@@ -56,20 +52,6 @@ def switching(c_ff, toggles):
 @pytest.fixture(scope="module")
 def nangate():
     return prepare_liberty("nangate45", build_dir=BUILD)[1]
-
-
-def make_netlist(path, *, ports, cells):
-    """A Yosys-JSON netlist: ``ports`` {name: (direction, [bits])}, ``cells``
-    {name: (type, {pin: (direction, bit)})}."""
-    module = {
-        "ports": {n: {"direction": d, "bits": b} for n, (d, b) in ports.items()},
-        "cells": {n: {"type": t, "port_directions": {p: d for p, (d, _) in pins.items()},
-                      "connections": {p: [b] for p, (_, b) in pins.items()}}
-                  for n, (t, pins) in cells.items()},
-        "netnames": {},
-    }
-    path.write_text(json.dumps({"modules": {"top": module}}))
-    return Netlist(path, top="top", category_of=category_of)
 
 
 def inverter_chain(tmp_path):
@@ -111,17 +93,6 @@ def test_wire_load_model_by_hand(tmp_path, nangate):
     assert e.net_capacitance[3] == pytest.approx((INV_A + wire) * FF, rel=1e-9)
     assert e.net_capacitance[5] == pytest.approx(wire * FF, rel=1e-9)   # output port: 1 load
     assert e.switching["control"] == pytest.approx(switching(INV_A + wire, 1) * FJ, rel=1e-9)
-
-
-def flop_netlist(tmp_path):
-    # clk(2) -> DFF CK; d(3) -> D; Q(4) -> INV_X1 A; ZN(5) -> y
-    cells = {
-        "vmcat_lane_registers.ff": ("DFF_X1", {"D": ("input", 3), "CK": ("input", 2),
-                                               "Q": ("output", 4)}),
-        "vmcat_control.inv": ("INV_X1", {"A": ("input", 4), "ZN": ("output", 5)}),
-    }
-    return make_netlist(tmp_path / "flop.json", cells=cells, ports={
-        "clk": ("input", [2]), "d": ("input", [3]), "y": ("output", [5])})
 
 
 def flop_expected(cycles, d_toggles, q_toggles):

@@ -1,6 +1,6 @@
 """The gate-level simulators agree, and Verilator compiles a netlist once for many stimuli.
 
-A one-flop netlist (tests/test_flow_energy.py) is driven from a stimulus file named at run time,
+A one-flop netlist (tests/support/netlists.py) is driven from a stimulus file named at run time,
 and its VCD window closes with ``$dumpoff`` at a clock edge, as the replay testbench
 (``flows.activity``) does. The toggle counts are worked out by hand: Icarus drops the value
 changes of the time step of ``$dumpoff`` (it writes x over them), and the Verilator path must
@@ -10,10 +10,11 @@ count the same.
 import itertools
 
 import pytest
-from test_flow_energy import flop_netlist
 
 from flows import gatesim
 from flows.gatesim import icarus_available, simulate
+from tests.support.netlists import flop_netlist
+from tests.support.paths import BUILD
 
 TB = """
 module tb;
@@ -63,8 +64,6 @@ def run(net, library, work, bits, sim):
 
 @pytest.fixture(scope="module")
 def nangate():
-    from test_flow_energy import BUILD
-
     from flows.liberty import prepare_liberty
     return prepare_liberty("nangate45", build_dir=BUILD)[1]
 

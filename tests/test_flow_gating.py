@@ -2,18 +2,15 @@
 the energy model. A lane register whose low lanes are disabled at a narrow width must cost less
 clock energy than at full width, and less than the same design synthesized without gating."""
 
-from pathlib import Path
-
 import pytest
 
 from flows.energy import compute_energy
 from flows.gatesim import simulate
 from flows.liberty import prepare_liberty
 from flows.synth import synthesize
+from tests.support.paths import BUILD
 
 pytestmark = pytest.mark.slow       # two syntheses and four gate-level simulations
-
-BUILD = Path(__file__).resolve().parent.parent / "build"
 
 
 # Four 4-bit lanes; `lanes` of them (from the top) load, the others hold (MSB-aligned data).

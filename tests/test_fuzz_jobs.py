@@ -12,14 +12,14 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from damage import (assert_refused, bad_array, bits, flip, fractions, fuzz, non_int_scalar,
-                    npz_bytes, read_npz_plain, snapshot, truncate, unwritable_dir,
-                    zip_with_bad_crc)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.cli import main
 from golden.contract import SCALARS
+from tests.support.damage import (assert_refused, bad_array, bits, flip, fractions, fuzz,
+    non_int_scalar, npz_bytes, read_npz_plain, snapshot, truncate, unwritable_dir,
+    zip_with_bad_crc)
 
 JOB = {"a": np.array([[1, -2, 3], [4, 5, -6]]), "b": np.array([[1], [2], [3]]),
        **{k: np.int64(v) for k, v in dict(a_width=8, a_frac=0, b_width=8, b_frac=0,

@@ -10,13 +10,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from damage import (assert_refused, fractions, fuzz, json_text, json_values, not_counts,
-                    not_dicts, not_fractions, not_lists, not_utf8, snapshot, truncate,
-                    unwritable_dir)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.cli import main
+from tests.support.damage import (assert_refused, fractions, fuzz, json_text, json_values,
+    not_counts, not_dicts, not_fractions, not_lists, not_utf8, snapshot, truncate, unwritable_dir)
 
 LOG = {"config": {"policy": "fixed-8", "epochs": 2, "seed": 0}, "command": "varimac train",
        "complete": True, "train_images": 100, "dataset": "synthetic",

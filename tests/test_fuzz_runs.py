@@ -16,29 +16,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from damage import (assert_refused, bits, flip, fractions, fuzz, json_values, not_dicts,
-                    npz_bytes, read_npz_plain, snapshot, truncate, unwritable_dir)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.cli import main
 from golden.train.checkpoint import digest
-from golden.train.data import RECORD, DataError, load_cifar10
+from golden.train.data import DataError, load_cifar10
 from golden.train.network import param_shapes
 from golden.train.trainer import CHECKPOINT, TrainConfig, Trainer
-
-RUN = dict(epochs=1, batch=8, train_subset=16, test_subset=8, seed=0)
-
-
-def write_dataset(folder, *, per_batch=4, seed=0):
-    """The CIFAR-10 binary layout with ``per_batch`` random records per batch."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True)
-    for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
-        records = rng.integers(0, 256, (per_batch, RECORD), dtype=np.uint8)
-        records[:, 0] %= 10
-        (folder / name).write_bytes(records.tobytes())
-    return folder
+from tests.support.cifar import write_dataset
+from tests.support.damage import (assert_refused, bits, flip, fractions, fuzz, json_values,
+    not_dicts, npz_bytes, read_npz_plain, snapshot, truncate, unwritable_dir)
+from tests.support.training import RUN
 
 
 class Env(dict):

@@ -7,8 +7,8 @@ from hypothesis import given, settings, strategies as st
 
 from golden import GemmJob, Q, gemm, quantize
 from golden.backends import get_backend
-from reference import ref_prng
-from test_golden_contract import jobs
+from tests.support.jobs import jobs
+from tests.support.reference import ref_prng
 
 
 @settings(max_examples=150, deadline=None)

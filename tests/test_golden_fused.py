@@ -1,5 +1,5 @@
 """The fused CPU kernels against the Python-integer reference of docs/arithmetic.md
-(tests/reference.py) and against the tensor code that a GPU runs."""
+(tests/support/reference.py) and against the tensor code that a GPU runs."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,7 @@ from golden import Rounding, fused
 from golden.train import kernels
 from golden.backend_torch import TorchBackend
 from golden.train.hostops import host_ops
-from reference import ref_prng, ref_round
+from tests.support.reference import ref_prng, ref_round
 
 
 @pytest.fixture(params=["array code", "numba kernel"])

@@ -11,7 +11,7 @@ from golden.backend_numpy import NumpyBackend
 from golden.backend_torch import TorchBackend
 from golden.train.hostops import host_ops
 from golden.prng import prng, prng_grid
-from reference import ref_prng, ref_round
+from tests.support.reference import ref_prng, ref_round
 
 ROW0, COL0 = 2 ** 32 - 2, 2 ** 31 - 5  # grid indices wrap modulo 2**32
 

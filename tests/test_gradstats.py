@@ -8,8 +8,7 @@ from flows.cli import main
 from golden.train import gradstats
 from golden.train.network import LAYERS
 from golden.train.trainer import CHECKPOINT, TrainConfig, Trainer
-from make_train_pins import synthetic
-from test_data import _batches, _write_bin
+from tests.support.cifar import random_batches, synthetic, write_bin
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +38,7 @@ def test_statistics_per_layer_and_width(checkpoint):
 @pytest.mark.slow
 def test_cli_writes_the_table_and_json(checkpoint, tmp_path):
     data = tmp_path / "cifar"
-    _write_bin(data, _batches())
+    write_bin(data, random_batches())
     out = tmp_path / "stats"
     assert main(["gradstats", str(checkpoint), "--widths", "8,16", "--steps", "2",
                  "--data", str(data), "--out", str(out)]) == 0

@@ -10,7 +10,7 @@ import pytest
 
 from hw.folded import modes, plan
 from hw.multiplier import LaneMultiplier
-from test_hw_multiplier import packed_reference
+from tests.support.reference import packed_reference
 
 
 def evaluate(width, lane_width, groups, a, b, mode):

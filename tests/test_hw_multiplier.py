@@ -8,6 +8,7 @@ from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
 from hw.multiplier import DSP_PLATFORM, LaneMultiplier
+from tests.support.reference import packed_reference
 
 # The ASIC structures (lane products and a subtracted sum of sign terms, or one folded tree of
 # partial-product bits) and the FPGA one (DSP-sized row products): the same bits.
@@ -54,17 +55,6 @@ def test_exhaustive_small(tree):
     pairs = list(itertools.product(range(-8, 8), repeat=2))
     assert products(LaneMultiplier(width=4, lane_width=2, tree=tree), pairs) == \
         [a * b for a, b in pairs]
-
-
-def packed_reference(width, group, a, b):
-    """The spec: P = width // group signed fields, field 0 in the top bits; a's field g times
-    b's field P-1-g, summed, at 2**(2*width - (P+1)*group)."""
-    def field(word, g):
-        bits = (word >> (width - (g + 1) * group)) & ((1 << group) - 1)
-        return bits - (1 << group) if bits >> (group - 1) else bits
-    count = width // group
-    return sum(field(a, g) * field(b, count - 1 - g)
-               for g in range(count)) << 2 * width - (count + 1) * group
 
 
 @PLATFORMS

@@ -9,7 +9,7 @@ from golden.train.network import LAYERS, tensor_keys
 from golden.train.exponents import HeadroomRule, MaxRule
 from golden.train.registry import check_name, make_policy
 from golden.train.policies_lit import Cyclic, Metric, PerRole, Progressive
-from test_train_bits import assert_same_bits, params, run, strip_times
+from tests.support.training import assert_same_bits, params, run, strip_times
 
 
 def ctx(step=0, epoch=0, epochs=2, steps_per_epoch=10):

@@ -3,11 +3,10 @@ and checksum (golden/train/data.py), so the repository reads the same wherever i
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 # A path that starts at the root of a machine's file system: "/" + a top-level folder that
 # holds user or scratch files, not preceded by a name character (so "DIR/work/" is relative).
 ROOTS = ("work", "root", "home", "tmp", "Users", "mnt", "scratch", "private")

@@ -11,9 +11,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
 
 
 def scratch(tmp_path):

@@ -7,7 +7,6 @@ and each step past one is refused.
 """
 
 import json
-import pathlib
 
 import pytest
 
@@ -15,6 +14,7 @@ from hw.config import SHIFT_LIMIT, AccelConfig
 from hw.control import JobError
 from sim import random_jobs, sweep
 from sim.fast import Outcome
+from tests.support.paths import REPO
 
 CONFIGS = {name: AccelConfig(**fields) for name, fields in sweep.CONFIGS.items()}
 
@@ -80,7 +80,7 @@ def test_committed_results_are_their_renderings():
     """results/sim/*/summary.md and results/bench/sim.md (quoted by docs/hardware.md) are the
     renderings of the committed JSON, which records real runs without a mismatch."""
     from sim import bench_fast, verify
-    root = pathlib.Path(__file__).resolve().parents[1] / "results"
+    root = REPO / "results"
     random = json.loads((root / "sim/random-default/summary.json").read_text())
     assert (root / "sim/random-default/summary.md").read_text() == verify.markdown(random)
     assert random["jobs"] == 10000 and random["mismatches"] == 0

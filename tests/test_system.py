@@ -8,6 +8,7 @@ import pytest
 
 from flows import memconfig, system, workload
 from hw.config import AccelConfig
+from tests.support.paths import REPO
 
 BATCH, IMAGES = 128, 300          # 3 steps per epoch: 128, 128 and 44 images
 DENSE2 = 10 * 512                 # dense2: 512 inputs, 10 outputs
@@ -137,7 +138,7 @@ def test_totals_multiply_prices_by_steps():
     assert t["mac_j"] == pytest.approx(t["macs"] * 1e-12)
 
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+ROOT = REPO
 MAIN = "import sys; from flows.cli import main; sys.exit(main(sys.argv[1:]))"
 
 

@@ -8,48 +8,13 @@ import pytest
 from golden.backend_torch import TorchBackend
 from golden.backends import get_backend
 from golden.train.network import LAYERS
-from golden.train.policies import Adaptive
 from golden.train.checkpoint import narrow
 from golden.train.trainer import CHECKPOINT, LOG, TrainConfig, Trainer
-from make_train_pins import ADAPTIVE, fingerprint_of, synthetic
-from test_train_pins import PINNED
+from tests.support.train_pins import ADAPTIVE, fingerprint_of, pinned
+from tests.support.training import DATA, assert_same_bits, params, run, strip_times
 
 
-DATA = synthetic()
-
-
-def run(tmp_path, name, *, policy="fixed-8", backend="numpy", epochs=1, seed=0, batch=8,
-        stop_after=None, adaptive=None, policy_object=None, **kw):
-    cfg = TrainConfig(policy=policy, epochs=epochs, out=str(tmp_path / name), backend=backend,
-                      device="cpu" if backend == "torch" else None, seed=seed, batch=batch,
-                      checkpoint_every=1000, **kw)
-    trainer = Trainer(cfg, data=DATA, progress=False)
-    if adaptive:
-        trainer.policy = Adaptive(**adaptive)
-    if policy_object is not None:
-        trainer.policy = policy_object
-    log = trainer.run(stop_after=stop_after)
-    return trainer, log
-
-
-def params(trainer):
-    if trainer.mode == "float":
-        return {k: v.copy() for k, v in trainer.float.float_arrays().items()}
-    return trainer.fixed.download().arrays()
-
-
-def assert_same_bits(p, q):
-    assert p.keys() == q.keys()
-    for k in p:
-        assert p[k].dtype == q[k].dtype and np.array_equal(p[k], q[k]), k
-
-
-def strip_times(log):
-    log = json.loads(json.dumps(log))
-    for e in log["epochs"]:
-        for k in ("wall_time_s", "train_time_s", "eval_time_s"):
-            e.pop(k)
-    return log
+PINNED = pinned()
 
 
 @pytest.mark.parametrize("policy", ["fixed-8", "fixed-16", "fixed-4"])
@@ -66,7 +31,7 @@ def test_numpy_and_torch_give_the_same_bits(tmp_path, monkeypatch, policy, fused
     la.pop("backend"), lb.pop("backend")
     la["config"].pop("backend", None), lb["config"].pop("backend", None)
     assert la == lb
-    assert_pinned(policy, a, log_a)  # the same runs as make_train_pins' case of that name
+    assert_pinned(policy, a, log_a)  # the same runs as tests/support/train_pins' case of that name
 
 
 def test_adaptive_decisions_are_the_same_on_both_backends(tmp_path):

@@ -1,18 +1,16 @@
 """Training computes today exactly the bits it computed before its speed work.
 
 ``tests/data/train_pins.json`` holds digests (weights, momenta, the log, the policy's state) of
-short runs made with the plain GEMM path; ``make_train_pins.py`` wrote it and documents when to
+short runs made with the plain GEMM path; ``tests/support/train_pins.py`` wrote it and documents when to
 regenerate it. Every fast path (float32 accumulators, batched K-chunks, in-place rounding,
 strided im2col) must reproduce them on both backends.
 """
 
-import json
-
 import pytest
 
-from make_train_pins import CASES, PINS, fingerprint
+from tests.support.train_pins import CASES, fingerprint, pinned
 
-PINNED = json.loads(PINS.read_text())
+PINNED = pinned()
 BY_NAME = {case[0]: case for case in CASES}
 
 

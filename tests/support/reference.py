@@ -1,6 +1,7 @@
-"""Naive reference models of docs/arithmetic.md on Python integers, written from the text alone.
+"""Naive reference models of docs/arithmetic.md on Python integers, written from the text alone,
+and of the packed multiplier modes (``packed_reference``, from hw/multiplier.py's docstring).
 
-They share no code with golden/, so agreement between the two means something.
+They share no code with golden/ or hw/, so agreement between them means something.
 """
 
 MASK32 = 0xFFFFFFFF
@@ -47,3 +48,14 @@ def ref_gemm(a, b, *, a_frac, b_frac, out_width, out_frac, rounding, seed):
             row.append(v)
         y.append(row)
     return y, saturated, underflow
+
+
+def packed_reference(width, group, a, b):
+    """The spec: P = width // group signed fields, field 0 in the top bits; a's field g times
+    b's field P-1-g, summed, at 2**(2*width - (P+1)*group)."""
+    def field(word, g):
+        bits = (word >> (width - (g + 1) * group)) & ((1 << group) - 1)
+        return bits - (1 << group) if bits >> (group - 1) else bits
+    count = width // group
+    return sum(field(a, g) * field(b, count - 1 - g)
+               for g in range(count)) << 2 * width - (count + 1) * group

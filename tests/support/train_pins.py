@@ -1,4 +1,4 @@
-"""Writes tests/data/train_pins.json: fingerprints of a few fixed-point training runs.
+"""The pinned fingerprints of a few fixed-point training runs (tests/data/train_pins.json).
 
 The fingerprints were computed with the trainer as it stood before its speed work (the plain
 ``matmul_exact`` + ``requantize`` GEMM path, concatenate-based im2col; adaptive-1 again when
@@ -7,19 +7,19 @@ so that any change of a single bit in what training computes — weights, moment
 policy's state — fails a test. Regenerate only for a deliberate change of semantics, and say
 so in the commit:
 
-    .venv/bin/python tests/make_train_pins.py
+    .venv/bin/python -m tests.support.train_pins
 """
 
 import hashlib
 import json
-import sys
 import tempfile
-from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-PINS = HERE / "data" / "train_pins.json"
+from .cifar import synthetic
+from .paths import TEST_DATA
+
+PINS = TEST_DATA / "train_pins.json"
 
 # Checks at every step, and a threshold that the synthetic data's underflow passes in some
 # layers, not all: the last step mixes 8- and 12-bit layers.
@@ -36,15 +36,6 @@ CASES = [
     ("fixed-8-b24", "fixed-8", 24, None),
     ("fixed-16-b24", "fixed-16", 24, None),
 ]
-
-
-def synthetic(n_train=24, n_test=8, seed=0):
-    from golden.train.data import Cifar10
-    rng = np.random.default_rng(seed)
-    return Cifar10(train_x=rng.integers(0, 256, (n_train, 32, 32, 3), dtype=np.uint8),
-                   train_y=rng.integers(0, 10, n_train).astype(np.uint8),
-                   test_x=rng.integers(0, 256, (n_test, 32, 32, 3), dtype=np.uint8),
-                   test_y=rng.integers(0, 10, n_test).astype(np.uint8), source="synthetic")
 
 
 def _digest(obj):
@@ -84,8 +75,12 @@ def fingerprint_of(trainer, log):
     return out
 
 
+def pinned():
+    """The committed pins: {case name: fingerprint}."""
+    return json.loads(PINS.read_text())
+
+
 def main():
-    sys.path.insert(0, str(HERE.parent))
     pins = {}
     for case in CASES:
         a, b = fingerprint(case, "numpy"), fingerprint(case, "torch")
