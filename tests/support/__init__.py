@@ -1,4 +1,5 @@
-"""What several test modules share, in one place (no test module imports another):
+"""What several test modules share, in one place (no test module imports another; the test
+folders beside this one mirror the code: hw, golden, train, sim, flows, cli, docs):
 
 ``paths`` (the repository, its build/ and tests/data folders), ``reference`` (naive reference
 models written from the spec), ``jobs`` (Hypothesis strategy of contract GEMM jobs), ``cifar``

@@ -2,7 +2,7 @@
 
 The fingerprints were computed with the trainer as it stood before its speed work (the plain
 ``matmul_exact`` + ``requantize`` GEMM path, concatenate-based im2col; adaptive-1 again when
-the adaptive rule changed, every other pin unchanged); ``test_train_pins.py`` recomputes them,
+the adaptive rule changed, every other pin unchanged); ``tests/train/test_pins.py`` recomputes them,
 so that any change of a single bit in what training computes — weights, momenta, the log, the
 policy's state — fails a test. Regenerate only for a deliberate change of semantics, and say
 so in the commit:

@@ -1,7 +1,7 @@
 """The folded multiplier tree's plan (``hw.folded``), evaluated bit by bit in NumPy exactly as
 ``LaneMultiplier(tree="folded")`` wires it, on every operand pair of small multipliers and on
 every pair of fields of the 16-bit one; the Amaranth circuit itself is simulated in
-tests/test_hw_multiplier.py."""
+tests/hw/test_multiplier.py."""
 
 import itertools
 

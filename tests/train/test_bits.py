@@ -45,7 +45,7 @@ def test_adaptive_decisions_are_the_same_on_both_backends(tmp_path):
 
 
 def assert_pinned(name, trainer, log):
-    """The bits of this run equal those pinned before the speed work (test_train_pins.py)."""
+    """The bits of this run equal those pinned before the speed work (tests/train/test_pins.py)."""
     got = fingerprint_of(trainer, log)
     differ = sorted(k for k in PINNED[name] if got.get(k) != PINNED[name][k])
     assert not differ, f"{name}: {differ} changed"

@@ -13,7 +13,7 @@ from golden.train.trainer import TrainConfig, Trainer
 @pytest.mark.slow
 def test_fixed_8_learns_on_1000_images(tmp_path):
     data = load_demo()
-    # The numpy backend: the same bits as torch (test_train_bits.py), and on a small shared CPU
+    # The numpy backend: the same bits as torch (tests/train/test_bits.py), and on a small shared CPU
     # it needs a third of torch's wall time (no OpenMP threads spinning against other jobs).
     cfg = TrainConfig(policy="fixed-8", epochs=4, out=str(tmp_path / "run"), backend="numpy",
                       batch=40, train_subset=1000, test_subset=500)

@@ -1,5 +1,5 @@
 """The whole Accelerator in amaranth.sim against golden.gemm, bit for bit (fast; the same
-scenarios run on the generated Verilog in tests/test_sim_cocotb.py)."""
+scenarios run on the generated Verilog in tests/sim/test_cocotb.py)."""
 
 import numpy as np
 import pytest

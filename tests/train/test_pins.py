@@ -14,7 +14,7 @@ PINNED = pinned()
 BY_NAME = {case[0]: case for case in CASES}
 
 
-# fixed-4/8/16 and adaptive-1 on both backends are checked by test_train_bits.py, which runs
+# fixed-4/8/16 and adaptive-1 on both backends are checked by tests/train/test_bits.py, which runs
 # exactly those configurations anyway.
 @pytest.mark.parametrize("name,backend", [
     ("autoflex", "torch"), ("fixed-8-b24", "torch"), ("fixed-16-b24", "numpy"),

@@ -12,7 +12,7 @@ DOC = REPO / "docs" / "arithmetic.md"
 
 
 def examples():
-    text = DOC.read_text().split("<!-- examples: checked by tests/test_docs_arithmetic.py -->")[1]
+    text = DOC.read_text().split("<!-- examples: checked by tests/docs/test_arithmetic.py -->")[1]
     rows = [line.strip("|").split("|") for line in text.strip().splitlines()[2:]]
     assert len(rows) >= 10
     return [pytest.param(*[c.strip() for c in row], id=row[0].strip()) for row in rows]
