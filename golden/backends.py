@@ -11,7 +11,7 @@ class Backend(Protocol):
     """What every golden backend implements, on its own arrays (integer values held exactly in
     float arrays). ``NumpyBackend`` is the reference; ``TorchBackend`` gives the same bits or
     refuses a job loudly. The rounding, saturation and requantization methods are implementations
-    of ``golden.ops``, tested against it (tests/test_golden_ops.py)."""
+    of ``golden.ops``, tested against it (tests/golden/test_ops.py)."""
     name: str
 
     def asarray(self, x, dtype=...): ...

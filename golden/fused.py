@@ -3,15 +3,15 @@
 ``requantize_`` does in one pass over memory what the array code would do in many: scale,
 round, saturate, count. It performs the same IEEE float64 operations in the same order as the
 array code, so it gives the same bits; the one-element kernels ``prng``, ``round_shift`` and
-``saturate`` are named as in hw/ and tested against ``golden.ops`` (tests/test_golden_ops.py,
-tests/test_golden_fused.py). GPU tensors keep the array code. ``njit`` here is the one numba
+``saturate`` are named as in hw/ and tested against ``golden.ops`` (tests/golden/test_ops.py,
+tests/golden/test_fused.py). GPU tensors keep the array code. ``njit`` here is the one numba
 entry point (its compiled kernels cached in the user's cache): training's kernels
 (``golden.train.kernels``) use it too.
 
 numba loads when a kernel first runs, not on import: importing it and loading the cached
 kernels costs about a second, more than a small job's whole work. ``requantize_`` of up to
 ``SMALL`` values therefore runs as NumPy array code with the kernel's operations, in the
-kernel's order (the same bits; tests/test_golden_fused.py compares the two).
+kernel's order (the same bits; tests/golden/test_fused.py compares the two).
 """
 
 import os

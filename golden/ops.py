@@ -3,7 +3,7 @@
 These are the definitions: ``round_shift``, ``saturate`` and ``requantize`` on Python integers,
 exact for any magnitude, named as in hw/quantizer.py. Every fast kernel (the backends' array
 code, the numba kernels of ``golden.fused``, the int64 state arithmetic of training) is its own
-implementation for speed and is tested bit for bit against these (tests/test_golden_ops.py).
+implementation for speed and is tested bit for bit against these (tests/golden/test_ops.py).
 """
 
 import numpy as np

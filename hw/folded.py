@@ -16,7 +16,7 @@ sum of single bits, so synthesis builds one carry-save tree and one final adder:
   modulo 2^(2·width), which keeps every bit of a value that fits (the sum always does).
 
 ``plan`` returns the rows (bits at distinct weights, so a row is a word of wires) and the
-constant; ``hw.multiplier`` wires them and ``tests/test_hw_folded.py`` evaluates the same plan
+constant; ``hw.multiplier`` wires them and ``tests/hw/test_folded.py`` evaluates the same plan
 in NumPy on every operand pair of small multipliers.
 """
 

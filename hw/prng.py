@@ -1,7 +1,7 @@
 """The contract's counter-based random word ``prng(seed, m, n)`` as logic, whole or in stages.
 
 An add-rotate-xor mix with no multiplier (docs/arithmetic.md); the constants are the contract's,
-and tests/test_hw_prng.py checks this logic against golden's generator. Eight rounds of a 32-bit
+and tests/hw/test_prng.py checks this logic against golden's generator. Eight rounds of a 32-bit
 add are too long for one clock cycle, so the quantizer computes the word over ``STAGES``:
 ``prng_init`` then ``prng_rounds`` of each stage's rounds, with registers in between.
 """

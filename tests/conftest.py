@@ -4,11 +4,27 @@ No silent loss of coverage: a skipped test fails the run, unless its reason star
 ``OPTIONAL_EXTRA`` (a test that needs an optional extra; the README lists them: Icarus Verilog).
 Everything the suite needs (simulators, liberty files, images) ships with the repository or
 its dependencies, so a skip would only hide a broken installation.
+
+The suite never writes into the user's cache (``~/.cache/varimac``): ``private_cache`` gives the
+session its own ``$VARIMAC_CACHE``, and numba's compiled kernels go to build/numba, kept between
+runs so that no run compiles them again. Shared helpers live in tests/support/.
 """
 
 import pytest
 
+from tests.support.paths import BUILD
+
 OPTIONAL_EXTRA = "optional extra:"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """``$VARIMAC_CACHE`` of the whole session (subprocesses inherit it); a test of the cache's
+    location sets its own with ``monkeypatch``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VARIMAC_CACHE", str(tmp_path_factory.mktemp("varimac-cache")))
+        mp.setenv("NUMBA_CACHE_DIR", str(BUILD / "numba"))
+        yield
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -24,9 +40,9 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The number of generated damage cases the fuzz tests ran (tests/damage.py)."""
+    """The number of generated damage cases the fuzz tests ran (tests/support/damage.py)."""
     import sys
-    damage = sys.modules.get("damage")
+    damage = sys.modules.get("tests.support.damage")
     if damage is not None and damage.CASES:
         terminalreporter.write_line(
             f"fuzz: {sum(damage.CASES.values())} generated damage cases in "

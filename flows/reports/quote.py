@@ -2,7 +2,7 @@
 
 A block is ``<!-- PATH: begin -->`` ... ``<!-- PATH: end -->`` with PATH relative to the
 repository; ``varimac quote DOC...`` replaces each block's lines with PATH's current
-text (``make paper`` does it for docs/RESULTS.md). ``tests/test_docs_results.py`` checks that
+text (``make paper`` does it for docs/RESULTS.md). ``tests/docs/test_results.py`` checks that
 the committed docs quote the committed results.
 """
 

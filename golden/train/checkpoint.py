@@ -43,6 +43,38 @@ def digest(arrays, state):
     return h.hexdigest()
 
 
+def narrow(a):
+    """An int64 array as int32 when every value fits: checkpoints small enough to commit."""
+    i32 = np.iinfo(np.int32)
+    if a.dtype == np.int64 and (a.size == 0 or (i32.min <= a.min() and a.max() <= i32.max)):
+        return a.astype(np.int32)
+    return a
+
+
+def widths_to_json(widths):
+    """A run's widths ({(layer, role): width}, None for float32, or "unset") as JSON keys."""
+    if widths is None or widths == "unset":
+        return widths
+    return {f"{k[0]}/{k[1]}": v for k, v in widths.items()}
+
+
+def widths_from_json(w):
+    """``widths_to_json`` undone."""
+    if w is None or w == "unset":
+        return w
+    return {tuple(k.split("/")): v for k, v in w.items()}
+
+
+def check_identity(path, state, identity):
+    """``ValueError`` naming the fields that differ when ``path`` belongs to another run."""
+    theirs = state["identity"]
+    if theirs != identity:
+        diff = ", ".join(f"{k}: {theirs.get(k)!r} there, {identity[k]!r} here"
+                         for k in identity if theirs.get(k) != identity[k])
+        raise ValueError(f"{path} belongs to another run ({diff}): "
+                         f"use another --out, or delete the checkpoint to start over")
+
+
 def write_checkpoint(path, arrays, state):
     """Save ``arrays`` and ``state`` (JSON-able dict) atomically, with their digest."""
     state = json.loads(json.dumps(state))   # as it reads back: string keys, no tuples

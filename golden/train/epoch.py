@@ -1,5 +1,6 @@
-"""The sums of one training epoch behind its log entry (``EpochAccumulator``), with JSON state so
-that a mid-epoch resume continues the same sums."""
+"""The run log's entries: the sums of one training epoch behind its entry (``EpochAccumulator``,
+with JSON state so that a mid-epoch resume continues the same sums) and the entries of a change
+of widths (``decision_entries``)."""
 
 from collections import defaultdict
 
@@ -61,6 +62,30 @@ class EpochAccumulator:
         acc.bits.update(s["bits"])
         acc.formats = dict(s["formats"])
         return acc
+
+
+def decision_entries(old, decision, *, step, epoch):
+    """The log's entries for a policy's ``decision`` replacing widths ``old``: one per changed
+    (layer, role), or one "*" entry when every width changes to the same value (or to or from
+    float32)."""
+    entry = {"step": step, "epoch": epoch}
+    widths = decision.widths
+    if widths is None or old is None or old == "unset" or (
+            len(set(widths.values())) == 1 and len(set(old.values())) == 1):
+        return [{**entry, "layer": "*", "role": "*", "from": _describe(old),
+                 "to": _describe(widths), "reason": decision.reason}]
+    return [{**entry, "layer": key[0], "role": key[1], "from": old.get(key), "to": w,
+             "reason": decision.reason_for(key)}
+            for key, w in widths.items() if old.get(key) != w]
+
+
+def _describe(widths):
+    if widths is None:
+        return "float32"
+    if widths == "unset":
+        return None
+    values = sorted(set(widths.values()))
+    return values[0] if len(values) == 1 else "mixed"
 
 
 def _num(item):

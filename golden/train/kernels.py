@@ -1,6 +1,6 @@
 """Fused CPU kernels (numba) for training's integer work: the SGD step of ``optim`` and the
 2x2 max-pool of ``hostops``, each in one pass over memory with the same int64 operations in the
-same order as the array code (tests/test_golden_fused.py checks them against it)."""
+same order as the array code (tests/golden/test_fused.py checks them against it)."""
 
 import numpy as np
 

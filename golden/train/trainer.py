@@ -16,10 +16,11 @@ import numpy as np
 
 from ..backends import BACKENDS, get_backend
 from .batches import augment, dropout_masks, epoch_order
-from .checkpoint import CheckpointError, check_resumable, read_checkpoint, write_checkpoint
+from .checkpoint import (CheckpointError, check_identity, check_resumable, narrow, read_checkpoint,
+                         widths_from_json, widths_to_json, write_checkpoint)
 from .data import load_cifar10
 from .engine_fixed import FixedEngine
-from .epoch import EpochAccumulator
+from .epoch import EpochAccumulator, decision_entries
 from .gemms import StepRun, StepStats
 from ..files import save_json
 from ..formats import check_int
@@ -107,21 +108,18 @@ class Trainer:
         arrays = (self.fixed.download().arrays() if self.mode == "fixed"
                   else self.float.float_arrays())
         state = {"identity": self.identity(), "mode": self.mode, "step": self.step,
-                 "epoch": self.epoch, "pos": self.pos, "widths": _widths_json(self.widths),
+                 "epoch": self.epoch, "pos": self.pos, "widths": widths_to_json(self.widths),
                  "w_frac": self.w_frac, "b_frac": self.b_frac,
                  "policy": self.policy.state_dict(), "acc": self.acc.state_dict(),
                  "log": self.log, "tracer": self.tracer.state_dict() if self.tracer else None}
         write_checkpoint(os.path.join(self.cfg.out, CHECKPOINT),
-                         {k: _narrow(v) for k, v in arrays.items()}, state)
+                         {k: narrow(v) for k, v in arrays.items()}, state)
 
     def load_checkpoint(self, path):
         """Resume from ``path``, validated whole before any of it is used (``CheckpointError``:
         one line naming the file; ``ValueError`` for a checkpoint of another run)."""
         arrays, state = read_checkpoint(path)
-        if state["identity"] != self.identity():
-            raise ValueError(
-                f"{path} belongs to another run ({_diff(state['identity'], self.identity())}): "
-                f"use another --out, or delete the checkpoint to start over")
+        check_identity(path, state, self.identity())
         init = MasterParams.init(self.cfg.seed)
         check_resumable(path, state, epochs=self.cfg.epochs, steps_per_epoch=self.steps_per_epoch,
                         batch=self.cfg.batch, fractions=(init.w_frac, init.b_frac))
@@ -135,7 +133,7 @@ class Trainer:
                                         f"({type(exc).__name__}: {exc})") from None
         self.mode, self.step = state["mode"], state["step"]
         self.epoch, self.pos = state["epoch"], state["pos"]
-        self.widths = _widths_unjson(state["widths"])
+        self.widths = widths_from_json(state["widths"])
         self.w_frac, self.b_frac = state["w_frac"], state["b_frac"]
         self.log = state["log"]
         if self.mode == "fixed":
@@ -210,7 +208,8 @@ class Trainer:
         decision = self.policy.decide(ctx)
         widths = decision.widths
         if widths != self.widths:
-            self.log_decisions(decision)
+            self.log["decisions"] += decision_entries(self.widths, decision, step=self.step,
+                                                      epoch=self.epoch)
             self.widths = widths
         self._switch("float" if widths is None else "fixed")
         images = augment(self.data.train_x[idx], cfg.seed, self.step)
@@ -230,23 +229,6 @@ class Trainer:
             self.policy.observe(ctx, stats)
         self.acc.add(loss, len(idx), stats)
         return loss
-
-    def log_decisions(self, decision):
-        """One entry per changed (layer, role), or one "*" entry when every width changes to
-        the same value (or to or from float32)."""
-        old, widths, reason = self.widths, decision.widths, decision.reason
-        entry = {"step": self.step, "epoch": self.epoch}
-        if widths is None or old is None or old == "unset" or (
-                len(set(widths.values())) == 1 and len(set(old.values())) == 1):
-            self.log["decisions"].append({**entry, "layer": "*", "role": "*",
-                                          "from": _describe(old), "to": _describe(widths),
-                                          "reason": reason})
-            return
-        for key, w in widths.items():
-            if old.get(key) != w:
-                self.log["decisions"].append({**entry, "layer": key[0], "role": key[1],
-                                              "from": old.get(key), "to": w,
-                                              "reason": decision.reason_for(key)})
 
     def evaluate(self):
         correct = 0
@@ -283,39 +265,6 @@ def train(config, *, data=None, progress=True, stop_after=None):
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def _describe(widths):
-    if widths is None:
-        return "float32"
-    if widths == "unset":
-        return None
-    values = sorted(set(widths.values()))
-    return values[0] if len(values) == 1 else "mixed"
-
-
-def _narrow(a):
-    """An int64 array as int32 when every value fits: checkpoints small enough to commit."""
-    i32 = np.iinfo(np.int32)
-    if a.dtype == np.int64 and (a.size == 0 or (i32.min <= a.min() and a.max() <= i32.max)):
-        return a.astype(np.int32)
-    return a
-
-
-def _widths_json(widths):
-    if widths is None or widths == "unset":
-        return widths
-    return {f"{k[0]}/{k[1]}": v for k, v in widths.items()}
-
-
-def _widths_unjson(w):
-    if w is None or w == "unset":
-        return w
-    return {tuple(k.split("/")): v for k, v in w.items()}
-
-
-def _diff(a, b):
-    return ", ".join(f"{k}: {a.get(k)!r} there, {b.get(k)!r} here" for k in b if a.get(k) != b[k])
-
-
 def _bar(enabled, total, initial, desc):
     if not enabled:
         return None

@@ -1,0 +1,72 @@
+"""``varimac arch`` (flows.eda.archvariants): refusals, the variants' configurations, and the ratios
+and tables from hand-made entries. The flow itself is the power and timing flows' (tested
+there); its result is committed in results/arch/."""
+
+import pytest
+
+from flows.eda.archvariants import markdown, ratios, variant_config
+from flows.cli import main
+from hw.config import AccelConfig
+from tests.support.paths import REPO
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--variants", "current,wallace"],
+     "--variants: wallace not among current,folded,valid_gating,folded+valid_gating,fixed"),
+    (["--widths", "16,6"], "--widths must be a list of 4,8,12,16, not '16,6'"),
+    (["--period", "0"], "--period must be between 0.05 and 1000, not 0.0"),
+    (["--fixed-width"], "varimac arch compares variants of a tunable array: drop "
+                        "--fixed-width (the fixed array is the 'fixed' variant)"),
+])
+def test_arch_command_refuses_bad_input(argv, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["arch", "--out", str(out), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"varimac arch: error: {message}"]
+    assert not out.exists()
+
+
+def test_variants_change_only_their_fields():
+    base = AccelConfig.preset("small")
+    both = variant_config(base, "folded+valid_gating")
+    assert (both.mult_tree, both.valid_gating) == ("folded", True)
+    assert both.params() == dict(base.params(), mult_tree="folded", valid_gating=True)
+    assert variant_config(base, "fixed").widths == (16,)
+    assert variant_config(base, "current") == base
+
+
+def _entry(name, area, period, pj):
+    return {"variant": name, "area_um2": area, "flops": 10, "clock_gates": 2,
+            "period_ns": period,
+            "runs": [{"width": w, "pj_per_mac": v,
+                      "by_category_pj_per_mac": dict.fromkeys(
+                          ("multipliers", "accumulators", "lane_registers", "clock",
+                           "quantizer", "control"), v / 6)} for w, v in pj.items()]}
+
+
+def test_ratios_by_hand():
+    entries = [_entry("current", 100.0, 20.0, {16: 8.0, 8: 4.0, 4: 2.0}),
+               _entry("folded", 90.0, 15.0, {16: 6.0, 8: 3.0, 4: 1.0}),
+               _entry("fixed", 80.0, 10.0, {16: 5.0})]
+    r = ratios(entries)
+    assert r["current"] == {"w16_over_fixed_w16": 1.6, "w8_over_fixed_w16": 0.8,
+                            "w4_over_fixed_w16": 0.4, "w4_over_w8": 0.5}
+    assert r["folded"] == {"w16_over_fixed_w16": 1.2, "w8_over_fixed_w16": 0.6,
+                           "w4_over_fixed_w16": 0.2, "w16_over_current": 0.75,
+                           "w8_over_current": 0.75, "w4_over_current": 0.5,
+                           "area_over_current": 0.9, "period_over_current": 0.75,
+                           "w4_over_w8": 0.333}
+    assert r["fixed"] == {"w16_over_fixed_w16": 1.0, "area_over_current": 0.8,
+                          "period_over_current": 0.5, "w16_over_current": 0.625}
+    text = markdown({"library": "nangate45", "variants": entries, "ratios": r})
+    assert "| folded | 90 | 10 | 2 | 15.00 | 6.000 | 3.000 | 1.000 |" in text
+    assert "| fixed | 80 | 10 | 2 | 10.00 | 5.000 |  |  |" in text
+
+
+def test_committed_tables_render_variants_json():
+    import json
+    root = REPO / "results" / "arch"
+    data = json.loads((root / "variants.json").read_text())
+    assert (root / "variants.md").read_text() == markdown(data)
+    assert [e["variant"] for e in data["variants"]] == ["current", "folded", "valid_gating",
+                                                         "folded+valid_gating", "fixed"]

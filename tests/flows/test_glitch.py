@@ -1,0 +1,116 @@
+"""The glitch-aware simulation (flows/eda/glitchsim.py) on circuits whose glitches are known by
+construction, and the SDF reduction on a hand-written SDF."""
+
+import json
+
+import pytest
+
+from flows.eda import gatesim, glitchsim
+from flows.eda.gatesim import icarus_available
+from flows.eda.liberty import prepare_liberty
+from flows.eda.netlist import Netlist
+from flows.eda.synth import category_of
+from tests.support.paths import BUILD
+
+needs_tools = pytest.mark.skipif(not icarus_available(), reason="optional extra: Icarus Verilog "
+                                 "(the glitch-aware simulation runs only there)")
+RISES = 5                       # rising edges of the input in the testbench
+
+SDF = """(DELAYFILE (SDFVERSION "3.0") (DESIGN "t") (DIVIDER /) (TIMESCALE 1ns)
+ (CELL (CELLTYPE "t") (INSTANCE) (DELAY (ABSOLUTE (INTERCONNECT a c0/A (0.0::0.0)))))
+ (CELL (CELLTYPE "XOR2_X1") (INSTANCE c0) (DELAY (ABSOLUTE
+    (COND (B == 1'b1) (IOPATH A Z (0.0200::0.0210) (0.0090::0.0091)))
+    (COND (B == 1'b0) (IOPATH A Z (0.0400::0.0410) (0.0460::0.0471)))
+    (IOPATH B Z (0.0300::0.0300)))))
+ (CELL (CELLTYPE "CLKGATE_X1") (INSTANCE c1) (DELAY (ABSOLUTE
+    (COND (E == 1'b0) (IOPATH CK GCK () (0.0250::0.0250)))
+    (COND (E == 1'b1) (IOPATH CK GCK (0.0210::0.0210) (0.0270::0.0270)))))))
+"""
+
+
+def test_sdf_is_reduced_as_documented(tmp_path):
+    (tmp_path / "t.sdf").write_text(SDF)
+    arcs = glitchsim.read_sdf(tmp_path / "t.sdf")
+    assert set(arcs) == {"c0", "c1"}
+    celltype, xor = arcs["c0"]
+    assert celltype == "XOR2_X1"
+    # the max of each min::max pair, the mean over the COND variants; one value: both edges
+    assert xor[("A", "Z")] == pytest.approx(((0.0210 + 0.0410) / 2, (0.0091 + 0.0471) / 2))
+    assert xor[("B", "Z")] == pytest.approx((0.03, 0.03))
+    # an empty value is left out of its edge's mean
+    assert arcs["c1"][1][("CK", "GCK")] == pytest.approx((0.021, (0.025 + 0.027) / 2))
+    # one delay per output: the mean over the arcs into it
+    _, lib = prepare_liberty("nangate45", build_dir=BUILD)
+    delays = glitchsim.output_delays(arcs, lib)
+    assert delays["c0"]["Z"] == pytest.approx(((0.031 + 0.03) / 2, (0.0281 + 0.03) / 2))
+    text = glitchsim.delayed_verilog("  XOR2_X1 c0 (.A(n1), .B(n2), .Z(n3));\n"
+                                     "  CLKGATE_X1 c1 (.CK(n4));\n", delays)
+    assert text.startswith("  XOR2_X1 #(.R_Z(0.0305), .F_Z(0.0290)) c0 (.A(n1)")
+
+
+def chain(tmp_path, n):
+    """y = a AND (a through n inverters), for odd n: logically 0; every rising edge of a
+    opens a window as long as the chain's delay in which both inputs are 1."""
+    cells = {f"vmcat_control.inv{i}": ("INV_X1", {"A": 10 + i, "ZN": 11 + i})
+             for i in range(n)}
+    cells["vmcat_multipliers.and"] = ("AND2_X1", {"A1": 10, "A2": 10 + n, "ZN": 5})
+    module = {
+        "ports": {"a": {"direction": "input", "bits": [10]},
+                  "y": {"direction": "output", "bits": [5]}},
+        "cells": {name: {"type": t, "connections": {p: [b] for p, b in pins.items()},
+                         "port_directions": {p: "output" if p == "ZN" else "input"
+                                             for p in pins}}
+                  for name, (t, pins) in cells.items()},
+        "netnames": {}}
+    path = tmp_path / f"chain{n}.json"
+    path.write_text(json.dumps({"modules": {"chain": module}}))
+    return Netlist(path, top="chain", category_of=category_of)
+
+
+TB = f"""`timescale 1ns/1ps
+module tb;
+  reg a; wire y;
+  chain dut (.a(a), .y(y));
+  reg [8*512-1:0] vcd;
+  integer i;
+  initial begin
+    if (!$value$plusargs("vcd=%s", vcd)) $finish;
+    #1 a = 0;
+    #1 $dumpfile(vcd); $dumpvars(1, tb.dut);
+    for (i = 0; i < {RISES}; i = i + 1) begin #2 a = 1; #2 a = 0; end
+    #2 $finish;
+  end
+endmodule
+"""
+
+
+@pytest.fixture(scope="module")
+def nangate():
+    return prepare_liberty("nangate45", build_dir=BUILD)
+
+
+def sdf_arcs(tmp_path, netlist, lib_path):
+    netlist.write_verilog(tmp_path / "netlist.v")
+    sdf = glitchsim.write_sdf(liberty=lib_path, verilog=tmp_path / "netlist.v", top="chain",
+                              work_dir=tmp_path / "sta")
+    return glitchsim.read_sdf(sdf)
+
+
+@needs_tools
+@pytest.mark.parametrize("n, pulses", [(9, RISES), (1, 0)])
+def test_glitches_known_by_construction(tmp_path, nangate, n, pulses):
+    """Nine inverters (~50 ps) outlast the AND's delay (~25 ps): one pulse per rising edge;
+    one inverter (~5 ps) does not, and the inertial delay swallows it."""
+    lib_path, lib = nangate
+    netlist = chain(tmp_path, n)
+    arcs = sdf_arcs(tmp_path, netlist, lib_path)
+    inv = [a for t, a in arcs.values() if t == "INV_X1"]
+    assert len(inv) == n and all(a[("A", "ZN")][0] > 0 for a in inv)
+    timed, _ = glitchsim.simulate(netlist=netlist, library=lib, testbench=TB, tb_top="tb",
+                                  work_dir=tmp_path / "timed", arcs=arcs)
+    plain, _ = gatesim.simulate(netlist=netlist, library=lib, testbench=TB, tb_top="tb",
+                                work_dir=tmp_path / "plain", sim="icarus")
+    assert timed[5] == 2 * pulses
+    assert plain[5] == 0
+    assert timed[10] == plain[10] == 2 * RISES          # the input itself
+    assert timed[10 + n] == plain[10 + n] == 2 * RISES  # the chain's end: no glitch there

@@ -1,0 +1,85 @@
+"""The OpenSTA cross-check (flows/eda/opensta_power.py) on netlists small enough to reason about:
+the two prices of switching and leakage must agree, and the `when` weights OpenSTA's rule
+uses are checked by hand."""
+
+import json
+
+import pytest
+
+from flows.eda.liberty import prepare_liberty
+from flows.eda.netlist import Netlist
+from flows.eda.opensta_power import by_type, check, uniform_toggles, when_probability
+from flows.eda.synth import category_of
+from flows.eda.tools import find_tool
+from tests.support.paths import BUILD
+
+SLEW = 0.0171859e-9
+
+
+@pytest.fixture(scope="module")
+def nangate():
+    return prepare_liberty("nangate45", build_dir=BUILD)
+
+
+def flop_and_gates(tmp_path):
+    """clk -> DFFR (D from an XNOR of two inputs) -> INV -> output."""
+    cells = {
+        "vmcat_multipliers.x": ("XNOR2_X1", {"A": 3, "B": 4, "ZN": 5}),
+        "vmcat_lane_registers.r": ("DFFR_X1", {"D": 5, "CK": 2, "RN": 6, "Q": 7, "QN": 8}),
+        "vmcat_control.i": ("INV_X1", {"A": 7, "ZN": 9}),
+    }
+    outs = {"ZN", "Q", "QN"}
+    module = {
+        "ports": {"clk": {"direction": "input", "bits": [2]},
+                  "a": {"direction": "input", "bits": [3]},
+                  "b": {"direction": "input", "bits": [4]},
+                  "rn": {"direction": "input", "bits": [6]},
+                  "y": {"direction": "output", "bits": [9]}},
+        "cells": {n: {"type": t, "connections": {p: [b] for p, b in pins.items()},
+                      "port_directions": {p: "output" if p in outs else "input" for p in pins}}
+                  for n, (t, pins) in cells.items()},
+        "netnames": {}}
+    (tmp_path / "n.json").write_text(json.dumps({"modules": {"top": module}}))
+    net = Netlist(tmp_path / "n.json", top="top", category_of=category_of)
+    net.write_verilog(tmp_path / "n.v")
+    return net
+
+
+def test_when_probabilities_by_hand(nangate):
+    _, lib = nangate
+    dffr = lib.cells["DFFR_X1"]
+    # D, RN fixed and the state 0 (Q low, QN high): 1/2 * 1/2 * 1/2, CK free
+    assert when_probability(dffr, "!D & !RN & !Q & QN") == 0.125
+    assert when_probability(dffr, "D & RN & Q & !QN") == 0.125
+    assert when_probability(dffr, "Q & QN") == 0.0           # never both
+    assert when_probability(lib.cells["XNOR2_X1"], "!B") == 0.5
+    assert when_probability(lib.cells["XNOR2_X1"], None) == 1.0
+
+
+def test_uniform_toggles(tmp_path, nangate):
+    _, lib = nangate
+    t = uniform_toggles(flop_and_gates(tmp_path), lib, 0.25)
+    # nets driven from outside carry none; every cell output the activity
+    assert t == {5: 0.25, 7: 0.25, 8: 0.25, 9: 0.25}
+
+
+@pytest.mark.skipif(find_tool("sta") is None, reason="OpenSTA (sta) not installed")
+def test_switching_and_leakage_agree_with_opensta(tmp_path, nangate):
+    lib_path, lib = nangate
+    net = flop_and_gates(tmp_path)
+    c = check(netlist=net, library=lib, liberty=lib_path, verilog=tmp_path / "n.v",
+              period_ns=2.0, activity=0.3, slew=SLEW, wire="library", work_dir=tmp_path / "sta")
+    assert c["flow"]["switching"] > 0 and c["flow"]["internal"] > 0
+    assert c["ratio"]["switching"] == pytest.approx(1.0, abs=0.01)
+    assert c["ratio"]["leakage"] == pytest.approx(1.0, abs=0.01)
+    # the three cells' powers in their categories on OpenSTA's side
+    cats = c["opensta"]["by_category"]
+    assert cats["multipliers"] > 0 and cats["lane_registers"] > 0 and cats["control"] > 0
+    assert sum(cats.values()) == pytest.approx(c["opensta"]["total"], rel=1e-3)
+    rows = by_type(netlist=net, library=lib, report_log=tmp_path / "sta" / "power.log",
+                   activity=0.3, slew=SLEW, wire="library", period_ns=2.0)
+    assert sorted(r[0] for r in rows) == ["DFFR_X1", "INV_X1", "XNOR2_X1"]
+    assert sum(r[2] for r in rows) == pytest.approx(c["opensta"]["internal"], rel=1e-3)
+    assert sum(r[3] for r in rows) == pytest.approx(c["flow_by_opensta_rule"]["internal"],
+                                                    rel=1e-3)
+    assert sum(r[4] for r in rows) == pytest.approx(c["flow"]["internal"], rel=1e-3)
