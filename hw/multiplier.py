@@ -41,6 +41,25 @@ class DSPPlatform:
 DSP_PLATFORM = DSPPlatform()
 
 
+def _check(*, width, lane_width, groups, tree):
+    """Raise ``ValueError`` naming the first parameter ``LaneMultiplier`` cannot take."""
+    error = None
+    if tree not in TREES:
+        error = f"tree must be one of {', '.join(TREES)}, not {tree!r}"
+    elif not isinstance(width, int) or width < 2:
+        error = f"width must be an integer >= 2, not {width!r}"
+    elif lane_width is not None and (not isinstance(lane_width, int) or lane_width < 1
+                                     or width % lane_width):
+        error = f"lane_width must divide width ({width}), not {lane_width!r}"
+    elif groups and (lane_width is None or any(
+            not isinstance(g, int) or g % lane_width or not 0 < 2 * g <= width
+            for g in groups)):
+        error = (f"groups must be multiples of lane_width ({lane_width}) that fit at "
+                 f"least twice into width ({width}), not {groups!r}")
+    if error:
+        raise ValueError(error)
+
+
 class LaneMultiplier(wiring.Component):
     """Combinational ``p = a * b`` for ``width``-bit signed operands, or their packed sum of
     products while the ``pack`` bit of a group width is set (at most one at a time; the sum
@@ -52,23 +71,12 @@ class LaneMultiplier(wiring.Component):
     (``hw.folded``). Both give the same bits (the packed modes for a one-hot ``pack``).
     """
 
+    def __new__(cls, *, width, lane_width, groups=(), tree="split"):
+        # Checked before the object exists: a refused component is no unused elaboratable.
+        _check(width=width, lane_width=lane_width, groups=groups, tree=tree)
+        return super().__new__(cls, src_loc_at=1)
+
     def __init__(self, *, width, lane_width, groups=(), tree="split"):
-        error = None
-        if tree not in TREES:
-            error = f"tree must be one of {', '.join(TREES)}, not {tree!r}"
-        elif not isinstance(width, int) or width < 2:
-            error = f"width must be an integer >= 2, not {width!r}"
-        elif lane_width is not None and (not isinstance(lane_width, int) or lane_width < 1
-                                         or width % lane_width):
-            error = f"lane_width must divide width ({width}), not {lane_width!r}"
-        elif groups and (lane_width is None or any(
-                not isinstance(g, int) or g % lane_width or not 0 < 2 * g <= width
-                for g in groups)):
-            error = (f"groups must be multiples of lane_width ({lane_width}) that fit at "
-                     f"least twice into width ({width}), not {groups!r}")
-        if error:
-            self._MustUse__silence = True     # a refused component is not an unused one
-            raise ValueError(error)
         self.width, self.lane_width, self.groups = width, lane_width, tuple(groups)
         self.tree = tree
         ports = {"a": In(signed(width)), "b": In(signed(width)),

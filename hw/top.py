@@ -14,7 +14,6 @@ enables and synthesis can map every lane enable to a clock gate.
 
 from amaranth.back import verilog
 from amaranth.hdl import ClockDomain, Module, Value
-from amaranth.hdl._ir import PortDirection
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out, connect
 
@@ -76,12 +75,11 @@ class Accelerator(wiring.Component):
 
 
 def ports(top):
-    """``{name: (signal, direction)}``: the signature's ports plus ``clk`` and ``rst``."""
-    result = {"clk": (top.clock_domain.clk, PortDirection.Input),
-              "rst": (top.clock_domain.rst, PortDirection.Input)}
-    for path, member, value in top.signature.flatten(top):
-        direction = PortDirection.Input if member.flow == In else PortDirection.Output
-        result["__".join(map(str, path))] = (Value.cast(value), direction)
+    """``{name: (signal, None)}``: the signature's ports plus ``clk`` and ``rst``, in the
+    signature's order (``None``: Amaranth infers each direction from what drives it)."""
+    result = {"clk": (top.clock_domain.clk, None), "rst": (top.clock_domain.rst, None)}
+    for path, _, value in top.signature.flatten(top):
+        result["__".join(map(str, path))] = (Value.cast(value), None)
     return result
 
 
