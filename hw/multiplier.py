@@ -65,10 +65,29 @@ class LaneMultiplier(wiring.Component):
     products while the ``pack`` bit of a group width is set (at most one at a time; the sum
     fits: P·2^(2G-2)·2^(2 width-(P+1)G) <= 2^(2 width-2)).
 
-    ``lane_width=None`` gives a plain ``a * b`` (the fixed-width baseline). ``tree``: "split"
-    sums whole lane products and subtracts a second sum of their sign terms; "folded" sums
-    every partial-product bit, the sign terms folded in Baugh-Wooley style, in one tree
-    (``hw.folded``). Both give the same bits (the packed modes for a one-hot ``pack``).
+    Parameters
+    ----------
+    width : int
+        The operands' width (at least 2).
+    lane_width : int or None
+        The sub-multipliers' lane width (dividing ``width``); ``None`` gives a plain
+        ``a * b`` (the fixed-width baseline).
+    groups : tuple of int
+        The packed modes' group widths G (multiples of ``lane_width``, 2·G ≤ ``width``).
+    tree : "split" or "folded"
+        "split" sums whole lane products and subtracts a second sum of their sign terms;
+        "folded" sums every partial-product bit, the sign terms folded in Baugh-Wooley style,
+        in one tree (``hw.folded``). Both give the same bits (the packed modes for a one-hot
+        ``pack``).
+
+    Members
+    -------
+    a, b : In(signed(width))
+        The operands (in a packed mode: P fields each, field 0 at the top).
+    p : Out(signed(2 * width))
+        The product, or the packed sum of products.
+    pack : In(len(groups))
+        One-hot: the packed mode of each group width (only when ``groups``).
     """
 
     def __new__(cls, *, width, lane_width, groups=(), tree="split"):

@@ -8,12 +8,10 @@ import shutil
 
 import pytest
 
-from golden import gemm
 from hw.config import AccelConfig
-from sim import scenarios, suite
+from sim import suite
 from sim.amaranth_tb import run
 from sim.regression import run_regression
-from sim.runner import run_rtl_jobs
 
 TINY = AccelConfig.preset("tiny")
 # The simulators' runs are slow: a C++ build for Verilator, the whole suite on each.
@@ -61,13 +59,3 @@ def test_regression_summary(regressions):
     assert summary["tests"] == {name: "pass" for name in suite.SCENARIOS}, summary["log"]
     assert summary["failed"] == 0
     assert summary["jobs_per_scenario"]["widths"] == len(TINY.widths) ** 3 * 2
-
-
-@pytest.mark.slow
-def test_verilator_runs_jobs_with_backpressure(rtl_root, regressions):
-    """``run_rtl_jobs`` (``varimac gemm --backend rtl``) on Verilator's build."""
-    jobs = scenarios.width_jobs(TINY, seed=31)[::5]
-    results = run_rtl_jobs(jobs, TINY, sim="verilator", build_root=rtl_root, gap=0.3,
-                           stall=0.3)
-    for job, (result, _) in zip(jobs, results):
-        assert result.same_bits(gemm(job))
