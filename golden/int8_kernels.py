@@ -1,6 +1,6 @@
 """CPU kernels (numba) of the int8-piece route (``golden.int8_gemm``): the split into pieces,
 the patch matrix of the pieces and the recombination, each one pass over memory with the
-integer operations that the route's tensor code (the GPU's) performs; tests/test_golden_int8.py
+integer operations that the route's tensor code (the GPU's) performs; tests/golden/test_int8.py
 checks each against it."""
 
 import numpy as np

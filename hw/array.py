@@ -17,13 +17,42 @@ from amaranth.lib.wiring import In, Out
 
 from .lanes import LaneRegister
 from .layouts import Flags, a_layout, b_layout
+from .config import require_config
 from .pe import ProcessingElement, gate_inputs
 
 
 class SystolicArray(wiring.Component):
+    """``config.rows`` × ``config.cols`` PEs with skewed operand feeds.
+
+    Parameters
+    ----------
+    config : AccelConfig
+        The array's size, datapath widths, lanes and packing modes.
+
+    Members
+    -------
+    en : In(1)
+        The array advances (a stall freezes every register).
+    a : In(a_layout(config))
+        One beat's A column, row i entering row i of the array (skewed by i cycles).
+    b : In(b_layout(config))
+        One beat's B row, column j entering column j (skewed by j cycles).
+    flags : In(Flags)
+        The beat's valid, first and last flags.
+    col_result : Out(ArrayLayout(signed(config.acc_width), config.cols))
+        Per column, a finished sum, with ``col_valid`` (Out(config.cols)).
+    result_ahead : Out(1)
+        Column 0 presents a result ``lead`` enabled cycles later.
+    a_on, b_on, acc_on, pack, start : In
+        As ``ProcessingElement``'s (``gate_inputs``).
+    """
     lead = ProcessingElement.lead
 
-    def __init__(self, config):
+    def __new__(cls, *, config):
+        require_config(config)
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, *, config):
         self.config = c = config
         super().__init__({
             "en": In(1),
@@ -38,7 +67,8 @@ class SystolicArray(wiring.Component):
                                      lane_width=lw) for s in range(i)] for i in range(c.rows)]
         self.b_skew = [[LaneRegister(signed(c.max_width), name=f"b_skew{j}_{s}", group="b",
                                      lane_width=lw) for s in range(j)] for j in range(c.cols)]
-        self.pes = [[ProcessingElement(c) for _ in range(c.cols)] for _ in range(c.rows)]
+        self.pes = [[ProcessingElement(config=c) for _ in range(c.cols)]
+                    for _ in range(c.rows)]
         self.gated = [((), r) for line in self.a_skew + self.b_skew for r in line]
         self.gated += [((f"pe_{i}_{j}",) + path, r) for i, row in enumerate(self.pes)
                        for j, pe in enumerate(row) for path, r in pe.gated]

@@ -203,3 +203,10 @@ PRESETS = {
     "small": dict(rows=4, cols=4, max_width=16, lane_width=4, max_k=256),
     "default": dict(rows=8, cols=8, max_width=16, lane_width=4, max_k=4096),
 }
+
+
+def require_config(config):
+    """Raise ``TypeError`` unless ``config`` is an ``AccelConfig``: every component's one
+    parameter, checked in its ``__new__`` so that a refused component never exists."""
+    if not isinstance(config, AccelConfig):
+        raise TypeError(f"config must be an AccelConfig, not {config!r}")

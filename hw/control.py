@@ -19,6 +19,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from .config import require_config
 from .lanes import lane_count
 from .layouts import Flags, WIDTH_BITS, job_layout
 
@@ -55,9 +56,42 @@ def job_ports(config):
 
 
 class Control(wiring.Component):
-    latency = 2
+    """Takes, checks and decodes a job's command, then sequences its operand beats.
 
-    def __init__(self, config):
+    Parameters
+    ----------
+    config : AccelConfig
+        The widths, shapes and shifts a command may ask for.
+
+    Members
+    -------
+    cmd : In(stream.Signature(job_layout()))
+        The command, taken while not ``busy``.
+    busy, done : Out(1)
+        A job runs; it (or a refused command) has ended.
+    error : Out(ERROR_BITS)
+        The ``JobError`` of the last command.
+    start : Out(1)
+        One cycle, ``latency`` cycles after a command was taken, when it runs.
+    job_end : In(1)
+        The drain emitted the job's last result row.
+    en : In(1)
+        The array advances this cycle.
+    operands_valid : In(1)
+        Both operand streams hold a beat; ``operands_ready`` (Out) takes it.
+    flags : Out(Flags)
+        The beat as it enters the array (valid, a tile's first and last).
+    shift, stochastic, seed, out_width, m_limit, n_limit, a_on, b_on, acc_on, out_on, pack : Out
+        The job's settings for the datapath (``job_ports``: lane enables and ``pack`` only
+        where the configuration has them).
+    """
+    latency = 2     # edges from taking a command to ``start``
+
+    def __new__(cls, *, config):
+        require_config(config)
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, *, config):
         self.config = c = config
         super().__init__({
             "cmd": In(stream.Signature(job_layout())),

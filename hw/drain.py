@@ -20,6 +20,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .array import SystolicArray
+from .config import require_config
 from .control import job_ports
 from .lanes import FlagGroup, LaneRegister
 from .layouts import result_layout
@@ -30,9 +31,39 @@ JOB_SETTINGS = ("shift", "stochastic", "seed", "out_width", "m_limit", "n_limit"
 
 
 class ResultDrain(wiring.Component):
-    def __init__(self, config):
+    """From the array's columns to the result stream (see the module's description).
+
+    Parameters
+    ----------
+    config : AccelConfig
+        The array's size, widths and count width.
+
+    Members
+    -------
+    en : Out(1)
+        The array and the drain advance (low while the result stream stalls a full drain).
+    start : In(1)
+        A job starts: the counters and row names restart.
+    job_end : Out(1)
+        The job's last result row was handed over.
+    col_result : In(ArrayLayout(signed(config.acc_width), config.cols))
+        Per column, a finished sum, with ``col_valid`` (In(config.cols)).
+    result_ahead : In(1)
+        The array's announcement of column 0's next result.
+    y : Out(stream.Signature(result_layout(config)))
+        The result rows.
+    saturated, underflow : Out(config.count_bits)
+        The job's counters.
+    shift, stochastic, seed, out_width, m_limit, n_limit, out_on : In
+        The job's settings (``JOB_SETTINGS``; ``out_on`` where tunable).
+    """
+
+    def __new__(cls, *, config):
+        require_config(config)
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, *, config):
         self.config = c = config
-        self.latency = OutputQuantizer.latency + c.cols - 1
         settings = {name: In(port.shape) for name, port in job_ports(c).items()
                     if name in JOB_SETTINGS + ("out_on",)}
         super().__init__({
@@ -44,13 +75,19 @@ class ResultDrain(wiring.Component):
             **settings,
         })
         lw = c.lane_width if c.tunable else None
-        self.quantizers = [OutputQuantizer(c) for _ in range(c.cols)]
+        self.quantizers = [OutputQuantizer(config=c) for _ in range(c.cols)]
         self.deskew = [[LaneRegister(signed(c.max_width), name=f"y_deskew{j}_{s}", group="out",
                                      lane_width=lw) for s in range(c.cols - 1 - j)]
                        for j in range(c.cols)]
         self.gated = [((f"quantizer{j}",) + path, r) for j, q in enumerate(self.quantizers)
                       for path, r in q.gated]
         self.gated += [((), r) for line in self.deskew for r in line]
+
+    @property
+    def latency(self):
+        """Enabled cycles from column 0's result to its row's beat: the quantizer's latency
+        and the de-skew of the other columns."""
+        return OutputQuantizer.latency + self.config.cols - 1
 
     def _delayed(self, m, value, valid, stages, *, name):
         """``value`` and ``valid`` ``stages`` enabled cycles later; ``value`` only loads with

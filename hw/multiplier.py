@@ -41,34 +41,61 @@ class DSPPlatform:
 DSP_PLATFORM = DSPPlatform()
 
 
+def _check(*, width, lane_width, groups, tree):
+    """Raise ``ValueError`` naming the first parameter ``LaneMultiplier`` cannot take."""
+    error = None
+    if tree not in TREES:
+        error = f"tree must be one of {', '.join(TREES)}, not {tree!r}"
+    elif not isinstance(width, int) or width < 2:
+        error = f"width must be an integer >= 2, not {width!r}"
+    elif lane_width is not None and (not isinstance(lane_width, int) or lane_width < 1
+                                     or width % lane_width):
+        error = f"lane_width must divide width ({width}), not {lane_width!r}"
+    elif groups and (lane_width is None or any(
+            not isinstance(g, int) or g % lane_width or not 0 < 2 * g <= width
+            for g in groups)):
+        error = (f"groups must be multiples of lane_width ({lane_width}) that fit at "
+                 f"least twice into width ({width}), not {groups!r}")
+    if error:
+        raise ValueError(error)
+
+
 class LaneMultiplier(wiring.Component):
     """Combinational ``p = a * b`` for ``width``-bit signed operands, or their packed sum of
     products while the ``pack`` bit of a group width is set (at most one at a time; the sum
     fits: P·2^(2G-2)·2^(2 width-(P+1)G) <= 2^(2 width-2)).
 
-    ``lane_width=None`` gives a plain ``a * b`` (the fixed-width baseline). ``tree``: "split"
-    sums whole lane products and subtracts a second sum of their sign terms; "folded" sums
-    every partial-product bit, the sign terms folded in Baugh-Wooley style, in one tree
-    (``hw.folded``). Both give the same bits (the packed modes for a one-hot ``pack``).
+    Parameters
+    ----------
+    width : int
+        The operands' width (at least 2).
+    lane_width : int or None
+        The sub-multipliers' lane width (dividing ``width``); ``None`` gives a plain
+        ``a * b`` (the fixed-width baseline).
+    groups : tuple of int
+        The packed modes' group widths G (multiples of ``lane_width``, 2·G ≤ ``width``).
+    tree : "split" or "folded"
+        "split" sums whole lane products and subtracts a second sum of their sign terms;
+        "folded" sums every partial-product bit, the sign terms folded in Baugh-Wooley style,
+        in one tree (``hw.folded``). Both give the same bits (the packed modes for a one-hot
+        ``pack``).
+
+    Members
+    -------
+    a, b : In(signed(width))
+        The operands (in a packed mode: P fields each, field 0 at the top).
+    p : Out(signed(2 * width))
+        The product, or the packed sum of products.
+    pack : In(len(groups))
+        One-hot: the packed mode of each group width (only when ``groups``).
     """
 
+    def __new__(cls, *, width, lane_width, groups=(), tree="split"):
+        # Checked before the object exists: a refused component is no unused elaboratable.
+        _check(width=width, lane_width=lane_width, groups=groups, tree=tree)
+        return super().__new__(cls, src_loc_at=1)
+
     def __init__(self, *, width, lane_width, groups=(), tree="split"):
-        error = None
-        if tree not in TREES:
-            error = f"tree must be one of {', '.join(TREES)}, not {tree!r}"
-        elif not isinstance(width, int) or width < 2:
-            error = f"width must be an integer >= 2, not {width!r}"
-        elif lane_width is not None and (not isinstance(lane_width, int) or lane_width < 1
-                                         or width % lane_width):
-            error = f"lane_width must divide width ({width}), not {lane_width!r}"
-        elif groups and (lane_width is None or any(
-                not isinstance(g, int) or g % lane_width or not 0 < 2 * g <= width
-                for g in groups)):
-            error = (f"groups must be multiples of lane_width ({lane_width}) that fit at "
-                     f"least twice into width ({width}), not {groups!r}")
-        if error:
-            self._MustUse__silence = True     # a refused component is not an unused one
-            raise ValueError(error)
         self.width, self.lane_width, self.groups = width, lane_width, tuple(groups)
         self.tree = tree
         ports = {"a": In(signed(width)), "b": In(signed(width)),

@@ -19,6 +19,7 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from .config import require_config
 from .lanes import LaneRegister, lane_count
 from .layouts import Flags
 from .multiplier import LaneMultiplier
@@ -38,9 +39,36 @@ def gate_inputs(config):
 
 
 class ProcessingElement(wiring.Component):
+    """One MAC cell (see the module's description).
+
+    Parameters
+    ----------
+    config : AccelConfig
+        The datapath widths, lanes and packing modes.
+
+    Members
+    -------
+    en : In(1)
+        The array advances (every register holds otherwise).
+    a_in, b_in : In(signed(config.max_width))
+        The operands from the left and from above; ``a_out``, ``b_out`` (Out) pass them on.
+    flags_in : In(Flags)
+        The beat's valid, first and last flags; ``flags_out`` (Out) passes them on.
+    result : Out(signed(config.acc_width))
+        The finished sum, with ``result_valid`` (Out(1)) for one enabled cycle.
+    result_ahead : Out(1)
+        ``result_valid`` follows ``lead`` enabled cycles later.
+    a_on, b_on, acc_on, pack, start : In
+        The job's lane enables and packing mode, taken on ``start`` (``gate_inputs``: only
+        where the configuration is tunable).
+    """
     lead = 2        # from the flags register holding a last beat to ``result_valid``
 
-    def __init__(self, config):
+    def __new__(cls, *, config):
+        require_config(config)
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, *, config):
         self.config = c = config
         w, lw = c.max_width, (c.lane_width if c.tunable else None)
         super().__init__({

@@ -26,6 +26,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from .config import require_config
 from .lanes import FlagGroup, LaneRegister
 from .layouts import WIDTH_BITS
 from .prng import STAGES, prng_init, prng_rounds
@@ -64,18 +65,41 @@ def saturate(m, y, *, widths, width, max_width, wide, negative):
 class OutputQuantizer(wiring.Component):
     """Shift, round, saturate and count one column's results.
 
-    Ports: the job's ``shift`` (see above), ``stochastic``, ``seed``, ``out_width``, the output
-    range limits ``m_limit``/``n_limit`` (outputs outside the job, i.e. padding of an edge tile,
-    are not counted); per result its position ``m``, ``n`` with ``name_valid`` (a result follows
-    ``lead`` enabled cycles later), then ``acc`` with ``valid``. ``y`` is the result
-    MSB-aligned in ``max_width`` bits with ``y_valid``, ``latency`` enabled cycles after
-    ``acc``, and with it ``clamped`` (saturated) and ``lost`` (a nonzero accumulator rounded to
-    zero), both only for outputs inside the job: the drain counts them for the whole array.
+    Parameters
+    ----------
+    config : AccelConfig
+        The accumulator, output and count widths, and the shift range.
+
+    Members
+    -------
+    en : In(1)
+        Every register advances.
+    shift, stochastic, seed, out_width : In
+        The job's right shift (see above), rounding, PRNG seed and output width.
+    m_limit, n_limit : In(unsigned(config.dim_bits))
+        The job's M and N: outputs outside them (an edge tile's padding) are not counted.
+    m, n : In(unsigned(config.dim_bits))
+        The next result's position, with ``name_valid`` (In(1)), ``lead`` enabled cycles
+        before it.
+    acc : In(signed(config.acc_width))
+        The result, with ``valid`` (In(1)).
+    y : Out(signed(config.max_width))
+        The result MSB-aligned, with ``y_valid`` (Out(1)), ``latency`` enabled cycles after
+        ``acc``.
+    clamped, lost : Out(1)
+        With ``y``: it saturated; a nonzero accumulator rounded to zero (only for outputs
+        inside the job: the drain counts them for the whole array).
+    out_on : In(config.lanes)
+        The output lanes in use (where tunable).
     """
     lead = len(STAGES) - 2      # the last stage runs beside the shift, a cycle after acc
     latency = 4
 
-    def __init__(self, config):
+    def __new__(cls, *, config):
+        require_config(config)
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, *, config):
         self.config = c = config
         self.x_width = c.acc_width + c.left_pad
         gates = {"out_on": In(c.lanes)} if c.tunable else {}

@@ -14,7 +14,6 @@ enables and synthesis can map every lane enable to a clock gate.
 
 from amaranth.back import verilog
 from amaranth.hdl import ClockDomain, Module, Value
-from amaranth.hdl._ir import PortDirection
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out, connect
 
@@ -22,13 +21,44 @@ from .array import SystolicArray
 from .control import ERROR_BITS, Control
 from .drain import JOB_SETTINGS, ResultDrain
 from .layouts import a_layout, b_layout, job_layout, result_layout
-from .pe import gate_inputs
+from .config import require_config
+from .pe import ProcessingElement, gate_inputs
 
 TOP_NAME = "varimac"
 
 
 class Accelerator(wiring.Component):
-    def __init__(self, config):
+    """The accelerator: a systolic array of ``config.rows`` × ``config.cols`` PEs behind a
+    control block and a result drain, on one asynchronously reset ``sync`` domain.
+
+    Parameters
+    ----------
+    config : AccelConfig
+        The array's size and the widths, shapes and shifts it accepts.
+
+    Members
+    -------
+    cmd : In(stream.Signature(job_layout()))
+        One job's runtime configuration, taken while not ``busy``.
+    a : In(stream.Signature(a_layout(config)))
+        Operand beats of A (``sim.host`` writes them), MSB-aligned.
+    b : In(stream.Signature(b_layout(config)))
+        Operand beats of B; taken together with ``a`` (one shared ``ready``).
+    y : Out(stream.Signature(result_layout(config)))
+        Result rows with their row ``m``, first column ``n`` and ``last``.
+    busy, done : Out(1)
+        A job runs; the last job (or refused command) has ended.
+    error : Out(ERROR_BITS)
+        The ``JobError`` of the last command (0 when it ran).
+    saturated, underflow : Out(config.count_bits)
+        The last job's outputs that saturated, and nonzero sums that rounded to zero.
+    """
+
+    def __new__(cls, *, config):
+        require_config(config)
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, *, config):
         self.config = c = config
         super().__init__({
             "cmd": In(stream.Signature(job_layout())),
@@ -38,13 +68,24 @@ class Accelerator(wiring.Component):
             "busy": Out(1), "done": Out(1), "error": Out(ERROR_BITS),
             "saturated": Out(c.count_bits), "underflow": Out(c.count_bits),
         })
-        self.control = Control(c)
-        self.array = SystolicArray(c)
-        self.drain = ResultDrain(c)
+        self.control = Control(config=c)
+        self.array = SystolicArray(config=c)
+        self.drain = ResultDrain(config=c)
         self.clock_domain = ClockDomain("sync", async_reset=True)
         # (instance path, LaneRegister) of every lane-gated register, for tests and power flows.
         self.gated = [(("array",) + p, r) for p, r in self.array.gated]
         self.gated += [(("drain",) + p, r) for p, r in self.drain.gated]
+
+    @property
+    def latency(self):
+        """Edges beyond a single tile's beats from the edge after the one that takes the
+        command to the one that sets ``done``, without stalls: the control's latency, a PE's
+        lead, the drain's latency (quantizer and de-skew), the rows one per cycle, and the
+        edge that hands over the last row. A job of T tiles of B beats (K ≥ rows) takes
+        T·B + ``latency`` (docs/hardware.md)."""
+        c = self.config
+        return (Control.latency + ProcessingElement.lead + self.drain.latency
+                + (c.rows - 1) + 1)
 
     def elaborate(self, platform):
         m = Module()
@@ -76,18 +117,17 @@ class Accelerator(wiring.Component):
 
 
 def ports(top):
-    """``{name: (signal, direction)}``: the signature's ports plus ``clk`` and ``rst``."""
-    result = {"clk": (top.clock_domain.clk, PortDirection.Input),
-              "rst": (top.clock_domain.rst, PortDirection.Input)}
-    for path, member, value in top.signature.flatten(top):
-        direction = PortDirection.Input if member.flow == In else PortDirection.Output
-        result["__".join(map(str, path))] = (Value.cast(value), direction)
+    """``{name: (signal, None)}``: the signature's ports plus ``clk`` and ``rst``, in the
+    signature's order (``None``: Amaranth infers each direction from what drives it)."""
+    result = {"clk": (top.clock_domain.clk, None), "rst": (top.clock_domain.rst, None)}
+    for path, _, value in top.signature.flatten(top):
+        result["__".join(map(str, path))] = (Value.cast(value), None)
     return result
 
 
 def generate_verilog(config, *, platform=None):
     """The accelerator as one Verilog source; its top module is ``varimac``. ``platform``:
     ``hw.multiplier.DSP_PLATFORM`` for FPGAs (DSP-sized multiplier products), else ``None``."""
-    top = Accelerator(config)
+    top = Accelerator(config=config)
     return verilog.convert(top, name=TOP_NAME, platform=platform, ports=ports(top),
                            emit_src=False)

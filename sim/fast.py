@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fast_tb, stimulus
+from . import fast_tb, host, stimulus
 from .runner import SimulationError
 
 
@@ -137,9 +137,11 @@ def _collect(config, shard, work, i, returncode, stats):
     for item, (beats, status) in zip(shard, jobs):
         error, saturated, underflow, cycles = status
         outcome = Outcome(error=error, saturated=saturated, underflow=underflow, cycles=cycles)
-        if not isinstance(item, tuple) and error == 0:
+        job, overrides = host.split_item(item)
+        if overrides is None and error == 0:
             try:
-                outcome.result = stimulus.assemble(config, item, beats, status)
+                outcome.result = host.assemble(config, job, beats, error=error,
+                                               saturated=saturated, underflow=underflow)
             except AssertionError as exc:
                 outcome.problem = str(exc)
         elif len(beats):

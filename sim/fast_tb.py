@@ -24,7 +24,7 @@ from amaranth.hdl import Shape
 
 from hw.layouts import a_layout, b_layout, job_layout, result_layout
 
-from .runner import SimulationError, _tool_env
+from .runner import SimulationError, tool_env
 
 SIMULATORS = ("verilator", "icarus")
 REPO = Path(__file__).resolve().parent.parent
@@ -241,7 +241,7 @@ def build(config, *, sim="verilator", build_root="build/fastsim", log=None):
     """Build the testbench for ``config`` (cached); returns the argv prefix that runs it."""
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
-    _tool_env(sim)
+    env = tool_env(sim)
     build_root = Path(build_root).resolve()
     verilog = verilog_for(config, build_root).read_bytes()
     tb = testbench_sv(config)
@@ -270,7 +270,7 @@ def build(config, *, sim="verilator", build_root="build/fastsim", log=None):
                "varimac_tb.sv", "clock.sv", "varimac.v"]
     log = Path(log or tmp / "build.log")
     with open(log, "w") as f:
-        done = subprocess.run(cmd, cwd=tmp, stdout=f, stderr=subprocess.STDOUT)
+        done = subprocess.run(cmd, cwd=tmp, env=env, stdout=f, stderr=subprocess.STDOUT)
     if done.returncode != 0:
         raise SimulationError(f"{sim} build of the fast testbench failed; see {log}")
     if sim == "verilator":

@@ -13,6 +13,7 @@ import numpy as np
 from amaranth.hdl import Shape
 from amaranth.lib import data
 
+from golden import GemmResult
 from hw.layouts import a_layout, b_layout, job_layout, result_layout
 
 
@@ -140,36 +141,99 @@ def packed_command(config, job, **overrides):
     return pack(job_layout(), command(job, **overrides))
 
 
+def split_item(item):
+    """``(job, overrides)`` of a driver's item: a job (``overrides`` None), or a ``(job,
+    overrides)`` pair, a command the array must refuse (``command``'s m, k, n)."""
+    return item if isinstance(item, tuple) else (item, None)
+
+
+def timeout_cycles(config, job):
+    """A generous bound on a job's cycles from command to done, gaps and stalls included
+    (every driver's watchdog)."""
+    m, k, n = job.shape
+    return 2000 + 50 * len(tiles(config, job)) * (max(k, config.rows) + config.cols)
+
+
+# --- results ---------------------------------------------------------------------------------
+
+def result_names(config, job):
+    """``(beats × 2)``: the (m, n0) each result beat must name, in order."""
+    m, _, _ = job.shape
+    return np.array([(m0 + i, n0) for m0, n0 in tiles(config, job)
+                     for i in range(config.rows) if m0 + i < m], np.int64).reshape(-1, 2)
+
+
+def result_row(config, word):
+    """A result beat (the packed ``y`` payload) as ``[m, n, last, data...]``."""
+    beat = unpack(result_layout(config), word)
+    return [beat["m"], beat["n"], int(beat["last"])] + list(beat["data"])
+
+
+def _name_problem(i, got, want):
+    return f"result beat {i} names row {got[0]}, column {got[1]}; expected {want[0]}, {want[1]}"
+
+
+def assemble(config, job, rows, *, error=0, saturated=0, underflow=0):
+    """The job's ``GemmResult`` from its result beats (``rows``: ``[m, n, last, data...]``,
+    data as signed or unsigned ``max_width``-bit words) and the status at done; raises
+    ``AssertionError`` naming the first protocol violation."""
+    c = config
+    m, _, n = job.shape
+    if error:
+        raise AssertionError(f"the array refused a valid job with error {error}")
+    rows = np.asarray(rows, np.int64).reshape(-1, 3 + c.cols)
+    expected = result_names(c, job)
+    if len(rows) != len(expected):
+        raise AssertionError(f"{len(rows)} of {len(expected)} result beats arrived")
+    bad = np.flatnonzero((rows[:, :2] != expected).any(axis=1))
+    if bad.size:
+        raise AssertionError(_name_problem(bad[0], rows[bad[0], :2], expected[bad[0]]))
+    last = np.zeros(len(rows), np.int64)
+    last[-1] = 1
+    if not np.array_equal(rows[:, 2], last):
+        raise AssertionError(f"result beat {np.flatnonzero(rows[:, 2] != last)[0]} has a "
+                             f"wrong last flag")
+    shift = c.max_width - job.out_width
+    data = rows[:, 3:] & ((1 << c.max_width) - 1)
+    data = np.where(data >> (c.max_width - 1), data - (1 << c.max_width), data)
+    cols = np.arange(c.cols)[None, :] + expected[:, 1:2]
+    inside = cols < n
+    if np.any(data[inside] & ((1 << shift) - 1)):
+        raise AssertionError("a result value is not MSB-aligned in the output word")
+    y = np.zeros((m, n), np.int64)
+    y[np.broadcast_to(expected[:, :1], cols.shape)[inside], cols[inside]] = data[inside] >> shift
+    return GemmResult(y=y, saturated=int(saturated), underflow=int(underflow))
+
+
 class ResultAssembler:
-    """Collects result beats (packed integers) into Y, checking their order and names."""
+    """Collects result beats (packed integers) as they arrive, refusing one that comes after
+    the last or names the wrong row at once; ``result`` assembles them (``assemble``)."""
 
     def __init__(self, config, job):
         self.config, self.job = config, job
-        m, _, n = job.shape
-        self.y = np.zeros((m, n), np.int64)
-        self.expected = [(m0 + i, n0) for m0, n0 in tiles(config, job)
-                         for i in range(config.rows) if m0 + i < m]
-        self.count = 0
-        self.layout = result_layout(config)
+        self.expected = result_names(config, job)
+        self.rows = []
 
-    def add(self, word):
-        beat = unpack(self.layout, word)
-        if self.count >= len(self.expected):
-            raise AssertionError(f"unexpected result beat {beat} after the last one")
-        m, n0 = self.expected[self.count]
-        if (beat["m"], beat["n"]) != (m, n0):
-            raise AssertionError(f"result beat {self.count} names row {beat['m']}, column "
-                                 f"{beat['n']}; expected {m}, {n0}")
-        if beat["last"] != (self.count == len(self.expected) - 1):
-            raise AssertionError(f"result beat {self.count} has last={beat['last']}")
-        cols = min(self.config.cols, self.y.shape[1] - n0)
-        shift = self.config.max_width - self.job.out_width
-        values = np.array(beat["data"][:cols], np.int64)
-        if np.any(values & ((1 << shift) - 1)):
-            raise AssertionError(f"result beat {self.count} is not MSB-aligned: {values}")
-        self.y[m, n0:n0 + cols] = values >> shift
-        self.count += 1
+    @property
+    def count(self):
+        return len(self.rows)
 
     @property
     def complete(self):
         return self.count == len(self.expected)
+
+    def add(self, word):
+        row = result_row(self.config, word)
+        if self.complete:
+            raise AssertionError(f"unexpected result beat {row[:3]} after the last one")
+        if tuple(row[:2]) != tuple(self.expected[self.count]):
+            raise AssertionError(_name_problem(self.count, row[:2], self.expected[self.count]))
+        self.rows.append(row)
+
+    def result(self, **status):
+        """``assemble`` of the beats so far with ``status`` (error, saturated, underflow)."""
+        return assemble(self.config, self.job, self.rows, **status)
+
+    @property
+    def y(self):
+        return self.result().y

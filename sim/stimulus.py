@@ -9,12 +9,11 @@ hex, ``sim.host``'s order). The words are packed with NumPy (``hex_words``), bit
 
 Result (text, ``record_width`` integers a line): ``0 m n last y0 .. y{cols-1}`` per result
 beat (the ``max_width``-bit words as unsigned integers: ``assemble`` reads them signed), ``1 error saturated underflow cycles`` at each job's end,
-``2 cycles`` at the end of the file, ``3 job cycles`` when a job timed out.
+``2 cycles`` at the end of the file, ``3 job cycles`` when a job timed out. A job's result
+beats are ``host.assemble``'s rows.
 """
 
 import numpy as np
-
-from golden import GemmResult
 
 from . import host
 from .fast_tb import record_width
@@ -37,12 +36,6 @@ def hex_words(values, width):
     return [t.decode().lstrip("0") or "0" for t in text]
 
 
-def timeout_cycles(config, job):
-    """A generous bound on a job's cycles with gaps and stalls, for the testbench's watchdog."""
-    m, k, n = job.shape
-    return 2000 + 20 * len(host.tiles(config, job)) * (max(k, config.rows) + config.cols)
-
-
 def job_lines(config, job, **overrides):
     """The stimulus lines of one job; with ``overrides`` (``host.command``'s m, k, n), only
     the command line: a command the array must refuse before any beat."""
@@ -52,7 +45,7 @@ def job_lines(config, job, **overrides):
     a_beats, b_beats = host.operand_beats(config, job)
     a_hex = hex_words(a_beats, config.max_width)
     b_hex = hex_words(b_beats, config.max_width)
-    return [f"{cmd} {len(a_hex)} {timeout_cycles(config, job)}"] + \
+    return [f"{cmd} {len(a_hex)} {host.timeout_cycles(config, job)}"] + \
         [f"{a} {b}" for a, b in zip(a_hex, b_hex)]
 
 
@@ -65,8 +58,8 @@ def write_stimulus(path, config, items, *, seed=0, gap=0.0, stall=0.0):
     with open(path, "w") as f:
         f.write(f"{len(items)} {seed & 0xffffffff} {int(gap * 65536)} {int(stall * 65536)}\n")
         for item in items:
-            job, overrides = item if isinstance(item, tuple) else (item, {})
-            f.write("\n".join(job_lines(config, job, **overrides)) + "\n")
+            job, overrides = host.split_item(item)
+            f.write("\n".join(job_lines(config, job, **(overrides or {}))) + "\n")
 
 
 def read_records(path, config):
@@ -95,38 +88,3 @@ def split_jobs(records):
             timeout = int(records[i, 1])
         start = i + 1
     return jobs, finish, timeout
-
-
-def assemble(config, job, beats, status):
-    """The job's ``GemmResult`` from its result beats (``m n last y...`` rows) and status;
-    raises ``AssertionError`` naming the first protocol violation."""
-    c = config
-    m, _, n = job.shape
-    error, saturated, underflow, _ = status
-    if error:
-        raise AssertionError(f"the array refused a valid job with error {error}")
-    expected = np.array([(m0 + i, n0) for m0, n0 in host.tiles(c, job)
-                         for i in range(c.rows) if m0 + i < m], np.int64).reshape(-1, 2)
-    if len(beats) != len(expected):
-        raise AssertionError(f"{len(beats)} result beats arrived, {len(expected)} expected")
-    bad = np.flatnonzero((beats[:, :2] != expected).any(axis=1))
-    if bad.size:
-        i = bad[0]
-        raise AssertionError(f"result beat {i} names row {beats[i, 0]}, column {beats[i, 1]}; "
-                             f"expected {expected[i, 0]}, {expected[i, 1]}")
-    last = np.zeros(len(beats), np.int64)
-    last[-1] = 1
-    if not np.array_equal(beats[:, 2], last):
-        raise AssertionError(f"result beat {np.flatnonzero(beats[:, 2] != last)[0]} has a wrong "
-                             f"last flag")
-    shift = c.max_width - job.out_width
-    data = beats[:, 3:]
-    data = np.where(data >> (c.max_width - 1), data - (1 << c.max_width), data)
-    cols = np.arange(c.cols)[None, :] + expected[:, 1:2]
-    inside = cols < n
-    if np.any(data[inside] & ((1 << shift) - 1)):
-        raise AssertionError("a result value is not MSB-aligned in the output word")
-    y = np.zeros((m, n), np.int64)
-    rows = np.broadcast_to(expected[:, :1], cols.shape)
-    y[rows[inside], cols[inside]] = data[inside] >> shift
-    return GemmResult(y=y, saturated=saturated, underflow=underflow)

@@ -12,8 +12,6 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import Event, FallingEdge, ReadOnly, RisingEdge
 
-from golden import GemmResult
-
 from . import host
 
 CLOCK_NS = 10
@@ -91,6 +89,7 @@ class TB:
         self._wake, self._until = Event(), None
         self._reset_request, self._reset_done = 0, Event()
         self._loop = None
+        self._lanes = None
 
     def set_traffic(self, *, gap=0.0, stall=0.0):
         self.a.gap = self.b.gap = gap
@@ -165,6 +164,27 @@ class TB:
                 "error": int(d.error.value), "saturated": d.saturated.value.to_unsigned(),
                 "underflow": d.underflow.value.to_unsigned()}
 
+    def lane_registers(self):
+        """``[(name, group, (lo, hi))]`` of every lane of ``Accelerator.gated``, by its path in
+        the Verilog hierarchy (``sim.runner`` makes these registers visible)."""
+        return [lane[:3] for lane in self._lane_handles()]
+
+    def read_lanes(self):
+        return [int(h.value) for _, _, _, h in self._lane_handles()]
+
+    def _lane_handles(self):
+        if self._lanes is None:
+            from hw.top import Accelerator
+            self._lanes = []
+            for path, reg in Accelerator(config=self.config).gated:
+                handle = self.dut
+                for part in path:
+                    handle = getattr(handle, part)
+                self._lanes += [("/".join(path + (lane.name,)), reg.group, bounds,
+                                 getattr(handle, lane.name))
+                                for bounds, lane in zip(reg.bounds, reg.lanes)]
+        return self._lanes
+
     async def submit(self, job, **overrides):
         """Send a command and wait until the array has taken it; returns the cycle."""
         sent = self.cmd.sent
@@ -181,24 +201,16 @@ class TB:
 
     async def run_job(self, job, *, timeout_cycles=None):
         """Run ``job``; returns ``(GemmResult, cycles from command to done)``."""
-        m, k, n = job.shape
-        c = self.config
-        if timeout_cycles is None:
-            timeout_cycles = 1000 + 50 * len(host.tiles(c, job)) * (max(k, c.rows) + c.cols)
-        asm = host.ResultAssembler(c, job)
+        asm = host.ResultAssembler(self.config, job)
         first = len(self.y.words)
         start = await self.submit(job)
-        a_words, b_words = host.packed_beats(c, job)
+        a_words, b_words = host.packed_beats(self.config, job)
         self.a.send(a_words)
         self.b.send(b_words)
-        status = await self.wait_done(timeout_cycles=timeout_cycles)
-        if status["error"]:
-            raise AssertionError(f"the array refused a valid job with error {status['error']}")
+        status = await self.wait_done(
+            timeout_cycles=timeout_cycles or host.timeout_cycles(self.config, job))
         for word in self.y.words[first:]:
             asm.add(word)
         del self.y.words[first:]
-        if not asm.complete:
-            raise AssertionError(f"{asm.count} of {len(asm.expected)} result beats arrived")
-        result = GemmResult(y=asm.y, saturated=status["saturated"],
-                            underflow=status["underflow"])
-        return result, self.cycle - start
+        return asm.result(error=status["error"], saturated=status["saturated"],
+                          underflow=status["underflow"]), self.cycle - start

@@ -27,7 +27,7 @@ def clocked(dut, bench):
 
 def run_tiles(config, tiles, *, seed):
     """``tiles``: [(a_width, b_width, [(a, b), ...])]; returns the results the PE emits."""
-    dut = ProcessingElement(config)
+    dut = ProcessingElement(config=config)
     rng = random.Random(seed)
     w = config.max_width
     results = []
@@ -102,7 +102,7 @@ def test_fixed_width_baseline():
     c = AccelConfig.preset("tiny", tunable=False)
     rng = random.Random(4)
     tiles = [(c.max_width, c.max_width, random_pairs(rng, c.max_width, c.max_width, 5))]
-    dut = ProcessingElement(c)
+    dut = ProcessingElement(config=c)
     assert not hasattr(dut, "a_on")
     results = []
 

@@ -17,7 +17,7 @@ def quantize_grid(config, acc, *, shift, pad, out_width, rounding, seed, m_limit
     cycles without a result) and ``stalls`` (a share of cycles with ``en`` low): the name
     ``lead`` cycles before the accumulator, as the drain does. Returns (y, saturated,
     underflow)."""
-    dut = OutputQuantizer(config)
+    dut = OutputQuantizer(config=config)
     rows, cols = acc.shape
     rng = np.random.default_rng(rng_seed)
     slots = []

@@ -1,5 +1,6 @@
-"""The whole Accelerator in amaranth.sim against golden.gemm, bit for bit (fast; the same
-scenarios run on the generated Verilog in tests/sim/test_cocotb.py)."""
+"""The whole Accelerator in amaranth.sim against golden.gemm, bit for bit, beyond the shared
+RTL suite (tests/sim/test_suite.py): the architecture variants, the FPGA build, the
+fixed-width baseline and the cycle counts the documentation states."""
 
 import numpy as np
 import pytest
@@ -10,34 +11,27 @@ from hw.control import Control, JobError
 from hw.multiplier import DSP_PLATFORM
 from hw.pe import ProcessingElement
 from hw.quantizer import OutputQuantizer
-from sim import scenarios
-from sim.amaranth_tb import simulate_jobs
+from hw.top import Accelerator
+from sim import scenarios, suite
+from sim.amaranth_tb import run, simulate_jobs
 
 CONFIG = AccelConfig.preset("tiny")
 
 
 def assert_exact(jobs, results):
-    for i, (job, result) in enumerate(zip(jobs, results)):
+    for i, (job, (result, _)) in enumerate(zip(jobs, results)):
         expected = gemm(job)
         assert result.same_bits(expected), (i, job.shape, job.scalars(), result, expected)
-
-
-@pytest.mark.parametrize("gap, stall", [(0.0, 0.0), (0.4, 0.5)])
-def test_every_width_combination(gap, stall):
-    jobs = scenarios.width_jobs(CONFIG, seed=11)
-    assert_exact(jobs, simulate_jobs(CONFIG, jobs, seed=1, gap=gap, stall=stall))
 
 
 # The architecture variants (AccelConfig.mult_tree, valid_gating): other gates, the same bits.
 VARIANT = AccelConfig.preset("tiny", mult_tree="folded", valid_gating=True)
 
 
-@pytest.mark.parametrize("scenario", ["widths", "corners", "formats"])
+@pytest.mark.parametrize("scenario", ["widths", "corners", "gating"])
 def test_architecture_variants(scenario):
-    jobs = {"widths": lambda: scenarios.width_jobs(VARIANT, seed=15),
-            "corners": lambda: list(scenarios.corner_jobs(VARIANT).values()),
-            "formats": lambda: scenarios.format_change_jobs(VARIANT, seed=16)}[scenario]()
-    assert_exact(jobs, simulate_jobs(VARIANT, jobs, seed=8, gap=0.3, stall=0.3))
+    run(VARIANT, lambda tb: getattr(suite, scenario)(tb, quick=True),
+        seed=suite.SEEDS[scenario])
 
 
 def test_fpga_multiplier_build():
@@ -45,30 +39,6 @@ def test_fpga_multiplier_build():
     jobs = scenarios.width_jobs(CONFIG, seed=14)
     assert_exact(jobs, simulate_jobs(CONFIG, jobs, seed=6, gap=0.2, stall=0.2,
                                      platform=DSP_PLATFORM))
-
-
-def test_corners():
-    jobs = list(scenarios.corner_jobs(CONFIG).values())
-    assert_exact(jobs, simulate_jobs(CONFIG, jobs, seed=2, gap=0.3, stall=0.3))
-
-
-def test_format_changes_without_reset():
-    jobs = scenarios.format_change_jobs(CONFIG, seed=12)
-    assert_exact(jobs, simulate_jobs(CONFIG, jobs, seed=3, gap=0.2, stall=0.2))
-
-
-def test_refused_commands_then_exact_jobs():
-    good = scenarios.width_jobs(CONFIG, seed=13)
-    sequence, expect = [], []
-    for i, (name, job, overrides, code) in enumerate(scenarios.invalid_commands(CONFIG)):
-        sequence += [(job, overrides), good[i]]
-        expect += [code, good[i]]
-    results = simulate_jobs(CONFIG, sequence, seed=4, gap=0.2, stall=0.2)
-    for got, want in zip(results, expect):
-        if isinstance(want, JobError):
-            assert got == want
-        else:
-            assert got.same_bits(gemm(want))
 
 
 def test_fixed_width_baseline():
@@ -91,9 +61,8 @@ def test_throughput_without_stalls():
     for tiles_m in (1, 3):
         job = scenarios.random_job(c, rng, a_width=12, b_width=12, out_width=12, rounding=0,
                                    m=tiles_m * c.rows, n=2 * c.cols, k=8)
-        cycles = []
-        simulate_jobs(c, [job], watch=lambda ctx, i: cycles.append(1))
-        counts[tiles_m] = len(cycles)
+        [(result, counts[tiles_m])] = simulate_jobs(c, [job])
+        assert result.same_bits(gemm(job))
     # Two more rows of tiles (4 more tiles of K = 8 beats) cost exactly 32 more cycles.
     assert counts[3] - counts[1] == 2 * 2 * 8
 
@@ -109,26 +78,35 @@ def test_packed_beats_take_fewer_cycles():
     for tiles_m in (1, 3):
         job = scenarios.random_job(c, rng, a_width=w, b_width=w, out_width=w, rounding=0,
                                    m=tiles_m * c.rows, n=2 * c.cols, k=24)
-        cycles = []
-        [result] = simulate_jobs(c, [job], watch=lambda ctx, i: cycles.append(1))
+        [(result, counts[tiles_m])] = simulate_jobs(c, [job])
         assert result.same_bits(gemm(job))
-        counts[tiles_m] = len(cycles)
     assert counts[3] - counts[1] == 2 * 2 * 8
 
 
 def test_latency_is_the_documented_sum():
-    """One tile without stalls, counted from the edge that takes the command: the beats
-    enter on the K edges after the control's latency (to ``start``), a PE's result follows its
-    last beat by the PE's lead (its flags register holds the beat at that edge), then the
+    """One tile without stalls. ``run_job`` counts, as the cocotb testbench does (and
+    ``varimac gemm --backend rtl`` reports), the edges from the one that takes the command to
+    the one that sets ``done``, both included: after the command's edge, the beats enter on
+    the K edges after the control's latency (to ``start``), a PE's result follows its last
+    beat by the PE's lead (its flags register holds the beat at that edge), then the
     quantizer's latency, the rows one per cycle, the de-skew, and the edge that hands over the
     last beat and sets ``done`` (docs/hardware.md)."""
     c = CONFIG
     k = 5
     job = scenarios.random_job(c, np.random.default_rng(8), a_width=12, b_width=12,
                                out_width=12, rounding=1, m=c.rows, n=c.cols, k=k)
-    cycles = []
-    [result] = simulate_jobs(c, [job], watch=lambda ctx, i: cycles.append(1))
+    dut = Accelerator(config=c)
+    [(result, cycles)] = simulate_jobs(c, [job], dut=dut)
     assert result.same_bits(gemm(job))
-    expected = (Control.latency + k + ProcessingElement.lead + OutputQuantizer.latency
-                + (c.rows - 1) + (c.cols - 1) + 1)
-    assert len(cycles) == expected
+    expected = 1 + (Control.latency + k + ProcessingElement.lead + OutputQuantizer.latency
+                    + (c.rows - 1) + (c.cols - 1) + 1)
+    assert cycles == expected == 1 + k + dut.latency
+
+
+@pytest.mark.parametrize("component", [Accelerator, Control, ProcessingElement,
+                                       OutputQuantizer])
+def test_components_take_one_keyword_config(component):
+    with pytest.raises(TypeError, match="config must be an AccelConfig, not 'tiny'"):
+        component(config="tiny")
+    with pytest.raises(TypeError):
+        component(CONFIG)

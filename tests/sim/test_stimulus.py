@@ -1,5 +1,5 @@
-"""The fast harness's files: NumPy beat packing bit for bit against ``sim.host``, and result
-assembly that refuses every protocol violation (no simulator needed)."""
+"""The fast harness's files: NumPy beat packing bit for bit against ``sim.host``, and
+``host.assemble`` refusing every protocol violation (no simulator needed)."""
 
 import numpy as np
 import pytest
@@ -55,10 +55,10 @@ def test_assemble_accepts_the_protocol_and_refuses_violations():
     job = scenarios.random_job(config, np.random.default_rng(1), a_width=8, b_width=4,
                                out_width=8, rounding=1, m=5, k=3, n=5)
     want = gemm(job)
-    status = (0, want.saturated, want.underflow, 100)
+    status = dict(error=0, saturated=want.saturated, underflow=want.underflow)
     beats = _ideal_records(config, job)
     assert len(beats) > 2
-    assert stimulus.assemble(config, job, beats, status).same_bits(want)
+    assert host.assemble(config, job, beats, **status).same_bits(want)
     swapped = beats[[1, 0] + list(range(2, len(beats)))]
     no_last = beats.copy()
     no_last[-1, 2] = 0
@@ -68,9 +68,9 @@ def test_assemble_accepts_the_protocol_and_refuses_violations():
              (no_last, "last flag"), (unaligned, "MSB-aligned")]
     for bad, message in cases:
         with pytest.raises(AssertionError, match=message):
-            stimulus.assemble(config, job, bad, status)
+            host.assemble(config, job, bad, **status)
     with pytest.raises(AssertionError, match="refused a valid job with error 4"):
-        stimulus.assemble(config, job, beats, (4, 0, 0, 1))
+        host.assemble(config, job, beats, error=4)
 
 
 def test_compare_names_the_first_difference():
