@@ -27,8 +27,8 @@ def test_tiny_configuration_places_and_routes(family, tmp_path):
     assert report["family"] == family and report["largest_fitting"] == "1x1"
     (array,) = report["arrays"]
     assert array["fits"] and array["fmax_mhz"] > 1
-    # the FPGA multiplier: one DSP per lane of a (8-bit operands in 4-bit lanes)
-    assert array["dsps"] == array["dsps_per_pe"] == 2 and array["pes_on_dsps"] == 1
+    # the FPGA multiplier: one DSP per pair of a's lanes (8-bit operands in 4-bit lanes)
+    assert array["dsps"] == array["dsps_per_pe"] == 1 and array["pes_on_dsps"] == 1
     # the critical path, located in the generated Verilog's modules through the cells' src
     path = array["critical_path"]
     modules = {m for m in path["through"]}
@@ -38,7 +38,7 @@ def test_tiny_configuration_places_and_routes(family, tmp_path):
         assert module.startswith("varimac") and register != "?"
     assert 0 < path["routing_ns"] < path["delay_ns"] and path["logic_steps"] > 0
     blocks = report["area_per_block"]["blocks"]
-    assert blocks["PE, multiplier on DSPs"]["dsps"] == [2, 2]
+    assert blocks["PE, multiplier on DSPs"]["dsps"] == [1, 1]
     assert {"quantizer", "control", "drain", "I/O shell"} <= set(blocks)
     assert 100 < array["luts"] < array["capacity"]["luts"]
     # every port bit of the accelerator passes through the shell's flops
@@ -82,7 +82,7 @@ def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
                        tail="tee -q -o stat.json stat -json\nwrite_json net.json"),
           log_path=tmp_path / "yosys.log", cwd=tmp_path)
     cells = module_cells(tmp_path / "stat.json")["varimac.array"]
-    assert count_resources(dev, cells)["dsps"] == 2      # the first PE's two lane products
+    assert count_resources(dev, cells)["dsps"] == 1      # the first PE's lane-pair product
     assert not any("mul" in k for k in cells)            # no multiplier left unmapped
     net = json.loads((tmp_path / "net.json").read_text())["modules"]["varimac.array"]
     flop_q = {bit for c in net["cells"].values() if "FF" in c["type"]
