@@ -153,33 +153,40 @@ class LaneMultiplier(wiring.Component):
 
         In a mode whose fields hold both lanes: the pair (signed where it tops its field)
         times ``B_2k+1``, at 2^(2Lk). In the mode of one-lane fields the two lanes pair with
-        b's lanes j0 = count-1-2k and j0-1, so with S = 2L+1 guard bits
-        (a_2k+1 2^S + a_2k)(b_j0 2^S + b_j0-1) holds a_2k+1 b_j0-1 + a_2k b_j0 at 2^S: bits
-        [S, 2S) plus the borrow of the low product a_2k b_j0-1 (its sign, bit S-1)."""
+        b's lanes j0 = count-1-2k and j1 = j0-1. With S = 2L+1 guard bits and the low lanes
+        read unsigned (u = lane + 2^L s, s its sign bit), (a_2k+1 2^S + u_a2k)(b_j0 2^S + u_bj1)
+        holds a_2k+1 u_bj1 + u_a2k b_j0 in bits [S, 2S) (the low product is below 2^2L);
+        subtracting 2^L (s_bj1 a_2k+1 + s_a2k b_j0), which does not wait for the DSP, gives
+        a_2k+1 b_j1 + a_2k b_j0. No adder sits before the DSP."""
         L, count = self.lane_width, self.width // self.lane_width
         S = 2 * L + 1
         signed_lane, pair_on = self._mode(m)
         narrow = self.pack[self.groups.index(L)] if L in self.groups else Const(0, 1)
-        wx, wy = 3 * L + 2, max(self.width, 3 * L + 2)
+        wx, wy = 3 * L + 1, max(self.width, 3 * L + 1)
 
         def lane(value, i):
-            return value[i * L:(i + 1) * L].as_signed()
+            return value[i * L:(i + 1) * L]
 
-        wide, mids = [], []
+        wide, mids, fixes = [], [], []
         for k in range(count // 2):
             x, y = Signal(signed(wx), name=f"x{k}"), Signal(signed(wy), name=f"y{k}")
             sign = self.a[(2 * k + 2) * L - 1] & signed_lane[2 * k + 1]
-            j0 = count - 1 - 2 * k
+            j0, j1 = count - 1 - 2 * k, count - 2 - 2 * k
+            gap = Const(0, S - L)
+            x_narrow = Cat(lane(self.a, 2 * k), gap, lane(self.a, 2 * k + 1)).as_signed()
+            y_narrow = Cat(lane(self.b, j1), gap, lane(self.b, j0)).as_signed()
             m.d.comb += [
-                x.eq(Mux(narrow, (lane(self.a, 2 * k + 1) << S) + lane(self.a, 2 * k),
+                x.eq(Mux(narrow, x_narrow,
                          Cat(self.a[2 * k * L:(2 * k + 2) * L], sign).as_signed())),
-                y.eq(Mux(narrow, (lane(self.b, j0) << S) + lane(self.b, j0 - 1),
-                         self._b_word(2 * k + 1, signed_lane, pair_on)))]
+                y.eq(Mux(narrow, y_narrow, self._b_word(2 * k + 1, signed_lane, pair_on)))]
             product = Signal(signed(wx + wy), name=f"pair{k}")
             m.d.comb += product.eq(x * y)
             wide.append(product << 2 * L * k)
-            mids.append((product[S:2 * S] + product[S - 1])[:S].as_signed())
-        return Mux(narrow, balanced_sum(mids) << L * (count - 1), balanced_sum(wide))
+            mids.append(product[S:2 * S].as_signed())
+            fixes += [Mux(self.b[(j1 + 1) * L - 1], lane(self.a, 2 * k + 1).as_signed(), 0),
+                      Mux(self.a[(2 * k + 1) * L - 1], lane(self.b, j0).as_signed(), 0)]
+        narrow_sum = balanced_sum(mids) - (balanced_sum(fixes) << L)
+        return Mux(narrow, narrow_sum << L * (count - 1), balanced_sum(wide))
 
     def decode(self, pack):
         """The mode bits of ``pack``: per lane whether it is the top (signed) lane of its
