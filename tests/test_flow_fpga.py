@@ -160,6 +160,9 @@ def test_markdown_table():
                         "of 2 seeds | fits |")
     assert lines[4] == "| 1×1 | 3331 / 5280 | 750 | 4 / 8 | 1 of 1 | 0 | 4.81 | yes |"
     assert lines[5] == "| 2×2 | – | – | – | – | – | – | no: too many LUTs |"
+    report = _report()
+    report["arrays"][1]["reason"] = "region (0, 0) |_> (25, 31)"     # nextpnr's words
+    assert markdown(report).splitlines()[5].endswith(r"no: region (0, 0) \|_> (25, 31) |")
     assert lines[11] == ("| 1×1 | 40.1 | 20.5 | 30 | `varimac.drain: m` | "
                          "`varimac.drain.quantizer0: y` | `varimac.drain` → "
                          "`varimac.drain.quantizer0` |")
