@@ -18,8 +18,9 @@ On an FPGA (elaborated with ``platform=DSP_PLATFORM``) the same bits come from p
 enough for DSP blocks: the plain multiplier is one ``a * b``; the packed one sums, per lane i of
 a, one product of that lane (signed where it tops its field) with the whole field of b that it
 pairs with, ``sum_i a_i B_i 2^(L i)`` (``B_i`` = sum of the b lanes j paired with i, times
-2^(L j): the signed field at its place). Lane gating then saves no DSP energy, so the ASIC
-structure is kept for every other platform.
+2^(L j): the signed field at its place). Where no field splits a pair of lanes (or every lane
+is a field), one product per pair of a's lanes does it, half the DSP blocks (``_pairs``). Lane
+gating then saves no DSP energy, so the ASIC structure is kept for every other platform.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
@@ -34,8 +35,13 @@ TREES = MULT_TREES
 
 
 class DSPPlatform:
-    """Elaboration platform for FPGA flows: ``LaneMultiplier`` uses its DSP-sized products."""
+    """Elaboration platform for FPGA flows: ``LaneMultiplier`` uses its DSP-sized products,
+    and the PE's product and accumulator registers load all lanes on one enable
+    (``lane_loads``): an iCE40 logic tile's flops share one clock enable, so per-lane enables
+    split the accumulator's carry chain at every lane (its critical path on the UP5K), while
+    every reader masks the disabled lanes anyway."""
     lane_products = "rows"
+    lane_loads = False
 
 
 DSP_PLATFORM = DSPPlatform()
@@ -117,7 +123,7 @@ class LaneMultiplier(wiring.Component):
             m.d.comb += self.p.eq(self.a * self.b)
             return m
         if rows:
-            m.d.comb += self.p.eq(self._rows(m))
+            m.d.comb += self.p.eq(self._pairs(m) if self._pairable() else self._rows(m))
             return m
         if self.tree == "folded":
             m.d.comb += self.p.eq(self._folded(m))
@@ -130,28 +136,84 @@ class LaneMultiplier(wiring.Component):
         m.d.comb += self.p.eq(self._packed())
         return m
 
-    def _rows(self, m):
-        """The packed multiplier as one (L+1) x width product per lane i of a (DSP-sized):
-        a's lane (signed where it tops its field) times ``B_i``, b's lanes paired with lane i
-        as one signed word (the field at its place: sign-filled above it, zero below)."""
-        L, count = self.lane_width, self.width // self.lane_width
+    def _mode(self, m):
+        count = self.width // self.lane_width
         mode = Signal(count + count * count)    # a signal: each use reads it, not a copy
         m.d.comb += mode.eq(self.decode(self.pack))
-        signed_lane, pair_on = mode[:count], mode[count:]
+        return mode[:count], mode[count:]
+
+    def _b_word(self, i, signed_lane, pair_on):
+        """``B_i``: b's lanes paired with lane i of a as one signed word (the field at its
+        place: sign-filled above it, zero below)."""
+        L, count = self.lane_width, self.width // self.lane_width
         top = [self.b[(j + 1) * L - 1] & signed_lane[j] for j in range(count)]
+        on = [pair_on[i * count + j] for j in range(count)]
+        negative = Cat(on[j] & top[j] for j in range(count)).any()
+        lanes = []
+        for j in range(count):
+            above = Cat(on[:j]).any() & ~on[j] if j else Const(0, 1)
+            fill = Mux(above & negative, (1 << L) - 1, 0)
+            lanes.append(Mux(on[j], self.b[j * L:(j + 1) * L], fill))
+        return Cat(*lanes).as_signed()
+
+    def _rows(self, m):
+        """The packed multiplier as one (L+1) x width product per lane i of a (DSP-sized):
+        a's lane (signed where it tops its field) times ``B_i``."""
+        L, count = self.lane_width, self.width // self.lane_width
+        signed_lane, pair_on = self._mode(m)
         terms = []
         for i in range(count):
-            on = [pair_on[i * count + j] for j in range(count)]
-            negative = Cat(on[j] & top[j] for j in range(count)).any()
-            lanes = []
-            for j in range(count):
-                above = Cat(on[:j]).any() & ~on[j] if j else Const(0, 1)
-                fill = Mux(above & negative, (1 << L) - 1, 0)
-                lanes.append(Mux(on[j], self.b[j * L:(j + 1) * L], fill))
             sign = self.a[(i + 1) * L - 1] & signed_lane[i]
             lane_a = Cat(self.a[i * L:(i + 1) * L], sign).as_signed()
-            terms.append((lane_a * Cat(*lanes).as_signed()) << L * i)
+            terms.append((lane_a * self._b_word(i, signed_lane, pair_on)) << L * i)
         return balanced_sum(terms)
+
+    def _pairable(self):
+        """Whether ``_pairs`` applies: an even lane count, and every group one lane wide or
+        an even number of lanes (so a pair of lanes never straddles two fields)."""
+        L, count = self.lane_width, self.width // self.lane_width
+        return count % 2 == 0 and all(g == L or (g // L) % 2 == 0 for g in self.groups)
+
+    def _pairs(self, m):
+        """The packed multiplier as one product per pair of a's lanes (2k, 2k+1): half the
+        DSP blocks of ``_rows``.
+
+        In a mode whose fields hold both lanes: the pair (signed where it tops its field)
+        times ``B_2k+1``, at 2^(2Lk). In the mode of one-lane fields the two lanes pair with
+        b's lanes j0 = count-1-2k and j1 = j0-1. With S = 2L+1 guard bits and the low lanes
+        read unsigned (u = lane + 2^L s, s its sign bit), (a_2k+1 2^S + u_a2k)(b_j0 2^S + u_bj1)
+        holds a_2k+1 u_bj1 + u_a2k b_j0 in bits [S, 2S) (the low product is below 2^2L);
+        subtracting 2^L (s_bj1 a_2k+1 + s_a2k b_j0), which does not wait for the DSP, gives
+        a_2k+1 b_j1 + a_2k b_j0. No adder sits before the DSP."""
+        L, count = self.lane_width, self.width // self.lane_width
+        S = 2 * L + 1
+        signed_lane, pair_on = self._mode(m)
+        narrow = self.pack[self.groups.index(L)] if L in self.groups else Const(0, 1)
+        wx, wy = 3 * L + 1, max(self.width, 3 * L + 1)
+
+        def lane(value, i):
+            return value[i * L:(i + 1) * L]
+
+        wide, mids, fixes = [], [], []
+        for k in range(count // 2):
+            x, y = Signal(signed(wx), name=f"x{k}"), Signal(signed(wy), name=f"y{k}")
+            sign = self.a[(2 * k + 2) * L - 1] & signed_lane[2 * k + 1]
+            j0, j1 = count - 1 - 2 * k, count - 2 - 2 * k
+            gap = Const(0, S - L)
+            x_narrow = Cat(lane(self.a, 2 * k), gap, lane(self.a, 2 * k + 1)).as_signed()
+            y_narrow = Cat(lane(self.b, j1), gap, lane(self.b, j0)).as_signed()
+            m.d.comb += [
+                x.eq(Mux(narrow, x_narrow,
+                         Cat(self.a[2 * k * L:(2 * k + 2) * L], sign).as_signed())),
+                y.eq(Mux(narrow, y_narrow, self._b_word(2 * k + 1, signed_lane, pair_on)))]
+            product = Signal(signed(wx + wy), name=f"pair{k}")
+            m.d.comb += product.eq(x * y)
+            wide.append(product << 2 * L * k)
+            mids.append(product[S:2 * S].as_signed())
+            fixes += [Mux(self.b[(j1 + 1) * L - 1], lane(self.a, 2 * k + 1).as_signed(), 0),
+                      Mux(self.a[(2 * k + 1) * L - 1], lane(self.b, j0).as_signed(), 0)]
+        narrow_sum = balanced_sum(mids) - (balanced_sum(fixes) << L)
+        return Mux(narrow, narrow_sum << L * (count - 1), balanced_sum(wide))
 
     def decode(self, pack):
         """The mode bits of ``pack``: per lane whether it is the top (signed) lane of its

