@@ -2,8 +2,7 @@
 code that judges it and written into its result file beside the verdict.
 
 The RTL benchmark's utilization target (0.90 for M, N >= 4x the array, ``sim/bench.py``) stays
-with sim/, which imports nothing from flows/; the FPGA flow's clock and array targets are
-``TARGET_MHZ`` and ``TARGET_ARRAY`` of ``flows/eda/fpga.py``.
+with sim/, which imports nothing from flows/.
 """
 
 # Energy per MAC ratios of the tunable array (``flows.eda.power_report.ratios``), at most.
@@ -13,6 +12,11 @@ POWER = {"w8_over_fixed_w16": 0.35, "w4_over_fixed_w16": 0.15, "w4_over_w8": 0.3
 # Static timing and area of the 8x8 array (``flows.eda.timing``): Fmax at least, the output
 # quantizers' share of the area at most.
 TIMING = {"fmax_mhz_nangate45_8x8": 400.0, "quantizer_area_share_8x8": 0.20}
+
+# FPGA (``flows.eda.fpga``): per family, the array that must fit and the clock it must reach
+# (nextpnr's Fmax, best seed), which is also the clock nextpnr is steered to (``--freq``).
+FPGA_ARRAY = {"ice40": (2, 2), "ecp5": (4, 4)}
+FPGA_MHZ = {"ice40": 24.0, "ecp5": 60.0}
 
 # Seconds per fixed-point training step over float32 torch's, at most (``varimac bench --only
 # train``).

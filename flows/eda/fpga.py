@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hw.export import top_ports
 
+from ..targets import FPGA_ARRAY, FPGA_MHZ
 from .fpga_path import critical_path
 from .fpga_synth import (block_areas, count_resources, dsp_plan, dsps_per_pe, module_cells,
                          pe_multipliers, synth_script)
@@ -47,9 +48,6 @@ DEVICES = {
     },
 }
 DEFAULT_DEVICE = {"ice40": "up5k", "ecp5": "25k"}
-# The targets: the clock nextpnr aims for, and the array that must reach it.
-TARGET_MHZ = {"ice40": 24.0, "ecp5": 60.0}
-TARGET_ARRAY = {"ice40": (2, 2), "ecp5": (4, 4)}
 SHELL_TOP = "varimac_fpga"
 
 def device(family, name=None):
@@ -144,7 +142,7 @@ def implement(*, verilog_path, top, dev, out_dir, seeds=(1,), progress=None):
     best = max(runs, key=lambda r: r["fmax_mhz"] or 0)
     return dict(result, fits=True, fmax_mhz=best["fmax_mhz"], seed=best["seed"],
                 fmax_by_seed={str(r["seed"]): r["fmax_mhz"] for r in runs},
-                target_mhz=TARGET_MHZ[dev.family], utilization=best["utilization"],
+                target_mhz=FPGA_MHZ[dev.family], utilization=best["utilization"],
                 critical_path=best["critical_path"])
 
 
@@ -152,7 +150,7 @@ def _place_and_route(dev, out, seed, *, sources):
     out.mkdir(parents=True, exist_ok=True)
     pnr = require_tool(f"yowasp-nextpnr-{dev.family}")
     argv = [pnr, *dev.nextpnr_args, "--json", "../synth.json", "--report", "report.json",
-            "--freq", str(TARGET_MHZ[dev.family]), "--timing-allow-fail", "--seed", str(seed)]
+            "--freq", str(FPGA_MHZ[dev.family]), "--timing-allow-fail", "--seed", str(seed)]
     argv.append("--pcf-allow-unconstrained" if dev.family == "ice40"
                 else "--lpf-allow-unconstrained")
     argv += ["--textcfg", "design.config"] if dev.family == "ecp5" else ["--asc", "design.asc"]
@@ -219,14 +217,14 @@ def run_sweep(*, configs, dev, out_dir, seeds=(1,), progress=True):
                   "blocks": block_areas_of(verilog_path=work / "varimac.v", dev=dev,
                                            out_dir=work, soft_muls=largest["soft_multipliers"])}
     bar.close()
-    rows, cols = TARGET_ARRAY[dev.family]
+    rows, cols = FPGA_ARRAY[dev.family]
     at = next((a for a in fitting if (a["rows"], a["cols"]) == (rows, cols)), None)
     return {
         "family": dev.family, "device": dev.name,
         "config": {k: v for k, v in configs[0].params().items() if k not in ("rows", "cols")},
-        "target": {"array": f"{rows}x{cols}", "mhz": TARGET_MHZ[dev.family],
+        "target": {"array": f"{rows}x{cols}", "mhz": FPGA_MHZ[dev.family],
                    "fmax_mhz": at["fmax_mhz"] if at else None,
-                   "met": bool(at and at["fmax_mhz"] and at["fmax_mhz"] >= TARGET_MHZ[dev.family])},
+                   "met": bool(at and at["fmax_mhz"] and at["fmax_mhz"] >= FPGA_MHZ[dev.family])},
         "seeds": list(seeds), "shell": "serial I/O shell (see docs/fpga.md)",
         "largest_fitting": f"{largest['rows']}x{largest['cols']}" if largest else None,
         "arrays": arrays, "area_per_block": blocks,
