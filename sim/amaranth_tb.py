@@ -67,7 +67,7 @@ class StreamSink:
             self.words.append(ctx.get(self.port.payload.as_value()))
 
 
-class TB:
+class TB(host.JobDriver):
     """``sim.tb.TB`` for amaranth.sim; ``run`` binds it to a simulation (``ctx``)."""
 
     def __init__(self, dut, config, *, seed=0, gap=0.0, stall=0.0):
@@ -162,22 +162,6 @@ class TB:
         await self.wait_for(lambda: get(d.done) and not get(d.busy),
                             timeout_cycles=timeout_cycles, what="done")
         return self._status
-
-    async def run_job(self, job, *, timeout_cycles=None):
-        """Run ``job``; returns ``(GemmResult, cycles from command to done)``."""
-        asm = host.ResultAssembler(self.config, job)
-        first = len(self.y.words)
-        start = await self.submit(job)
-        a_words, b_words = host.packed_beats(self.config, job)
-        self.a.send(a_words)
-        self.b.send(b_words)
-        status = await self.wait_done(
-            timeout_cycles=timeout_cycles or host.timeout_cycles(self.config, job))
-        for word in self.y.words[first:]:
-            asm.add(word)
-        del self.y.words[first:]
-        return asm.result(error=status["error"], saturated=status["saturated"],
-                          underflow=status["underflow"]), self.cycle - start
 
 
 def run(config, body, *, seed=0, gap=0.0, stall=0.0, dut=None, platform=None):

@@ -237,3 +237,28 @@ class ResultAssembler:
     @property
     def y(self):
         return self.result().y
+
+
+class JobDriver:
+    """One job from the host's side, the same for every testbench (``sim.tb.TB`` under cocotb,
+    ``sim.amaranth_tb.TB`` in amaranth.sim): a subclass provides ``submit(job)`` (returns the
+    cycle the command was taken), ``wait_done(timeout_cycles=)`` (returns the status), the
+    ``a``/``b`` stream sources (``send``), the ``y`` sink's ``words`` and ``cycle``."""
+
+    _watchdog = staticmethod(timeout_cycles)     # the argument of ``run_job`` shadows the name
+
+    async def run_job(self, job, *, timeout_cycles=None):
+        """Run ``job``; returns ``(GemmResult, cycles from command to done)``."""
+        asm = ResultAssembler(self.config, job)
+        first = len(self.y.words)
+        start = await self.submit(job)
+        a_words, b_words = packed_beats(self.config, job)
+        self.a.send(a_words)
+        self.b.send(b_words)
+        status = await self.wait_done(
+            timeout_cycles=timeout_cycles or self._watchdog(self.config, job))
+        for word in self.y.words[first:]:
+            asm.add(word)
+        del self.y.words[first:]
+        return asm.result(error=status["error"], saturated=status["saturated"],
+                          underflow=status["underflow"]), self.cycle - start

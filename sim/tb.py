@@ -76,7 +76,7 @@ class StreamSink:
             self.words.append(self.payload.value.to_unsigned())
 
 
-class TB:
+class TB(host.JobDriver):
     def __init__(self, dut, config, *, seed=0, gap=0.0, stall=0.0):
         self.dut, self.config = dut, config
         self.rng = random.Random(seed)
@@ -198,19 +198,3 @@ class TB:
         await self.wait_for(lambda: self.dut.done.value and not self.dut.busy.value,
                             timeout_cycles=timeout_cycles, what="done")
         return self.status()
-
-    async def run_job(self, job, *, timeout_cycles=None):
-        """Run ``job``; returns ``(GemmResult, cycles from command to done)``."""
-        asm = host.ResultAssembler(self.config, job)
-        first = len(self.y.words)
-        start = await self.submit(job)
-        a_words, b_words = host.packed_beats(self.config, job)
-        self.a.send(a_words)
-        self.b.send(b_words)
-        status = await self.wait_done(
-            timeout_cycles=timeout_cycles or host.timeout_cycles(self.config, job))
-        for word in self.y.words[first:]:
-            asm.add(word)
-        del self.y.words[first:]
-        return asm.result(error=status["error"], saturated=status["saturated"],
-                          underflow=status["underflow"]), self.cycle - start

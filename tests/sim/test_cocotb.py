@@ -4,8 +4,6 @@ PyPI). The RTL suite on every simulator is tests/sim/test_suite.py; the full reg
 ``make sim``.
 """
 
-import os
-
 import numpy as np
 import pytest
 
@@ -21,13 +19,9 @@ TINY = AccelConfig.preset("tiny")
 def rtl_root(tmp_path_factory):
     """One build of the tiny array's Verilog for this module (``VARIMAC_BUILD``)."""
     root = tmp_path_factory.mktemp("build")
-    saved = os.environ.get("VARIMAC_BUILD")
-    os.environ["VARIMAC_BUILD"] = str(root)
-    yield root / "rtl"
-    if saved is None:
-        os.environ.pop("VARIMAC_BUILD")
-    else:
-        os.environ["VARIMAC_BUILD"] = saved
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VARIMAC_BUILD", str(root))
+        yield root / "rtl"
 
 
 def gemm_cli(job, tmp_path, name, backend):
