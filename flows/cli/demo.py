@@ -71,7 +71,8 @@ def run(args):
     from golden import gemm
     from golden.train.data import DataError, load_cifar10
     from golden.train.demo_data import DEMO_TEST, DEMO_TRAIN, load_demo
-    from golden.train.trainer import TrainConfig, Trainer
+    from golden.train.config import TrainConfig
+    from golden.train.trainer import Trainer
     from hw.config import AccelConfig
     from sim.runner import default_simulator, run_rtl_jobs
     from sim.scenarios import random_job
@@ -147,15 +148,16 @@ def run(args):
 
     _stage(5, "summary")
     write_json(os.path.join(out, "summary.json"), summary)
-    table = _markdown(summary)
+    table = summary_markdown(summary)
     write_text(os.path.join(out, "summary.md"), table)
-    _plot(summary, os.path.join(out, "summary.png"))
+    summary_plot(summary, os.path.join(out, "summary.png"))
     print(table)
     print(f"wrote {out}/summary.md, summary.json, summary.png")
     return 0 if summary["rtl"]["all_exact"] else 1
 
 
-def _markdown(s):
+def summary_markdown(s):
+    """The demo's summary (``summary.json``'s dict) as the Markdown of ``summary.md``."""
     rtl = s["rtl"]
     lines = ["# varimac demo", "", f"Command: `{s['command']}`", "",
              f"- Verilog: `{s['verilog']['path']}` ({s['verilog']['config']['rows']}×"
@@ -176,7 +178,8 @@ def _markdown(s):
     return "\n".join(lines) + "\n"
 
 
-def _plot(s, path):
+def summary_plot(s, path):
+    """The demo's summary drawn into the PNG ``path``."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

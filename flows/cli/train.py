@@ -10,21 +10,25 @@ HELP = "train the 6-layer CIFAR-10 network in fixed point under a precision poli
 
 
 def add_arguments(parser):
+    from golden.train.config import default
     from golden.train.registry import POLICIES
     parser.add_argument("--policy", required=True, metavar="P",
                         help=f"precision policy: {', '.join(POLICIES)}; a fixed-point one "
                              f"+headroom takes the exponent rule with headroom")
     parser.add_argument("--epochs", required=True, metavar="E", help="epochs to train (>= 1)")
-    parser.add_argument("--backend", default="torch", choices=("numpy", "torch"),
-                        help="golden backend (default: torch; both give the same bits)")
+    parser.add_argument("--backend", default=default("backend"), choices=("numpy", "torch"),
+                        help=f"golden backend (default: {default('backend')}; both give the same "
+                             f"bits)")
     parser.add_argument("--device", default=None,
                         help="torch device, e.g. cpu or cuda (default: cuda when present)")
     parser.add_argument("--train-subset", default=None, metavar="N",
                         help="train on the first N training images (default: all 50,000)")
     parser.add_argument("--test-subset", default=None, metavar="N",
                         help="evaluate on the first N test images (default: all 10,000)")
-    parser.add_argument("--batch", default="128", metavar="B", help="batch size (default: 128)")
-    parser.add_argument("--seed", default="0", metavar="S", help="run seed (default: 0)")
+    parser.add_argument("--batch", default=str(default("batch")), metavar="B",
+                        help=f"batch size (default: {default('batch')})")
+    parser.add_argument("--seed", default=str(default("seed")), metavar="S",
+                        help=f"run seed (default: {default('seed')})")
     parser.add_argument("--data", default=None, metavar="PATH",
                         help="CIFAR-10 archive or folder, or `demo` for the subset shipped in "
                              "golden/train/datasets/ (default: $VARIMAC_DATA, then what varimac data "
@@ -32,8 +36,9 @@ def add_arguments(parser):
     parser.add_argument("--download", action="store_true",
                         help="without --data, download the official archive first when no "
                              "CIFAR-10 is found (varimac data download)")
-    parser.add_argument("--checkpoint-every", default="100", metavar="STEPS",
-                        help="steps between checkpoints (default: 100)")
+    parser.add_argument("--checkpoint-every", default=str(default("checkpoint_every")),
+                        metavar="STEPS",
+                        help=f"steps between checkpoints (default: {default('checkpoint_every')})")
     parser.add_argument("--trace", action="store_true",
                         help="save sampled GEMM jobs as contract job files in OUT/traces/w<W>/")
     parser.add_argument("--threads", default=None, metavar="T",
@@ -77,7 +82,8 @@ def run(args):
         raise UsageError(f"--out {exc}") from None
 
     from golden.train.data import DataError, load_cifar10
-    from golden.train.trainer import TrainConfig, Trainer
+    from golden.train.config import TrainConfig
+    from golden.train.trainer import Trainer
     if threads:
         import torch
         torch.set_num_threads(threads)
@@ -87,12 +93,12 @@ def run(args):
         raise UsageError(str(exc)) from None
     command = "varimac train " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
         if len(sys.argv) > 1 and sys.argv[1] == "train" else ""
-    config = TrainConfig(policy=args.policy, epochs=epochs, out=args.out, backend=args.backend,
-                         device=args.device, seed=seed, batch=batch, train_subset=train_subset,
-                         test_subset=test_subset, data=args.data, trace=args.trace,
-                         checkpoint_every=every, command=command)
     created = not os.path.exists(args.out)
     try:
+        config = TrainConfig(policy=args.policy, epochs=epochs, out=args.out,
+                             backend=args.backend, device=args.device, seed=seed, batch=batch,
+                             train_subset=train_subset, test_subset=test_subset, data=args.data,
+                             trace=args.trace, checkpoint_every=every, command=command)
         trainer = Trainer(config, data=data, progress=not args.no_progress)
         log = trainer.run()
     except ValueError as exc:

@@ -70,7 +70,7 @@ def _row(table, slew):
     return (table.index_2, row) if table.index_2 is not None else ((0.0,), row[:1])
 
 
-def _output_energy_fn(arcs, slew):
+def output_energy_fn(arcs, slew):
     """Energy per output toggle as a function of the load (vectorised), averaged as the
     module docstring says."""
     by_pin = {}
@@ -90,7 +90,8 @@ def _output_energy_fn(arcs, slew):
     return energy
 
 
-def _input_energy(arcs, slew):
+def input_energy(arcs, slew):
+    """Energy per input toggle at ``slew``: the mean of the arcs' rise and fall halves."""
     return sum(float(_row(t, slew)[1][0]) / 2 for a in arcs for t in (a.rise, a.fall)
                if t is not None) / len(arcs) if arcs else 0.0
 
@@ -195,7 +196,7 @@ def compute_energy(*, netlist, library, toggles, slew, wire="library"):
                 g[2].append(cat)
                 continue
             if key not in in_energy:
-                in_energy[key] = _input_energy(operating_arcs(lc, lp.power), slew)
+                in_energy[key] = input_energy(operating_arcs(lc, lp.power), slew)
             e = t * in_energy[key]
             if lp.clock or lc.icg:
                 internal["clock"] += e
@@ -207,7 +208,7 @@ def compute_energy(*, netlist, library, toggles, slew, wire="library"):
         arcs, state = lc.pins[pin].power, _state_pins(lc)
         if state:
             arcs = [a for a in arcs if a.related_pin in state] or arcs
-        energies = np.asarray(ts) * _output_energy_fn(arcs, slew)(np.asarray(loads_))
+        energies = np.asarray(ts) * output_energy_fn(arcs, slew)(np.asarray(loads_))
         for cat, e in zip(cats, energies.tolist()):
             internal[cat] += e
             if lc.icg:

@@ -75,7 +75,7 @@ def prepare_liberty(name, *, build_dir):
     library = _read_cache(json_path)
     if library is None:
         library = parse_liberty(lib_path.read_text(encoding="latin-1"))
-        write_atomic(json_path, lambda f: json.dump(_encode(library), f))
+        write_atomic(json_path, lambda f: json.dump(encode(library), f))
     return lib_path, library
 
 
@@ -88,19 +88,19 @@ def _read_cache(path):
     return library if isinstance(library, Library) else None
 
 
-def _encode(x):
+def encode(x):
     """Plain JSON for the parsed library: dataclasses, arrays and tuples tagged by kind."""
     if dataclasses.is_dataclass(x):
         return {"class": type(x).__name__,
-                "fields": {f.name: _encode(getattr(x, f.name)) for f in dataclasses.fields(x)}}
+                "fields": {f.name: encode(getattr(x, f.name)) for f in dataclasses.fields(x)}}
     if isinstance(x, np.ndarray):
         return {"array": x.dtype.str, "shape": list(x.shape), "data": x.ravel().tolist()}
     if isinstance(x, tuple):
-        return {"tuple": [_encode(v) for v in x]}
+        return {"tuple": [encode(v) for v in x]}
     if isinstance(x, dict):
-        return {"dict": [[_encode(k), _encode(v)] for k, v in x.items()]}
+        return {"dict": [[encode(k), encode(v)] for k, v in x.items()]}
     if isinstance(x, list):
-        return [_encode(v) for v in x]
+        return [encode(v) for v in x]
     return x
 
 

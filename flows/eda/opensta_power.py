@@ -102,7 +102,7 @@ def internal_as_opensta(netlist, library, toggles, slew, cap):
     ``sta::set_debug power 2`` trace): an output pin's ``internal_power`` groups (every
     related pin and ``when``) added, each at the pin's full activity; an input pin's groups
     each weighted by the probability of its ``when`` (``when_probability``)."""
-    from .energy import _input_energy, _output_energy_fn
+    from .energy import input_energy, output_energy_fn
     total = 0.0
     for cell in netlist.cells:
         lc = library.cells[cell.type]
@@ -112,9 +112,9 @@ def internal_as_opensta(netlist, library, toggles, slew, cap):
             if not t or not arcs:
                 continue
             if cell.directions[pin] == "output":
-                total += t * sum(float(_output_energy_fn([a], slew)(cap[net])) for a in arcs)
+                total += t * sum(float(output_energy_fn([a], slew)(cap[net])) for a in arcs)
             else:
-                total += t * sum(_input_energy([a], slew) * when_probability(lc, a.when)
+                total += t * sum(input_energy([a], slew) * when_probability(lc, a.when)
                                  for a in arcs)
     return total
 

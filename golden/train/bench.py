@@ -22,7 +22,8 @@ import time
 import numpy as np
 
 from .data import Cifar10, DataError, load_cifar10
-from .trainer import TrainConfig, Trainer
+from .config import TrainConfig
+from .trainer import Trainer
 
 
 def _data(n):

@@ -10,11 +10,10 @@ from it, mid-epoch included, with exactly the bits of an uninterrupted run) and,
 import math
 import os
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..backends import BACKENDS, get_backend
+from ..backends import get_backend
 from .batches import augment, dropout_masks, epoch_order
 from .checkpoint import (CheckpointError, check_identity, check_resumable, narrow, read_checkpoint,
                          widths_from_json, widths_to_json, write_checkpoint)
@@ -23,11 +22,10 @@ from .engine_fixed import FixedEngine
 from .epoch import EpochAccumulator, decision_entries
 from .gemms import StepRun, StepStats
 from ..files import save_json
-from ..formats import check_int
 from .network import MasterParams, dropout_rates, feature_shapes, parameter_count
 from .optim import learning_rate
 from .policies import Context
-from .registry import check_name, make_policy
+from .registry import make_policy
 from .tracer import Tracer
 
 CHECKPOINT = "checkpoint.npz"
@@ -37,40 +35,8 @@ EVAL_BATCH = 500
 IDENTITY = ("policy", "epochs", "seed", "batch", "train_subset", "test_subset")
 
 
-@dataclass
-class TrainConfig:
-    policy: str
-    epochs: int
-    out: str
-    backend: str = "numpy"
-    device: str = None
-    seed: int = 0
-    batch: int = 128
-    train_subset: int = None
-    test_subset: int = None
-    data: str = None
-    trace: bool = False
-    trace_cap: int = 64          # job files kept per width
-    checkpoint_every: int = 100  # steps
-    command: str = ""
-
-    def validate(self):
-        check_name(self.policy)
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
-        check_int(self.epochs, name="epochs", lo=1, hi=10_000)
-        check_int(self.seed, name="seed", lo=0, hi=(1 << 32) - 1)
-        check_int(self.batch, name="batch", lo=1, hi=4096)
-        check_int(self.checkpoint_every, name="checkpoint_every", lo=1)
-        check_int(self.trace_cap, name="trace_cap", lo=1)
-        for name in ("train_subset", "test_subset"):
-            if getattr(self, name) is not None:
-                check_int(getattr(self, name), name=name, lo=1)
-
-
 class Trainer:
     def __init__(self, config, *, data=None, progress=True):
-        config.validate()
         self.cfg = config
         self.progress = progress
         self.data = data if data is not None else load_cifar10(config.data)

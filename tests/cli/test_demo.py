@@ -38,10 +38,10 @@ SUMMARY = {
 
 
 def test_summary_table_lists_every_width_and_both_data_sources(tmp_path):
-    text = cmd_demo._markdown(SUMMARY)
+    text = cmd_demo.summary_markdown(SUMMARY)
     assert "- RTL == golden: 1/2 random jobs bit-exact on icarus" in text
     assert "| 1 | 2.250 | 17.50% | 8-bit 1.5e+11 |" in text
     rows = [line for line in text.splitlines() if line[:4] in ("| 4 ", "| 8 ", "| 16")]
     assert rows == ["| 4 | 1.250 | – |", "| 8 | 3.000 | 2.125 |", "| 16 | 7.500 | – |"]
-    cmd_demo._plot(SUMMARY, str(tmp_path / "summary.png"))
+    cmd_demo.summary_plot(SUMMARY, str(tmp_path / "summary.png"))
     assert (tmp_path / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -159,7 +159,7 @@ def test_bad_parameters(tmp_path, nangate):
 def test_reset_states_leave_the_clock_pin_average(nangate):
     """DFFR_X1's clock pin has six `when` groups; the two with RN low (the asynchronous clear
     active) describe states the replay never visits and leave the average."""
-    from flows.eda.energy import _input_energy, operating_arcs
+    from flows.eda.energy import input_energy, operating_arcs
     cell = nangate.cells["DFFR_X1"]
     kept = {a.when for a in operating_arcs(cell, cell.pins["CK"].power)}
     assert {a.when for a in cell.pins["CK"].power} - kept == {
@@ -169,9 +169,9 @@ def test_reset_states_leave_the_clock_pin_average(nangate):
     kept_fj = ((3.138230, 3.966906), (0.0, 7.401655), (0.0, 6.789009), (3.317502, 3.751946))
     reset_fj = ((3.133096, 3.967500), (15.52208, 6.664515))
     per_toggle = lambda groups: sum(r + f for r, f in groups) / 2 / len(groups)  # noqa: E731
-    assert _input_energy(operating_arcs(cell, cell.pins["CK"].power), SLEW) == \
+    assert input_energy(operating_arcs(cell, cell.pins["CK"].power), SLEW) == \
         pytest.approx(per_toggle(kept_fj) * FJ, rel=1e-6)           # 3.54 fJ
-    assert _input_energy(cell.pins["CK"].power, SLEW) == \
+    assert input_energy(cell.pins["CK"].power, SLEW) == \
         pytest.approx(per_toggle(kept_fj + reset_fj) * FJ, rel=1e-6)  # 4.80 fJ: +36 %
     plain = nangate.cells["DFF_X1"]          # no clear: all four groups stay
     assert operating_arcs(plain, plain.pins["CK"].power) == plain.pins["CK"].power

@@ -67,10 +67,10 @@ def test_the_liberty_cache_is_json_and_a_bad_cache_is_parsed_again(tmp_path, mon
     [cache] = (tmp_path / "build" / "liberty").glob("*.json")
     assert json.loads(cache.read_text())["class"] == "Library"
     _, again = liberty.prepare_liberty("nangate45", build_dir=tmp_path / "build")
-    assert liberty._encode(again) == liberty._encode(first) and "INV_X1" in again.cells
+    assert liberty.encode(again) == liberty.encode(first) and "INV_X1" in again.cells
     cache.write_text(json.dumps({"class": "os.system", "fields": {}}))   # not ours: ignored
     _, third = liberty.prepare_liberty("nangate45", build_dir=tmp_path / "build")
-    assert liberty._encode(third) == liberty._encode(first)
+    assert liberty.encode(third) == liberty.encode(first)
     assert not list((tmp_path / "build").rglob("*.pickle"))
 
 

@@ -49,7 +49,8 @@ def _digest(obj):
 def fingerprint(case, backend):
     """Digests of every parameter array, the log (times removed) and the policy state."""
     from golden.train.policies import Adaptive
-    from golden.train.trainer import TrainConfig, Trainer
+    from golden.train.config import TrainConfig
+    from golden.train.trainer import Trainer
     _, policy, batch, adaptive = case
     with tempfile.TemporaryDirectory() as tmp:
         cfg = TrainConfig(policy=policy, epochs=1, out=tmp, backend=backend,

@@ -5,7 +5,8 @@ import json
 import numpy as np
 
 from golden.train.policies import Adaptive
-from golden.train.trainer import TrainConfig, Trainer
+from golden.train.config import TrainConfig
+from golden.train.trainer import Trainer
 
 from .cifar import synthetic
 

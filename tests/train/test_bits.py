@@ -9,7 +9,8 @@ from golden.backend_torch import TorchBackend
 from golden.backends import get_backend
 from golden.train.network import LAYERS
 from golden.train.checkpoint import narrow
-from golden.train.trainer import CHECKPOINT, LOG, TrainConfig, Trainer
+from golden.train.config import TrainConfig
+from golden.train.trainer import CHECKPOINT, LOG, Trainer
 from tests.support.train_pins import ADAPTIVE, fingerprint_of, pinned
 from tests.support.training import DATA, assert_same_bits, params, run, strip_times
 

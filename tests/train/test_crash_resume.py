@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from golden.train.trainer import CHECKPOINT, LOG, TrainConfig, Trainer
+from golden.train.config import TrainConfig
+from golden.train.trainer import CHECKPOINT, LOG, Trainer
 from tests.support.cifar import write_dataset
 from tests.support.paths import REPO
 from tests.support.training import RUN

@@ -23,7 +23,8 @@ from flows.cli import main
 from golden.train.checkpoint import digest
 from golden.train.data import DataError, load_cifar10
 from golden.train.network import param_shapes
-from golden.train.trainer import CHECKPOINT, TrainConfig, Trainer
+from golden.train.config import TrainConfig
+from golden.train.trainer import CHECKPOINT, Trainer
 from tests.support.cifar import write_dataset
 from tests.support.damage import (assert_refused, bits, flip, fractions, fuzz, json_values,
     not_dicts, npz_bytes, read_npz_plain, snapshot, truncate, unwritable_dir)

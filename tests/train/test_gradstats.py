@@ -7,7 +7,8 @@ import pytest
 from flows.cli import main
 from golden.train import gradstats
 from golden.train.network import LAYERS
-from golden.train.trainer import CHECKPOINT, TrainConfig, Trainer
+from golden.train.config import TrainConfig
+from golden.train.trainer import CHECKPOINT, Trainer
 from tests.support.cifar import random_batches, synthetic, write_bin
 
 

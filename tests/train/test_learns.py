@@ -7,7 +7,8 @@ in golden/train/datasets/ (the same images a full copy gives: a run takes the fi
 import pytest
 
 from golden.train.demo_data import load_demo
-from golden.train.trainer import TrainConfig, Trainer
+from golden.train.config import TrainConfig
+from golden.train.trainer import Trainer
 
 
 @pytest.mark.slow
