@@ -148,14 +148,6 @@ class TB(host.JobDriver):
     def read_lanes(self):
         return [self.ctx.get(sig) for _, _, _, sig in self._lanes]
 
-    async def submit(self, job, **overrides):
-        """Send a command and wait until the array has taken it; returns the cycle."""
-        sent = self.cmd.sent
-        self.cmd.send([host.packed_command(self.config, job, **overrides)])
-        await self.wait_for(lambda: self.cmd.sent > sent, timeout_cycles=100_000,
-                            what="the command to be accepted")
-        return self.cycle
-
     async def wait_done(self, *, timeout_cycles):
         """After ``submit``: wait for ``done`` with ``busy`` low; returns the status."""
         get, d = self.ctx.get, self.dut

@@ -241,11 +241,20 @@ class ResultAssembler:
 
 class JobDriver:
     """One job from the host's side, the same for every testbench (``sim.tb.TB`` under cocotb,
-    ``sim.amaranth_tb.TB`` in amaranth.sim): a subclass provides ``submit(job)`` (returns the
-    cycle the command was taken), ``wait_done(timeout_cycles=)`` (returns the status), the
-    ``a``/``b`` stream sources (``send``), the ``y`` sink's ``words`` and ``cycle``."""
+    ``sim.amaranth_tb.TB`` in amaranth.sim): a subclass provides ``wait_for(predicate,
+    timeout_cycles=, what=)``, ``wait_done(timeout_cycles=)`` (returns the status), the
+    ``cmd``/``a``/``b`` stream sources (``send``, ``sent``), the ``y`` sink's ``words`` and
+    ``cycle``."""
 
     _watchdog = staticmethod(timeout_cycles)     # the argument of ``run_job`` shadows the name
+
+    async def submit(self, job, **overrides):
+        """Send a command and wait until the array has taken it; returns the cycle."""
+        sent = self.cmd.sent
+        self.cmd.send([packed_command(self.config, job, **overrides)])
+        await self.wait_for(lambda: self.cmd.sent > sent, timeout_cycles=100_000,
+                            what="the command to be accepted")
+        return self.cycle
 
     async def run_job(self, job, *, timeout_cycles=None):
         """Run ``job``; returns ``(GemmResult, cycles from command to done)``."""

@@ -185,14 +185,6 @@ class TB(host.JobDriver):
                                 for bounds, lane in zip(reg.bounds, reg.lanes)]
         return self._lanes
 
-    async def submit(self, job, **overrides):
-        """Send a command and wait until the array has taken it; returns the cycle."""
-        sent = self.cmd.sent
-        self.cmd.send([host.packed_command(self.config, job, **overrides)])
-        await self.wait_for(lambda: self.cmd.sent > sent, timeout_cycles=100_000,
-                            what="the command to be accepted")
-        return self.cycle
-
     async def wait_done(self, *, timeout_cycles):
         """After ``submit``: wait for ``done`` with ``busy`` low; returns the status."""
         await self.wait_for(lambda: self.dut.done.value and not self.dut.busy.value,
