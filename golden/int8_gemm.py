@@ -122,13 +122,8 @@ def int_matmul(a, b, *, a_bound, b_bound):
         a_ = a2[:, k0:k0 + CHUNK]
         _combine(_mm(a_, pb[0, k0:k0 + CHUNK]).reshape(2, m, n),
                  _mm(a_, pb[1, k0:k0 + CHUNK]).reshape(2, m, n), out, add=k0 > 0)
-    if ob:
-        out += ob * _sums(a, 1)[:, None]
-    if oa:
-        out += oa * _sums(b, 0)
-    if oa and ob:
-        out -= oa * ob * k
-    return out
+    return _offset_terms(out, oa, ob, k, rows=lambda: _sums(a, 1)[:, None],
+                         cols=lambda: _sums(b, 0))
 
 
 def conv(x, w, *, pad, a_bound, b_bound):
@@ -152,10 +147,20 @@ def conv(x, w, *, pad, a_bound, b_bound):
         p2 = _patches(px[:, i:i + s], buf[:2 * rows])
         _combine(_mm(p2, pw[0]).reshape(2, rows, n), _mm(p2, pw[1]).reshape(2, rows, n), blk,
                  add=False)
-    if ob:  # the patches' row sums: 3x3 window sums of x's channel sums
-        out += ob * _windows(_sums(_pad(x, pad), 3)).reshape(-1, 1)
+    # the patches' row sums: 3x3 window sums of x's channel sums
+    return _offset_terms(out, oa, ob, k,
+                         rows=lambda: _windows(_sums(_pad(x, pad), 3)).reshape(-1, 1),
+                         cols=lambda: _sums(w, 0))
+
+
+def _offset_terms(out, oa, ob, k, *, rows, cols):
+    """``out`` (the product of the offset operands (A - oa)(B - ob)) plus what the offsets took
+    away: ob * A's row sums + oa * B's column sums - oa * ob * K; the sums (``rows()`` as a
+    column, ``cols()`` as a row) are computed only when their offset is non-zero."""
+    if ob:
+        out += ob * rows()
     if oa:
-        out += oa * _sums(w, 0)
+        out += oa * cols()
     if oa and ob:
         out -= oa * ob * k
     return out
