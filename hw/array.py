@@ -63,9 +63,9 @@ class SystolicArray(wiring.Component):
         })
         lw = c.lane_width if c.tunable else None
         # Skew delay lines: row i has i stages, column j has j stages.
-        self.a_skew = [[LaneRegister(signed(c.max_width), name=f"a_skew{i}_{s}", group="a",
+        self.a_skew = [[LaneRegister(signed(c.word_width), name=f"a_skew{i}_{s}", group="a",
                                      lane_width=lw) for s in range(i)] for i in range(c.rows)]
-        self.b_skew = [[LaneRegister(signed(c.max_width), name=f"b_skew{j}_{s}", group="b",
+        self.b_skew = [[LaneRegister(signed(c.word_width), name=f"b_skew{j}_{s}", group="b",
                                      lane_width=lw) for s in range(j)] for j in range(c.cols)]
         self.pes = [[ProcessingElement(config=c) for _ in range(c.cols)]
                     for _ in range(c.rows)]

@@ -3,10 +3,12 @@
 import json
 from dataclasses import dataclass, fields
 
+from . import bricks
+
 PARAMS_VERSION = 2
 # The contract allows shifts in [-768, 768]; a generated shifter covers a sub-range of it.
 SHIFT_LIMIT = 512
-MULT_TREES = ("split", "folded")      # hw.multiplier.TREES
+MULT_TREES = ("split", "folded", "fused2d")   # hw.multiplier.TREES, then hw.fused
 VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False}
 
 
@@ -98,13 +100,33 @@ class AccelConfig:
             return (self.max_width,)
         return tuple(range(self.lane_width, self.max_width + 1, self.lane_width))
 
+    @property
+    def fused(self):
+        """Whether the PEs hold the 2-D decomposed multiplier (``hw.bricks``)."""
+        return self.mult_tree == "fused2d" and self.tunable
+
+    @property
+    def word_width(self):
+        """The operand word: ``max_width``, or ``bricks.word_width`` for the fused multiplier."""
+        if not self.fused:
+            return self.max_width
+        return bricks.word_width(self.max_width, self.lane_width, self.pack_groups)
+
+    @property
+    def word_lanes(self):
+        """Lanes per operand register."""
+        return self.word_width // self.lane_width
+
     def pack(self, a_width, b_width):
         """``(P, G)``: a job with these operand widths sends P consecutive k per beat in G-bit
-        fields of the ``max_width`` word (field 0 at the top; k = tP + g in a's field g and in
+        fields of the ``word_width`` word (field 0 at the top; k = tP + g in a's field g and in
         b's field P-1-g), each value MSB-aligned in its field. P = 1 (no packing) keeps the
-        whole word as one field: G = ``max_width``."""
+        top ``max_width`` bits as one field: G = ``max_width``. P is max_width // G, or its
+        square with the fused multiplier."""
         group = max(a_width, b_width)
         count = self.max_width // group if self.subword else 1
+        if count > 1 and self.fused:
+            count = bricks.fields(self.max_width, group)
         return (count, group) if count > 1 else (1, self.max_width)
 
     @property
@@ -114,8 +136,11 @@ class AccelConfig:
 
     def pad(self, a_width, b_width):
         """Zero bits below a product or accumulator: 2·max_width - Wa - Wb, less (P-1)·G when
-        packed (the multiplier puts a packed sum (P-1)·G bits lower: ``hw.multiplier``)."""
+        packed (the multiplier puts a packed sum (P-1)·G bits lower: ``hw.multiplier``), or
+        ``bricks.offset`` + 2G - Wa - Wb with the fused multiplier."""
         count, group = self.pack(a_width, b_width)
+        if count > 1 and self.fused:
+            return bricks.offset(self.max_width, group) + 2 * group - a_width - b_width
         return 2 * self.max_width - a_width - b_width - (count - 1) * group
 
     @property

@@ -48,7 +48,7 @@ def job_ports(config):
         "m_limit": Out(unsigned(c.dim_bits)), "n_limit": Out(unsigned(c.dim_bits)),
     }
     if c.tunable:
-        ports.update(a_on=Out(c.lanes), b_on=Out(c.lanes),
+        ports.update(a_on=Out(c.word_lanes), b_on=Out(c.word_lanes),
                      acc_on=Out(lane_count(c.acc_width, c.lane_width)), out_on=Out(c.lanes))
     if c.pack_groups:
         ports["pack"] = Out(len(c.pack_groups))
@@ -127,8 +127,9 @@ class Control(wiring.Component):
         """Lane enables of an operand of runtime ``width``: the top ``width`` bits of the word,
         or of each field in a packed mode (bit i of ``pack``: field width pack_groups[i])."""
         c = self.config
-        lw, count = c.lane_width, c.lanes
-        lanes = Cat(width >= (count - i) * lw for i in range(count))
+        lw, count = c.lane_width, c.word_lanes     # the plain mode: the top max_width bits
+        lanes = Cat(width >= (count - i) * lw if count - i <= c.lanes else Const(0, 1)
+                    for i in range(count))
         for bit, group in zip(pack, c.pack_groups):
             per, groups = group // lw, c.pack(group, group)[0]
             lanes = Mux(bit, Cat(width >= ((count - 1 - i) % per + 1) * lw
@@ -177,8 +178,8 @@ class Control(wiring.Component):
             group = Mux(job.a_width > job.b_width, job.a_width, job.b_width)
             pack = Cat(group == g for g in c.pack_groups)
             pad = 2 * c.max_width - job.a_width - job.b_width   # AccelConfig.pad
-            for bit, g, count in zip(pack, c.pack_groups, packs):
-                pad = pad - Mux(bit, (count - 1) * g, 0)
+            for bit, g in zip(pack, c.pack_groups):
+                pad = pad - Mux(bit, 2 * c.max_width - 2 * g - c.pad(g, g), 0)
             s = job.a_frac + job.b_frac - job.out_frac
             m.d.sync += [
                 k_total.eq(job.k), self.shift.eq(s + pad + c.left_pad),

@@ -25,13 +25,14 @@ def job_layout():
 
 
 def a_layout(config):
-    """One operand beat for the rows: A[m0 + i, k] for i < rows, MSB-aligned."""
-    return data.ArrayLayout(signed(config.max_width), config.rows)
+    """One operand beat for the rows: A[m0 + i, k] for i < rows, MSB-aligned in
+    ``config.word_width`` bits (``AccelConfig.pack``)."""
+    return data.ArrayLayout(signed(config.word_width), config.rows)
 
 
 def b_layout(config):
     """One operand beat for the columns: B[k, n0 + j] for j < cols, MSB-aligned."""
-    return data.ArrayLayout(signed(config.max_width), config.cols)
+    return data.ArrayLayout(signed(config.word_width), config.cols)
 
 
 def result_layout(config):

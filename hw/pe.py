@@ -22,6 +22,7 @@ from amaranth.lib.wiring import In, Out
 from .config import require_config
 from .lanes import LaneRegister, lane_count
 from .layouts import Flags
+from .fused import FusedMultiplier
 from .multiplier import LaneMultiplier
 
 
@@ -30,7 +31,7 @@ def gate_inputs(config):
     and ``start``, the control's one-cycle pulse after it has set them for a job."""
     if not config.tunable:
         return {}
-    ports = {"a_on": In(config.lanes), "b_on": In(config.lanes),
+    ports = {"a_on": In(config.word_lanes), "b_on": In(config.word_lanes),
              "acc_on": In(lane_count(config.acc_width, config.lane_width))}
     if config.pack_groups:
         ports["pack"] = In(len(config.pack_groups))
@@ -50,7 +51,7 @@ class ProcessingElement(wiring.Component):
     -------
     en : In(1)
         The array advances (every register holds otherwise).
-    a_in, b_in : In(signed(config.max_width))
+    a_in, b_in : In(signed(config.word_width))
         The operands from the left and from above; ``a_out``, ``b_out`` (Out) pass them on.
     flags_in : In(Flags)
         The beat's valid, first and last flags; ``flags_out`` (Out) passes them on.
@@ -70,7 +71,7 @@ class ProcessingElement(wiring.Component):
 
     def __init__(self, *, config):
         self.config = c = config
-        w, lw = c.max_width, (c.lane_width if c.tunable else None)
+        w, lw = c.word_width, (c.lane_width if c.tunable else None)
         super().__init__({
             "en": In(1),
             "a_in": In(signed(w)), "b_in": In(signed(w)), "flags_in": In(Flags),
@@ -80,7 +81,7 @@ class ProcessingElement(wiring.Component):
         })
         self.a = LaneRegister(signed(w), name="a", group="a", lane_width=lw)
         self.b = LaneRegister(signed(w), name="b", group="b", lane_width=lw)
-        self.p = LaneRegister(signed(2 * w), name="p", group="acc", lane_width=lw)
+        self.p = LaneRegister(signed(2 * c.max_width), name="p", group="acc", lane_width=lw)
         self.acc = LaneRegister(signed(c.acc_width), name="acc", group="acc", lane_width=lw)
         # (path below this component, register) of every lane-gated register
         self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)]
@@ -116,9 +117,14 @@ class ProcessingElement(wiring.Component):
         self.a.load(m, self.a_in, en=take, lane_on=a_on)
         self.b.load(m, self.b_in, en=take, lane_on=b_on)
 
-        m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
-                                                lane_width=c.lane_width if c.tunable else None,
-                                                groups=c.pack_groups, tree=c.mult_tree)
+        if c.fused:
+            mul = FusedMultiplier(width=c.max_width, lane_width=c.lane_width,
+                                  groups=c.pack_groups)
+        else:
+            mul = LaneMultiplier(width=c.max_width, lane_width=c.lane_width if c.tunable else None,
+                                 groups=c.pack_groups,
+                                 tree="split" if c.mult_tree == "fused2d" else c.mult_tree)
+        m.submodules.mul = mul
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
         if c.pack_groups:
             m.d.comb += mul.pack.eq(local["pack"])

@@ -99,8 +99,10 @@ def _packed_k(values, *, width, count, group, max_width, reverse=False):
     [max_width - (f+1)·group, max_width - f·group), as a signed word."""
     k = values.shape[-1]
     beats = -(-k // count)
-    padded = np.zeros(values.shape[:-1] + (beats * count,), np.int64)
-    padded[..., :k] = values << (group - width)
+    # Words wider than int64 holds (the fused multiplier's) as Python integers.
+    dtype = np.int64 if max_width < 63 else object
+    padded = np.zeros(values.shape[:-1] + (beats * count,), dtype)
+    padded[..., :k] = values.astype(dtype) << (group - width)
     fields = padded.reshape(values.shape[:-1] + (beats, count)) & ((1 << group) - 1)
     order = range(count - 1, -1, -1) if reverse else range(count)
     word = sum(fields[..., g] << (max_width - (f + 1) * group) for f, g in enumerate(order))
@@ -109,17 +111,17 @@ def _packed_k(values, *, width, count, group, max_width, reverse=False):
 
 def operand_beats(config, job):
     """``(a_beats, b_beats)``: int64 arrays (beats × rows) and (beats × cols), MSB-aligned
-    (packed when ``config.pack`` says so)."""
+    (packed when ``config.pack`` says so; of Python integers for words over 62 bits)."""
     m, _, n = job.shape
     count, group = config.pack(job.a_width, job.b_width)
-    w = config.max_width
+    w = config.word_width
     a_k = _packed_k(job.a, width=job.a_width, count=count, group=group, max_width=w)
     b_k = _packed_k(job.b.T, width=job.b_width, count=count, group=group, max_width=w,
                     reverse=True).T
     k = a_k.shape[1]
     tm, tn = -(-m // config.rows), -(-n // config.cols)
-    a = np.zeros((tm * config.rows, k), np.int64)
-    b = np.zeros((k, tn * config.cols), np.int64)
+    a = np.zeros((tm * config.rows, k), a_k.dtype)
+    b = np.zeros((k, tn * config.cols), b_k.dtype)
     a[:m] = a_k
     b[:, :n] = b_k
     # a_beats[t, kk, i] = A[t_m*rows + i, kk] for tile t = (t_m, t_n), row-major.

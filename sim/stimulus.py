@@ -25,7 +25,7 @@ BEAT, JOB_END, FINISH, TIMEOUT = 0, 1, 2, 3
 def hex_words(values, width):
     """Rows of ``values`` (n × L signed integers) as words of L ``width``-bit fields (field i
     in bits [i·width, (i+1)·width)), each written in lower-case hex without leading zeros."""
-    values = np.asarray(values, np.int64)
+    values = np.asarray(values, np.int64 if width < 63 else object)   # wide: Python ints
     n, count = values.shape
     bits = (values[..., None] >> np.arange(width)) & 1                   # n, L, width
     bits = bits.reshape(n, count * width)
@@ -43,8 +43,8 @@ def job_lines(config, job, **overrides):
     if overrides:
         return [f"{cmd} 0 1000"]
     a_beats, b_beats = host.operand_beats(config, job)
-    a_hex = hex_words(a_beats, config.max_width)
-    b_hex = hex_words(b_beats, config.max_width)
+    a_hex = hex_words(a_beats, config.word_width)
+    b_hex = hex_words(b_beats, config.word_width)
     return [f"{cmd} {len(a_hex)} {host.timeout_cycles(config, job)}"] + \
         [f"{a} {b}" for a, b in zip(a_hex, b_hex)]
 

@@ -149,15 +149,15 @@ def held_lanes(config, job, lanes):
     """Per (group, (lo, hi)) lane: whether the spec says it must hold during ``job``.
 
     A/b/out registers hold the operand or result MSB-aligned (a/b in each of the P fields of a
-    packed beat, ``AccelConfig.pack``), so only those bits are used; product and accumulator
-    bits below 2*max_width - Wa - Wb, less (P-1)·G when packed, are zero. A lane with no used
-    bit must hold.
+    packed beat in the ``word_width``-bit word, ``AccelConfig.pack``), so only those bits are
+    used; product and accumulator bits below ``AccelConfig.pad`` (2*max_width - Wa - Wb,
+    less (P-1)·G when packed) are zero. A lane with no used bit must hold.
     """
-    w = config.max_width
+    w, word = config.max_width, config.word_width
     count, size = config.pack(job.a_width, job.b_width)
-    used = {"a": [(w - g * size - job.a_width, w - g * size) for g in range(count)],
-            "b": [(w - g * size - job.b_width, w - g * size) for g in range(count)],
+    used = {"a": [(word - g * size - job.a_width, word - g * size) for g in range(count)],
+            "b": [(word - g * size - job.b_width, word - g * size) for g in range(count)],
             "out": [(w - job.out_width, w)],
-            "acc": [(2 * w - job.a_width - job.b_width - (count - 1) * size, 1 << 30)]}
+            "acc": [(config.pad(job.a_width, job.b_width), 1 << 30)]}
     return [not any(lo < top and bottom < hi for bottom, top in used[group])
             for group, (lo, hi) in lanes]

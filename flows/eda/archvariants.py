@@ -19,6 +19,7 @@ VARIANTS = {
     "folded": {"mult_tree": "folded"},
     "valid_gating": {"valid_gating": True},
     "folded+valid_gating": {"mult_tree": "folded", "valid_gating": True},
+    "fused2d": {"mult_tree": "fused2d"},
     "fixed": {"tunable": False},
 }
 DEFAULT_WIDTHS = (16, 8, 4)
