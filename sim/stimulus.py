@@ -27,7 +27,7 @@ def hex_words(values, width):
     in bits [i·width, (i+1)·width)), each written in lower-case hex without leading zeros."""
     values = np.asarray(values, np.int64 if width < 63 else object)   # wide: Python ints
     n, count = values.shape
-    bits = (values[..., None] >> np.arange(width)) & 1                   # n, L, width
+    bits = ((values[..., None] >> np.arange(width)) & 1).astype(np.int64)   # n, L, width
     bits = bits.reshape(n, count * width)
     nibbles = -(-count * width // 4)
     bits = np.pad(bits, ((0, 0), (0, nibbles * 4 - count * width)))
