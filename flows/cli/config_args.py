@@ -33,10 +33,11 @@ def add_config_arguments(parser, *, default_preset="default"):
                        help="lane gating without subword packing (one k per beat at every "
                             "width)")
     group.add_argument("--mult-tree", dest="cfg_mult_tree", default=None,
-                       choices=("split", "folded"),
+                       choices=("split", "folded", "fused2d"),
                        help="lane multiplier: lane products and a subtracted sum of sign terms "
-                            "(split), or every partial-product bit in one tree (folded) "
-                            "(default: split)")
+                            "(split), every partial-product bit in one tree (folded), or the "
+                            "2-D decomposed one: (max_width/G)^2 k per beat in a wider "
+                            "operand word (fused2d) (default: split)")
     group.add_argument("--valid-gating", dest="cfg_valid_gating", action="store_true",
                        help="clock enables on valid for the control's counters and the "
                             "quantizers' and drain's valid bits")

@@ -36,7 +36,7 @@ def test_acc_width_is_exact_and_tight(max_width, max_k):
      "min_shift (5) must not exceed max_shift (4)"),
     (dict(rows=1, cols=1, tunable=1), TypeError, "tunable must be a bool, not 1"),
     (dict(rows=1, cols=1, mult_tree="wallace"), ValueError,
-     "mult_tree must be one of split, folded, not 'wallace'"),
+     "mult_tree must be one of split, folded, fused2d, not 'wallace'"),
     (dict(rows=1, cols=1, valid_gating="yes"), TypeError,
      "valid_gating must be a bool, not 'yes'"),
 ])
@@ -117,9 +117,27 @@ def test_config_flags(flags, tunable, subword):
     (dict(max_width=12), {(4, 4): (3, 4, 8), (8, 8): (1, 12, 8), (8, 4): (1, 12, 12)}),
     (dict(max_width=16, subword=False), {(4, 4): (1, 16, 24)}),
     (dict(max_width=16, tunable=False), {(16, 16): (1, 16, 0)}),
+    # The 2-D decomposed multiplier: (16/G)² k per beat, the sum at 2^(32 - 2G - log2 P).
+    (dict(max_width=16, mult_tree="fused2d"),
+     {(4, 4): (16, 4, 20), (8, 8): (4, 8, 14), (4, 8): (4, 8, 18), (12, 12): (1, 16, 8),
+      (16, 4): (1, 16, 12)}),
+    (dict(max_width=12, mult_tree="fused2d"), {(4, 4): (9, 4, 12), (8, 8): (1, 12, 8)}),
+    (dict(max_width=16, mult_tree="fused2d", subword=False), {(4, 4): (1, 16, 24)}),
 ])
 def test_pack_and_pad(kwargs, packs):
     c = AccelConfig(rows=1, cols=1, **kwargs)
     for (wa, wb), (count, group, pad) in packs.items():
         assert c.pack(wa, wb) == (count, group)
         assert c.pad(wa, wb) == pad
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    (dict(), 16), (dict(mult_tree="folded"), 16), (dict(mult_tree="fused2d"), 64),
+    (dict(mult_tree="fused2d", max_width=12), 36), (dict(mult_tree="fused2d", lane_width=8), 32),
+    (dict(mult_tree="fused2d", subword=False), 16), (dict(mult_tree="fused2d", tunable=False), 16),
+])
+def test_operand_word(kwargs, word):
+    """The operand beat: max_width bits, or P·G of the widest packed beat with the fused
+    multiplier (64 bits for 16 four-bit fields)."""
+    c = AccelConfig(rows=1, cols=1, **kwargs)
+    assert (c.word_width, c.word_lanes) == (word, word // c.lane_width)

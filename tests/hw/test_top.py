@@ -24,13 +24,17 @@ def assert_exact(jobs, results):
         assert result.same_bits(expected), (i, job.shape, job.scalars(), result, expected)
 
 
-# The architecture variants (AccelConfig.mult_tree, valid_gating): other gates, the same bits.
-VARIANT = AccelConfig.preset("tiny", mult_tree="folded", valid_gating=True)
+# The architecture variants (AccelConfig.mult_tree, valid_gating): other gates, the same bits
+# (the 2-D decomposed multiplier: 9 k per 36-bit beat at 4 bits in tiny).
+VARIANTS = {"folded+valid_gating": AccelConfig.preset("tiny", mult_tree="folded",
+                                                      valid_gating=True),
+            "fused2d": AccelConfig.preset("tiny", mult_tree="fused2d")}
 
 
 @pytest.mark.parametrize("scenario", ["widths", "corners", "gating"])
-def test_architecture_variants(scenario):
-    run(VARIANT, lambda tb: getattr(suite, scenario)(tb, quick=True),
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_architecture_variants(variant, scenario):
+    run(VARIANTS[variant], lambda tb: getattr(suite, scenario)(tb, quick=True),
         seed=suite.SEEDS[scenario])
 
 
@@ -73,20 +77,22 @@ def test_throughput_without_stalls():
     assert counts[3] - counts[1] == 2 * 2 * 8
 
 
-def test_packed_beats_take_fewer_cycles():
-    """At the narrowest width the tiny array packs P = 3 k per beat: tiles of K = 24 cost 8
-    beats each, with no per-tile bubbles."""
-    c = CONFIG
+@pytest.mark.parametrize("variant, count, k", [("split", 3, 24), ("fused2d", 9, 27)])
+def test_packed_beats_take_fewer_cycles(variant, count, k):
+    """At the narrowest width the tiny array packs P = 3 k per beat (9 with the 2-D
+    decomposed multiplier): tiles of K = 24 cost 8 beats each (K = 27: 3 beats), with no
+    per-tile bubbles."""
+    c = AccelConfig.preset("tiny", mult_tree=variant)
     w = min(c.widths)
-    assert c.pack(w, w) == (3, w)
+    assert c.pack(w, w) == (count, w)
     rng = np.random.default_rng(7)
     counts = {}
     for tiles_m in (1, 3):
         job = scenarios.random_job(c, rng, a_width=w, b_width=w, out_width=w, rounding=0,
-                                   m=tiles_m * c.rows, n=2 * c.cols, k=24)
+                                   m=tiles_m * c.rows, n=2 * c.cols, k=k)
         [(result, counts[tiles_m])] = simulate_jobs(c, [job])
         assert result.same_bits(gemm(job))
-    assert counts[3] - counts[1] == 2 * 2 * 8
+    assert counts[3] - counts[1] == 2 * 2 * (k // count)
 
 
 def test_latency_is_the_documented_sum():

@@ -4,6 +4,8 @@ and of the packed multiplier modes (``packed_reference``, from hw/multiplier.py'
 They share no code with golden/ or hw/, so agreement between them means something.
 """
 
+import math
+
 MASK32 = 0xFFFFFFFF
 
 
@@ -59,3 +61,15 @@ def packed_reference(width, group, a, b):
     count = width // group
     return sum(field(a, g) * field(b, count - 1 - g)
                for g in range(count)) << 2 * width - (count + 1) * group
+
+
+def fused_reference(width, group, a, b, *, word):
+    """The spec of the 2-D decomposed multiplier (hw/bricks.py's docstring) on ``word``-bit
+    operand words: P = (width // group)**2 signed group-bit fields, field 0 in the top bits;
+    a's field f times b's field P-1-f, summed, at 2**(2*width - 2*group - ceil(log2 P))."""
+    def field(value, f):
+        bits = (value >> (word - (f + 1) * group)) & ((1 << group) - 1)
+        return bits - (1 << group) if bits >> (group - 1) else bits
+    count = (width // group) ** 2
+    at = 2 * width - 2 * group - math.ceil(math.log2(count))
+    return sum(field(a, f) * field(b, count - 1 - f) for f in range(count)) << at
