@@ -8,7 +8,7 @@ from . import bricks
 PARAMS_VERSION = 2
 # The contract allows shifts in [-768, 768]; a generated shifter covers a sub-range of it.
 SHIFT_LIMIT = 512
-MULT_TREES = ("split", "folded", "fused2d")   # hw.multiplier.TREES, then hw.fused
+MULT_TREES = ("split", "folded", "fused2d")   # hw.multiplier.TREES, and hw.fused
 VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False}
 
 

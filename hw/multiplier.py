@@ -28,10 +28,9 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from . import folded
-from .config import MULT_TREES
 from .lanes import lane_bounds
 
-TREES = MULT_TREES
+TREES = ("split", "folded")     # AccelConfig.mult_tree's others: "fused2d" is hw.fused
 
 
 class DSPPlatform:
