@@ -12,7 +12,8 @@ from tests.support.paths import REPO
 
 @pytest.mark.parametrize("argv, message", [
     (["--variants", "current,wallace"],
-     "--variants: wallace not among current,folded,valid_gating,folded+valid_gating,fixed"),
+     "--variants: wallace not among current,folded,valid_gating,folded+valid_gating,"
+     "fused2d,fixed"),
     (["--widths", "16,6"], "--widths must be a list of 4,8,12,16, not '16,6'"),
     (["--period", "0"], "--period must be between 0.05 and 1000, not 0.0"),
     (["--fixed-width"], "varimac arch compares variants of a tunable array: drop "
@@ -32,6 +33,7 @@ def test_variants_change_only_their_fields():
     assert (both.mult_tree, both.valid_gating) == ("folded", True)
     assert both.params() == dict(base.params(), mult_tree="folded", valid_gating=True)
     assert variant_config(base, "fixed").widths == (16,)
+    assert variant_config(base, "fused2d").params() == dict(base.params(), mult_tree="fused2d")
     assert variant_config(base, "current") == base
 
 
@@ -70,3 +72,11 @@ def test_committed_tables_render_variants_json():
     assert (root / "variants.md").read_text() == markdown(data)
     assert [e["variant"] for e in data["variants"]] == ["current", "folded", "valid_gating",
                                                          "folded+valid_gating", "fixed"]
+
+
+def test_the_fused2d_run_renders_its_json():
+    import json
+    root = REPO / "results" / "arch" / "twod"
+    data = json.loads((root / "variants.json").read_text())
+    assert (root / "variants.md").read_text() == markdown(data)
+    assert [e["variant"] for e in data["variants"]] == ["current", "folded", "fused2d", "fixed"]
