@@ -4,7 +4,8 @@ A job becomes a command word, then per tile (row-major over ceil(M/rows) × ceil
 K operand beats: A[m0 + i, k] for i < rows and B[k, n0 + j] for j < cols, each value shifted
 into the top of the ``max_width``-bit datapath (MSB-aligned) and zero past M and N. A job the
 array packs (``AccelConfig.pack``: P > 1) sends ceil(K/P) beats instead; beat t holds k = tP + g
-in a's field g and in b's field P-1-g (field 0 at the top; ``hw.multiplier`` explains the
+in a's field g and in b's field P-1-g (field 0 at the top of the ``word_width``-bit word, wider
+than max_width only for the 2-D decomposed multiplier; ``hw.multiplier`` explains the
 reversal), each MSB-aligned in the field's G bits, zero past K. Result beats carry a row
 Y[m, n0 + j] (j < cols), MSB-aligned in the output width.
 """
