@@ -39,9 +39,11 @@ class DSPPlatform:
     and the PE's product and accumulator registers load all lanes on one enable
     (``lane_loads``): an iCE40 logic tile's flops share one clock enable, so per-lane enables
     split the accumulator's carry chain at every lane (its critical path on the UP5K), while
-    every reader masks the disabled lanes anyway."""
+    every reader masks the disabled lanes anyway. ``ResultDrain`` names its result beats with
+    a counter at its output instead of a delay line (``recount_names``)."""
     lane_products = "rows"
     lane_loads = False
+    recount_names = True
 
 
 DSP_PLATFORM = DSPPlatform()

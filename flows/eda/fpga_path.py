@@ -35,7 +35,7 @@ def _locate(src, sources):
     return None
 
 
-_PACKED = re.compile(r"(\$CCU2_COMB\d|\$CARRY|_LC)$")
+_PACKED = re.compile(r"(\$CCU2_COMB\d|\$CARRY|_DFFLC|_LC)$")
 _INDEX = re.compile(r"^(.*)\[(\d+)\]$")
 
 
