@@ -154,6 +154,10 @@ class Control(wiring.Component):
         # neither the checks nor the decode sit on a path from the command stream or to the
         # many registers that ``start`` and the settings reach.
         job = Signal.like(self.cmd.payload, name="job")
+        # On FPGA (``DSP_PLATFORM.settings_in_job``) the settings that copy a field of the
+        # command are read from ``job`` itself: it holds still while a job runs, and a copy
+        # (a flop fed by a flop) costs an iCE40 logic cell per bit.
+        settings_in_job = getattr(platform, "settings_in_job", False)
         pending = Signal()
         accept = self.cmd.valid & self.cmd.ready
         error = Signal(ERROR_BITS)
@@ -180,11 +184,11 @@ class Control(wiring.Component):
             for bit, g, count in zip(pack, c.pack_groups, packs):
                 pad = pad - Mux(bit, (count - 1) * g, 0)
             s = job.a_frac + job.b_frac - job.out_frac
-            m.d.sync += [
-                k_total.eq(job.k), self.shift.eq(s + pad + c.left_pad),
-                self.stochastic.eq(job.rounding), self.seed.eq(job.seed), self.out_width.eq(job.out_width),
-                self.m_limit.eq(job.m), self.n_limit.eq(job.n),
-            ]
+            shift = self.shift.eq(s + pad + c.left_pad)
+            copies = [k_total.eq(job.k), self.stochastic.eq(job.rounding),
+                      self.seed.eq(job.seed), self.out_width.eq(job.out_width),
+                      self.m_limit.eq(job.m), self.n_limit.eq(job.n)]
+            m.d.sync += [shift] if settings_in_job else copies[:1] + [shift] + copies[1:]
             if c.tunable:
                 lw, top = c.lane_width, c.max_width
                 m.d.sync += [
@@ -198,6 +202,8 @@ class Control(wiring.Component):
                     for bit, count in zip(pack, packs):
                         step = Mux(bit, count, step)
                     m.d.sync += [self.pack.eq(pack), k_step.eq(step)]
+        if settings_in_job:
+            m.d.comb += copies
         with m.If(self.job_end):
             m.d.sync += [self.busy.eq(0), self.done.eq(1)]
 
