@@ -220,7 +220,11 @@ class Control(wiring.Component):
             copies = [k_total.eq(job.k), self.stochastic.eq(job.rounding),
                       self.seed.eq(job.seed), self.out_width.eq(job.out_width),
                       self.m_limit.eq(job.m), self.n_limit.eq(job.n)]
-            m.d.sync += [shift] if settings_in_job else copies[:1] + [shift] + copies[1:]
+            if settings_in_job:     # the rounding and the width reach much logic: registered
+                m.d.sync += [shift, copies[1], copies[3]]
+                copies = copies[:1] + copies[2:3] + copies[4:]
+            else:
+                m.d.sync += copies[:1] + [shift] + copies[1:]
             if c.tunable:
                 lw, top = c.lane_width, c.max_width
                 m.d.sync += [
