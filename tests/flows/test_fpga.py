@@ -132,6 +132,9 @@ def test_ice40_shell_reads_the_inputs_from_block_ram(tmp_path):
     shell, flops = ram_shell_verilog(ports, top="core", shell_top="varimac_fpga")
     assert ".a(ins[62:0])" in shell and ".b(ins[63:63])" in shell and ".y(outs[2:0])" in shell
     assert flops == 16 + 16 + 3
+    absorbed, _ = ram_shell_verilog(ports[:2] + [("input", "cmd__payload", 5)] + ports[2:],
+                                    top="core", shell_top="varimac_fpga")
+    assert ".cmd__payload(in_cmd__payload)" in absorbed and ".a(ins[62:0])" in absorbed
     core = ("module core (input clk, input rst, input [62:0] a, input b, output [2:0] y);\n"
             "  assign y = {^a, b, rst};\nendmodule\n")
     (tmp_path / "shell.v").write_text(core + shell)
