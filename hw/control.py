@@ -55,6 +55,28 @@ def job_ports(config):
     return ports
 
 
+def at_most(x, bound):
+    """Unsigned ``x <= bound`` (an integer) as AND/OR logic, bit by bit from the LSB."""
+    if bound < 0:
+        return Const(0, 1)
+    if bound >> len(x):
+        return Const(1, 1)
+    le = Const(1, 1)
+    for i, bit in enumerate(x):
+        le = (~bit | le) if (bound >> i) & 1 else (~bit & le)
+    return le
+
+
+def in_range(x, lo, hi):
+    """``lo <= x <= hi`` for an unsigned or signed value ``x`` as logic (``at_most``): a
+    signed value is compared offset by 2^(width - 1), its sign bit flipped."""
+    bits, offset = x.as_unsigned(), 0
+    if x.shape().signed:
+        offset = 1 << (len(x) - 1)
+        bits = Cat(x[:-1], ~x[-1])
+    return ~at_most(bits, lo + offset - 1) & at_most(bits, hi + offset)
+
+
 class Control(wiring.Component):
     """Takes, checks and decodes a job's command, then sequences its operand beats.
 
@@ -105,18 +127,26 @@ class Control(wiring.Component):
             **job_ports(c),
         })
 
-    def _check(self, job):
-        """The first ``JobError`` of a command, as a value (0 when it can run)."""
+    def _check(self, job, *, gates=False):
+        """The first ``JobError`` of a command, as a value (0 when it can run). ``gates``: the
+        range checks as logic (``in_range``) instead of comparators, which FPGA synthesis
+        builds as carry chains even against a constant (an iCE40 logic cell per bit)."""
         c = self.config
         s = job.a_frac + job.b_frac - job.out_frac
+        if gates:
+            def within(x, lo, hi):
+                return in_range(x, lo, hi)
+        else:
+            def within(x, lo, hi):
+                return (x >= lo) & (x <= hi)
         checks = [
             (JobError.A_WIDTH, Cat(job.a_width == w for w in c.widths).any()),
             (JobError.B_WIDTH, Cat(job.b_width == w for w in c.widths).any()),
             (JobError.OUT_WIDTH, Cat(job.out_width == w for w in c.widths).any()),
-            (JobError.K, (job.k >= 1) & (job.k <= c.max_k)),
-            (JobError.M, (job.m >= 1) & (job.m <= c.max_dim)),
-            (JobError.N, (job.n >= 1) & (job.n <= c.max_dim)),
-            (JobError.SHIFT, (s >= c.min_shift) & (s <= c.max_shift)),
+            (JobError.K, within(job.k, 1, c.max_k)),
+            (JobError.M, within(job.m, 1, c.max_dim)),
+            (JobError.N, within(job.n, 1, c.max_dim)),
+            (JobError.SHIFT, within(s, c.min_shift, c.max_shift)),
         ]
         error = 0
         for code, ok in reversed(checks):
@@ -154,11 +184,17 @@ class Control(wiring.Component):
         # registers, and ``start`` (a register too: it clears the whole drain) follows. So
         # neither the checks nor the decode sit on a path from the command stream or to the
         # many registers that ``start`` and the settings reach.
-        job = Signal.like(self.cmd.payload, name="job")
+        job = Signal.like(self.cmd.payload, name="job",
+                          reset_less=getattr(platform, "settings_in_job", False))
+        # On FPGA (``DSP_PLATFORM.settings_in_job``) the settings that copy a field of the
+        # command are read from ``job`` itself: it holds still while a job runs, and a copy
+        # (a flop fed by a flop) costs an iCE40 logic cell per bit.
+        settings_in_job = getattr(platform, "settings_in_job", False)
         pending = Signal()
         accept = self.cmd.valid & self.cmd.ready
         error = Signal(ERROR_BITS)
-        m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(self._check(job))]
+        m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(self._check(
+            job, gates=getattr(platform, "settings_in_job", False)))]
         if c.valid_gating:          # otherwise it holds 0
             with m.If(pending | self.start):
                 m.d.sync += self.start.eq(pending & (error == 0))
@@ -181,11 +217,15 @@ class Control(wiring.Component):
             for bit, g in zip(pack, c.pack_groups):
                 pad = pad - Mux(bit, 2 * c.max_width - 2 * g - c.pad(g, g), 0)
             s = job.a_frac + job.b_frac - job.out_frac
-            m.d.sync += [
-                k_total.eq(job.k), self.shift.eq(s + pad + c.left_pad),
-                self.stochastic.eq(job.rounding), self.seed.eq(job.seed), self.out_width.eq(job.out_width),
-                self.m_limit.eq(job.m), self.n_limit.eq(job.n),
-            ]
+            shift = self.shift.eq(s + pad + c.left_pad)
+            copies = [k_total.eq(job.k), self.stochastic.eq(job.rounding),
+                      self.seed.eq(job.seed), self.out_width.eq(job.out_width),
+                      self.m_limit.eq(job.m), self.n_limit.eq(job.n)]
+            if settings_in_job:     # the rounding and the width reach much logic: registered
+                m.d.sync += [shift, copies[1], copies[3]]
+                copies = copies[:1] + copies[2:3] + copies[4:]
+            else:
+                m.d.sync += copies[:1] + [shift] + copies[1:]
             if c.tunable:
                 lw, top = c.lane_width, c.max_width
                 m.d.sync += [
@@ -199,6 +239,8 @@ class Control(wiring.Component):
                     for bit, count in zip(pack, packs):
                         step = Mux(bit, count, step)
                     m.d.sync += [self.pack.eq(pack), k_step.eq(step)]
+        if settings_in_job:
+            m.d.comb += copies
         with m.If(self.job_end):
             m.d.sync += [self.busy.eq(0), self.done.eq(1)]
 

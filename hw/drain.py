@@ -170,8 +170,13 @@ class ResultDrain(wiring.Component):
                 self.underflow.eq(self.underflow
                                   + balanced_sum(q.lost for q in self.quantizers))]
 
-        # Column 0's row name at the quantizer's output, then everything de-skewed.
-        beat_name, _ = self._delayed(m, name, ahead, q0.lead + q0.latency, name="q_name")
+        # Column 0's row name at the quantizer's output, then everything de-skewed. On FPGA
+        # (``DSP_PLATFORM.recount_names``) a second counter names the beats as they leave
+        # instead: the same sequence (a job starts on an empty drain), in a few logic cells
+        # rather than one per bit and stage of the delay line.
+        recount = getattr(platform, "recount_names", False)
+        beat_name = (None if recount else
+                     self._delayed(m, name, ahead, q0.lead + q0.latency, name="q_name")[0])
         beat_valid = q0.y_valid
         beat_data = []
         for j, (q, line) in enumerate(zip(self.quantizers, self.deskew)):
@@ -181,11 +186,16 @@ class ResultDrain(wiring.Component):
                 nxt = Signal(name=f"y_deskew_valid{j}_{s}")
                 self._flags.add(m, nxt, valid)
                 value, valid = reg.value, nxt
-            if j == 0:
+            if j == 0 and recount:
+                beat_valid = self._delayed(m, Const(0, 1), beat_valid, len(line),
+                                           name="name_deskew")[1]
+            elif j == 0:
                 beat_name, beat_valid = self._delayed(m, beat_name, beat_valid, len(line),
                                                       name="name_deskew")
             beat_data.append(reg.masked(out_on) if line else value)
 
+        if recount:
+            beat_name = self._row_names(m, en & beat_valid)
         m.d.comb += [
             self.y.valid.eq(beat_valid & beat_name.keep),
             self.y.payload.m.eq(beat_name.m), self.y.payload.n.eq(beat_name.n0),

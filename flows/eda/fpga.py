@@ -5,7 +5,8 @@ The accelerator has far more port bits than a package has pins, so it is impleme
 generated I/O shell: one serial input shifts into a register that drives every input port
 (clock and reset excepted), and every output port is captured into a register that shifts out
 on one pin. The shell's flops (one per port bit) are part of the reported utilization and are
-stated separately (``shell_ffs``).
+stated separately (``shell_ffs``). On iCE40 the inputs come from block RAM instead
+(``fpga_shell``).
 """
 
 import json
@@ -17,6 +18,7 @@ from hw.export import top_ports
 
 from ..targets import FPGA_ARRAY, FPGA_MHZ
 from .fpga_path import critical_path
+from .fpga_shell import ram_shell_verilog
 from .fpga_synth import (block_areas, count_resources, dsp_plan, dsps_per_pe, module_cells,
                          pe_multipliers, synth_script)
 from .tools import ToolError, require_tool, run_tool, yosys
@@ -113,7 +115,9 @@ def implement(*, verilog_path, top, dev, out_dir, seeds=(1,), progress=None):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     verilog = Path(verilog_path).read_text()
-    shell, shell_ffs = shell_verilog(top_ports(verilog, top), top=top)
+    ports = top_ports(verilog, top)
+    shell, shell_ffs = (ram_shell_verilog(ports, top=top, shell_top=SHELL_TOP)
+                        if dev.family == "ice40" else shell_verilog(ports, top=top))
     (out / "shell.v").write_text(shell)
     muls = pe_multipliers(verilog)
     per_pe = dsps_per_pe(dev, verilog_name=_rel(verilog_path, out), module=muls[0],

@@ -35,7 +35,7 @@ def _locate(src, sources):
     return None
 
 
-_PACKED = re.compile(r"(\$CCU2_COMB\d|\$CARRY|_LC)$")
+_PACKED = re.compile(r"(\$CCU2_COMB\d|\$CARRY|_DFFLC|_LC)$")
 _INDEX = re.compile(r"^(.*)\[(\d+)\]$")
 
 
@@ -97,6 +97,18 @@ def _register(sources, src):
     return None
 
 
+def _end(net, info, cell, top_module):
+    """``module: register`` of a path's end cell; a cell with no ``src`` in the sources (a
+    block RAM's read register, which Yosys' RAM mapping leaves without one) is named by its
+    netlist name in ``top_module`` (``varimac_fpga: ram_cmd__payload``)."""
+    where = _locate(net.src(cell), info)
+    if where:
+        return f"{where[0]}: {_register(info, net.src(cell)) or '?'}"
+    if cell and top_module:
+        return f"{top_module}: {cell.lstrip(chr(92)).split('.')[0]}"
+    return "?: ?"
+
+
 def critical_path(report, netlist, sources, *, top_module=None):
     """The slowest clock-to-clock path of nextpnr's ``--report`` JSON as a dict: its delay,
     logic and routing share, cell count, start and end register, and the hw modules it
@@ -123,8 +135,7 @@ def critical_path(report, netlist, sources, *, top_module=None):
         where = _locate(net.src(name), info)
         if where and (not through or through[-1] != where[0]):
             through.append(where[0])
-    ends = [(_locate(net.src(c), info) or ("?", 0))[0] + ": " + (_register(info, net.src(c))
-                                                               or "?") for c in (start, end)]
+    ends = [_end(net, info, c, top_module) for c in (start, end)]
     routing = sum(e["delay"] for e in path if e["type"] == "routing")
     total = sum(e["delay"] for e in path)
     return {"delay_ns": round(total, 2), "routing_ns": round(routing, 2),

@@ -45,8 +45,10 @@ def synth_script(dev, *, sources, top, soft_muls, flatten=True, tail=""):
     soft = " ".join(f"{m}/t:$mul" for m in soft_muls)
     lines = [f"read_verilog -sv {s}" for s in sources]
     if dev.family == "ice40":
-        # begin (read, hierarchy, proc); retype; the rest (its coarse step types them back)
-        lines += [f"{synth} -run :flatten", KEEP_FLOPS]
+        # begin (read, hierarchy, proc); retype; the rest (its coarse step types them back).
+        # No KEEP_FLOPS: a UP5K logic cell holds a LUT and the flop it feeds, so a PE's copy
+        # of a setting (a flop fed by a flop) takes a cell of its own; merged, they cost none.
+        lines += [f"{synth} -run :flatten"]
         lines += [f"chtype -set $__soft_mul {soft}"] if soft else []
         lines += [f"{synth} -run flatten:"]
     else:

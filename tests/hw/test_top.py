@@ -51,6 +51,17 @@ def test_fpga_multiplier_build(config):
                                      platform=DSP_PLATFORM))
 
 
+def test_fpga_build_refuses_what_the_asic_build_refuses():
+    # Control's range checks are logic on FPGA (hw.control.in_range): each refused command,
+    # then a valid one, which runs exactly.
+    bad = scenarios.invalid_commands(CONFIG)
+    valid = scenarios.width_jobs(CONFIG, seed=3)[:1]
+    results = simulate_jobs(CONFIG, [(job, overrides) for _, job, overrides, _ in bad] + valid,
+                            platform=DSP_PLATFORM)
+    assert results[:-1] == [code for *_, code in bad]
+    assert_exact(valid, results[-1:])
+
+
 def test_fixed_width_baseline():
     c = AccelConfig.preset("tiny", tunable=False)
     rng = np.random.default_rng(5)

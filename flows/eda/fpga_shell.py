@@ -1,0 +1,69 @@
+"""The iCE40 I/O shell: the accelerator's inputs from block RAM instead of a shift register.
+
+A shift register of one flop per input bit costs a UP5K logic cell per bit (a flop fed by a
+flop has no LUT to share its cell with: several hundred cells at 2×2). Here the inputs are read
+from RAMs ``WORDS`` deep (Yosys maps them onto ``SB_RAM40_4K`` blocks, 16 bits each), written
+from a 16-bit shift register of ``sin``: every input bit is still a value synthesis cannot
+know. Writes go to even words and reads to odd ones, so the block RAM's behaviour when both hit
+one word at once needs no emulating logic. The outputs are captured and shifted out as in
+``fpga.shell_verilog``.
+
+Most inputs are the registered read data of one RAM. The command (``ABSORBED``) has a RAM of
+its own read without a register: the accelerator's command register (``Control``'s ``job``,
+reset-less on FPGA) takes the read port's place, as it would behind a command queue in block
+RAM, instead of one logic cell per bit.
+"""
+
+WORDS = 256     # one SB_RAM40_4K in its 256 × 16 mode
+SREG = 16
+ABSORBED = ("cmd__payload",)
+
+
+def _data(width, rotate):
+    """RAM write data: the shift register's bits, rotated by one more in each 16-bit block."""
+    return ", ".join(f"sreg[{(b + b // SREG + rotate) % SREG}]" for b in reversed(range(width)))
+
+
+def ram_shell_verilog(ports, *, top, shell_top, clock="clk", reset="rst", absorbed=ABSORBED):
+    """``(verilog, flops)``: the shell around ``top`` (pins clk, rst, sin, load, sout) and the
+    number of its fabric flops."""
+    ins = [(n, w) for d, n, w in ports if d == "input" and n not in (clock, reset)]
+    outs = [(n, w) for d, n, w in ports if d == "output"]
+    n_in = max(1, sum(w for n, w in ins if n not in absorbed))
+    n_out = max(1, sum(w for _, w in outs))
+    lines = [f"module {shell_top} (input clk, input rst, input sin, input load, output sout);",
+             f"  reg [{SREG - 1}:0] sreg;",
+             "  reg [6:0] waddr, raddr;",
+             f"  reg [{n_in - 1}:0] ram [0:{WORDS - 1}];",
+             f"  reg [{n_in - 1}:0] ins;",
+             f"  reg [{n_out - 1}:0] shift_out;",
+             f"  wire [{n_out - 1}:0] outs;",
+             "  always @(posedge clk) begin",
+             "    sreg <= {sreg, sin};",
+             "    raddr <= raddr + {6'd0, sin};",
+             "    if (load) begin",
+             "      waddr <= waddr + 7'd1;",
+             f"      ram[{{waddr, 1'b0}}] <= {{{_data(n_in, 0)}}};",
+             "    end",
+             "    ins <= ram[{raddr, 1'b1}];",
+             "  end"]
+    for k, (name, width) in enumerate((n, w) for n, w in ins if n in absorbed):
+        lines += [f"  reg [{width - 1}:0] ram_{name} [0:{WORDS - 1}];",
+                  f"  always @(posedge clk) if (load) ram_{name}[{{waddr, 1'b0}}] <= "
+                  f"{{{_data(width, k + 1)}}};",
+                  f"  wire [{width - 1}:0] in_{name} = ram_{name}[{{raddr, 1'b1}}];"]
+    lines += ["  always @(posedge clk) shift_out <= load ? outs : (shift_out >> 1);",
+              "  assign sout = shift_out[0];"]
+    conns, pos = [f".{clock}(clk)", f".{reset}(rst)"], 0
+    for name, width in ins:
+        if name in absorbed:
+            conns.append(f".{name}(in_{name})")
+            continue
+        conns.append(f".{name}(ins[{pos + width - 1}:{pos}])")
+        pos += width
+    pos = 0
+    for name, width in outs:
+        conns.append(f".{name}(outs[{pos + width - 1}:{pos}])")
+        pos += width
+    lines += [f"  {top} core ({', '.join(conns)});", "endmodule"]
+    return "\n".join(lines) + "\n", SREG + 16 + n_out
