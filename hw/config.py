@@ -7,7 +7,7 @@ PARAMS_VERSION = 2
 # The contract allows shifts in [-768, 768]; a generated shifter covers a sub-range of it.
 SHIFT_LIMIT = 512
 MULT_TREES = ("split", "folded")      # hw.multiplier.TREES
-VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False}
+VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False, "zero_gating": False}
 
 
 def _check_int(value, *, name, lo, hi=None):
@@ -37,7 +37,8 @@ class AccelConfig:
     the sign terms folded in, in one carry-save tree); ``valid_gating`` gives the control's
     beat counters, the quantizers' and the drain's valid bits and the saturation counters an
     enable that is set only while a beat or result passes, which synthesis turns into clock
-    gates.
+    gates; ``zero_gating`` makes the PEs skip a beat whose product is zero (an operand is
+    zero): the product register and the accumulator hold instead of loading it and adding 0.
     """
     rows: int
     cols: int
@@ -51,10 +52,11 @@ class AccelConfig:
     subword: bool = True
     mult_tree: str = "split"
     valid_gating: bool = False
+    zero_gating: bool = False
 
     def __init__(self, *, rows, cols, max_width=16, lane_width=4, max_k=4096, max_dim=65535,
                  min_shift=None, max_shift=None, tunable=True, subword=True,
-                 mult_tree="split", valid_gating=False):
+                 mult_tree="split", valid_gating=False, zero_gating=False):
         _check_int(rows, name="rows", lo=1, hi=64)
         _check_int(cols, name="cols", lo=1, hi=64)
         _check_int(lane_width, name="lane_width", lo=2, hi=32)
@@ -71,7 +73,7 @@ class AccelConfig:
         if min_shift > max_shift:
             raise ValueError(f"min_shift ({min_shift}) must not exceed max_shift ({max_shift})")
         for name, flag in (("tunable", tunable), ("subword", subword),
-                           ("valid_gating", valid_gating)):
+                           ("valid_gating", valid_gating), ("zero_gating", zero_gating)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, not {flag!r}")
         if mult_tree not in MULT_TREES:
@@ -82,7 +84,7 @@ class AccelConfig:
                                 lane_width=lane_width, max_k=max_k, max_dim=max_dim,
                                 min_shift=min_shift, max_shift=max_shift,
                                 tunable=tunable, subword=subword, mult_tree=mult_tree,
-                                valid_gating=valid_gating).items():
+                                valid_gating=valid_gating, zero_gating=zero_gating).items():
             object.__setattr__(self, name, value)
 
     # --- derived sizes -----------------------------------------------------------------------

@@ -40,6 +40,9 @@ def add_config_arguments(parser, *, default_preset="default"):
     group.add_argument("--valid-gating", dest="cfg_valid_gating", action="store_true",
                        help="clock enables on valid for the control's counters and the "
                             "quantizers' and drain's valid bits")
+    group.add_argument("--zero-gating", dest="cfg_zero_gating", action="store_true",
+                       help="the PEs' product register and accumulator hold on a beat whose "
+                            "product is zero")
     return group
 
 
@@ -56,6 +59,8 @@ def config_from_args(args):
         overrides["mult_tree"] = args.cfg_mult_tree
     if getattr(args, "cfg_valid_gating", False):
         overrides["valid_gating"] = True
+    if getattr(args, "cfg_zero_gating", False):
+        overrides["zero_gating"] = True
     try:
         return AccelConfig.preset(args.preset, **overrides)
     except (TypeError, ValueError) as exc:

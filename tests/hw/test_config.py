@@ -39,6 +39,7 @@ def test_acc_width_is_exact_and_tight(max_width, max_k):
      "mult_tree must be one of split, folded, not 'wallace'"),
     (dict(rows=1, cols=1, valid_gating="yes"), TypeError,
      "valid_gating must be a bool, not 'yes'"),
+    (dict(rows=1, cols=1, zero_gating=1), TypeError, "zero_gating must be a bool, not 1"),
 ])
 def test_validation_messages(kwargs, exc, message):
     with pytest.raises(exc) as info:
@@ -79,6 +80,9 @@ def test_variant_fields_only_when_set(tmp_path):
     default, so that results written before them still match the same hardware."""
     plain = AccelConfig(rows=2, cols=2)
     assert "mult_tree" not in plain.params() and "valid_gating" not in plain.params()
+    assert "zero_gating" not in plain.params()
+    zero = AccelConfig(rows=2, cols=2, zero_gating=True)
+    assert AccelConfig.from_json(zero.to_json()) == zero != plain
     both = AccelConfig(rows=2, cols=2, mult_tree="folded", valid_gating=True)
     assert both.params() == dict(plain.params(), mult_tree="folded", valid_gating=True)
     both.save(tmp_path / "params.json")

@@ -123,3 +123,62 @@ def test_fixed_width_baseline():
 
     clocked(dut, bench)
     assert results == [sum(a * b for a, b in tiles[0][2])]
+
+
+ZERO_GATED = AccelConfig.preset("tiny", zero_gating=True)
+
+
+def test_zero_gating_sums_exactly():
+    # Zero first beats, zero last beats and all-zero tiles, after tiles that leave a non-zero
+    # product and sum behind; zero_gating only skips work, the sums stay exact.
+    c = ZERO_GATED
+    rng = random.Random(5)
+    w = c.max_width
+    tiles = [(w, w, [(0, 5), (0, 0), (7, 0)]), (w, w, [(3, 0), (2, 2), (0, 4)])]
+    for a_width in c.widths:
+        for b_width in c.widths:
+            tiles.append((w, w, random_pairs(rng, w, w, 3)))
+            pairs = random_pairs(rng, a_width, b_width, rng.randint(1, 6))
+            tiles.append((a_width, b_width, [(a * (rng.random() < 0.5), b * (rng.random() < 0.7))
+                                             for a, b in pairs]))
+    expected = [sum(a * b for a, b in pairs) << (2 * w - aw - bw) for aw, bw, pairs in tiles]
+    assert run_tiles(c, tiles, seed=6) == expected
+
+
+def product_register_trace(config, beats, *, firsts=(0,)):
+    """p's distinct successive values while full-width ``beats`` pass (a tile starting at
+    each index in ``firsts``)."""
+    dut = ProcessingElement(config=config)
+    seen = []
+
+    async def bench(ctx):
+        ctx.set(dut.a_on, (1 << config.lanes) - 1)
+        ctx.set(dut.b_on, (1 << config.lanes) - 1)
+        ctx.set(dut.acc_on, (1 << lane_count(config.acc_width, config.lane_width)) - 1)
+        ctx.set(dut.start, 1)
+        await ctx.tick()
+        ctx.set(dut.start, 0)
+        ctx.set(dut.en, 1)
+        for k, (a, b) in enumerate(beats + [(0, 0)] * 3):
+            ctx.set(dut.flags_in.valid, k < len(beats))
+            ctx.set(dut.flags_in.first, k in firsts)
+            ctx.set(dut.flags_in.last, k + 1 in firsts or k == len(beats) - 1)
+            ctx.set(dut.a_in, a)
+            ctx.set(dut.b_in, b)
+            await ctx.tick()
+            value = ctx.get(dut.p.value)
+            if not seen or seen[-1] != value:
+                seen.append(value)
+
+    clocked(dut, bench)
+    return seen
+
+
+def test_zero_gating_holds_the_product_register():
+    # A zero product after the first beat leaves p holding the last non-zero one.
+    beats = [(3, 5), (0, 7), (4, -1), (2, 0), (0, 0), (6, 1)]
+    assert product_register_trace(CONFIG, beats) == [0, 15, 0, -4, 0, 6]
+    assert product_register_trace(ZERO_GATED, beats) == [0, 15, -4, 6]
+    # A tile's zero first beat still loads its zero (the tile's sum restarts from it).
+    assert product_register_trace(ZERO_GATED, [(3, 5), (0, 3), (2, 2)],
+                                  firsts=(0, 1)) == [0, 15, 0, 4]

@@ -116,3 +116,14 @@ def test_components_take_one_keyword_config(component):
         component(config="tiny")
     with pytest.raises(TypeError):
         component(CONFIG)
+
+
+# AccelConfig.zero_gating: zero products skipped, on jobs with many zeros (packed ones too).
+ZERO_GATED = AccelConfig.preset("tiny", zero_gating=True)
+
+
+@pytest.mark.parametrize("platform", [None, DSP_PLATFORM], ids=["asic", "fpga"])
+def test_zero_gating_on_sparse_jobs(platform):
+    jobs = scenarios.sparse_jobs(ZERO_GATED)
+    assert_exact(jobs, simulate_jobs(ZERO_GATED, jobs, seed=9, gap=0.2, stall=0.2,
+                                     platform=platform))
