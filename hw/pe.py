@@ -84,7 +84,8 @@ class ProcessingElement(wiring.Component):
         self.p = LaneRegister(signed(2 * w), name="p", group="acc", lane_width=lw)
         self.acc = LaneRegister(signed(c.acc_width), name="acc", group="acc", lane_width=lw)
         # (path below this component, register) of every lane-gated register
-        self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)]
+        self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)
+                      if c.clock_gates == "lane"]
 
     def _settings(self, m):
         """The PE's own copies of the job's lane enables and packing mode, loaded on ``start``
@@ -127,9 +128,12 @@ class ProcessingElement(wiring.Component):
         p_flags = Signal(Flags)
         done = Signal()
 
+        # With ``clock_gates="register"`` (and on FPGA, ``DSP_PLATFORM.lane_loads``, for p and
+        # acc) registers load whole: their readers mask.
+        by_lane = c.clock_gates == "lane"
         take = self.en & self.flags_in.valid
-        self.a.load(m, self.a_in, en=take, lane_on=a_on)
-        self.b.load(m, self.b_in, en=take, lane_on=b_on)
+        self.a.load(m, self.a_in, en=take, lane_on=a_on if by_lane else None)
+        self.b.load(m, self.b_in, en=take, lane_on=b_on if by_lane else None)
 
         m.submodules.mul = mul = LaneMultiplier(width=c.max_width,
                                                 lane_width=c.lane_width if c.tunable else None,
@@ -138,8 +142,7 @@ class ProcessingElement(wiring.Component):
         if c.pack_groups:
             m.d.comb += mul.pack.eq(local["pack"])
         p_take, acc_take = self._product_takes(m, mul, flags, p_flags)
-        # On FPGA (``DSP_PLATFORM.lane_loads``) p and acc load whole: their readers mask.
-        lane_loads = getattr(platform, "lane_loads", True)
+        lane_loads = by_lane and getattr(platform, "lane_loads", True)
         self.p.load(m, mul.p, en=p_take, lane_on=p_on if lane_loads else None)
 
         p = self.p.masked(p_on)

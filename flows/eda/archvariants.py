@@ -21,6 +21,7 @@ VARIANTS = {
     "valid_gating": {"valid_gating": True},
     "folded+valid_gating": {"mult_tree": "folded", "valid_gating": True},
     "zero_gating": {"zero_gating": True},
+    "register_gates": {"clock_gates": "register"},
     "fixed": {"tunable": False},
 }
 DEFAULT_WIDTHS = (16, 8, 4)

@@ -182,3 +182,35 @@ def test_zero_gating_holds_the_product_register():
     # A tile's zero first beat still loads its zero (the tile's sum restarts from it).
     assert product_register_trace(ZERO_GATED, [(3, 5), (0, 3), (2, 2)],
                                   firsts=(0, 1)) == [0, 15, 0, 4]
+
+
+REGISTER_GATED = AccelConfig.preset("tiny", clock_gates="register")
+
+
+def test_register_clock_gates_load_whole_and_mask():
+    # Registers load every lane (one clock gate each) yet sums stay exact at every width pair.
+    c = REGISTER_GATED
+    rng = random.Random(7)
+    tiles = [(aw, bw, random_pairs(rng, aw, bw, rng.randint(1, 5)))
+             for aw in c.widths for bw in c.widths]
+    w = c.max_width
+    expected = [sum(a * b for a, b in pairs) << (2 * w - aw - bw) for aw, bw, pairs in tiles]
+    assert run_tiles(c, tiles, seed=8) == expected
+    # The lowest lane of a is off at width 8 and holds under lane gates, loads under one gate.
+    for config, low in ((CONFIG, 0), (c, 0x7)):
+        dut = ProcessingElement(config=config)
+        seen = []
+
+        async def bench(ctx):
+            ctx.set(dut.a_on, 0b110)
+            ctx.set(dut.start, 1)
+            await ctx.tick()
+            ctx.set(dut.start, 0)
+            ctx.set(dut.en, 1)
+            ctx.set(dut.flags_in.valid, 1)
+            ctx.set(dut.a_in, 0x5A7)
+            await ctx.tick()
+            seen.append(ctx.get(dut.a.lanes[0]))
+
+        clocked(dut, bench)
+        assert seen == [low]

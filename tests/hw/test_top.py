@@ -122,8 +122,11 @@ def test_components_take_one_keyword_config(component):
 ZERO_GATED = AccelConfig.preset("tiny", zero_gating=True)
 
 
-@pytest.mark.parametrize("platform", [None, DSP_PLATFORM], ids=["asic", "fpga"])
-def test_zero_gating_on_sparse_jobs(platform):
-    jobs = scenarios.sparse_jobs(ZERO_GATED)
-    assert_exact(jobs, simulate_jobs(ZERO_GATED, jobs, seed=9, gap=0.2, stall=0.2,
+@pytest.mark.parametrize("config, platform", [
+    (ZERO_GATED, None), (ZERO_GATED, DSP_PLATFORM),
+    (AccelConfig.preset("tiny", zero_gating=True, clock_gates="register"), None)],
+    ids=["asic", "fpga", "register-clock-gates"])
+def test_zero_gating_on_sparse_jobs(config, platform):
+    jobs = scenarios.sparse_jobs(config)
+    assert_exact(jobs, simulate_jobs(config, jobs, seed=9, gap=0.2, stall=0.2,
                                      platform=platform))
