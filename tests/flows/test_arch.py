@@ -117,3 +117,13 @@ def test_committed_tables_render_variants_json():
     assert (root / "variants.md").read_text() == markdown(data)
     assert [e["variant"] for e in data["variants"]] == ["current", "folded", "valid_gating",
                                                          "folded+valid_gating", "fixed"]
+
+
+def test_committed_trace_tables_render_their_json():
+    import json
+    root = REPO / "results" / "arch" / "dgate"
+    data = json.loads((root / "variants.json").read_text())
+    assert (root / "variants.md").read_text() == markdown(data)
+    assert data["ratios"] == ratios(data["variants"])
+    assert {(r["source"], r["width"]) for r in data["variants"][1]["runs"]} == {
+        (s, w) for s in ("random", "trace") for w in (16, 8, 4)}
