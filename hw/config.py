@@ -9,7 +9,9 @@ PARAMS_VERSION = 2
 # The contract allows shifts in [-768, 768]; a generated shifter covers a sub-range of it.
 SHIFT_LIMIT = 512
 MULT_TREES = ("split", "folded", "fused2d")   # hw.multiplier.TREES, and hw.fused
-VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False}
+CLOCK_GATES = ("lane", "register")    # a PE register's clock-gate granularity
+VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False, "zero_gating": False,
+                    "clock_gates": "lane"}
 
 
 def _check_int(value, *, name, lo, hi=None):
@@ -39,7 +41,11 @@ class AccelConfig:
     the sign terms folded in, in one carry-save tree); ``valid_gating`` gives the control's
     beat counters, the quantizers' and the drain's valid bits and the saturation counters an
     enable that is set only while a beat or result passes, which synthesis turns into clock
-    gates.
+    gates; ``zero_gating`` makes the PEs skip a beat whose product is zero (an operand is
+    zero): the product register and the accumulator hold instead of loading it and adding 0;
+    ``clock_gates`` is the granularity of the PEs' register enables, hence of their clock gates:
+    "lane" (each lane of a, b, p and acc loads only while its lane is on) or "register" (each
+    register loads whole; its readers mask the lanes that are off).
     """
     rows: int
     cols: int
@@ -53,10 +59,13 @@ class AccelConfig:
     subword: bool = True
     mult_tree: str = "split"
     valid_gating: bool = False
+    zero_gating: bool = False
+    clock_gates: str = "lane"
 
     def __init__(self, *, rows, cols, max_width=16, lane_width=4, max_k=4096, max_dim=65535,
                  min_shift=None, max_shift=None, tunable=True, subword=True,
-                 mult_tree="split", valid_gating=False):
+                 mult_tree="split", valid_gating=False, zero_gating=False,
+                 clock_gates="lane"):
         _check_int(rows, name="rows", lo=1, hi=64)
         _check_int(cols, name="cols", lo=1, hi=64)
         _check_int(lane_width, name="lane_width", lo=2, hi=32)
@@ -73,18 +82,22 @@ class AccelConfig:
         if min_shift > max_shift:
             raise ValueError(f"min_shift ({min_shift}) must not exceed max_shift ({max_shift})")
         for name, flag in (("tunable", tunable), ("subword", subword),
-                           ("valid_gating", valid_gating)):
+                           ("valid_gating", valid_gating), ("zero_gating", zero_gating)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, not {flag!r}")
         if mult_tree not in MULT_TREES:
             raise ValueError(f"mult_tree must be one of {', '.join(MULT_TREES)}, "
                              f"not {mult_tree!r}")
+        if clock_gates not in CLOCK_GATES:
+            raise ValueError(f"clock_gates must be one of {', '.join(CLOCK_GATES)}, "
+                             f"not {clock_gates!r}")
         subword = subword and tunable   # a fixed-width array has one width: nothing to pack
         for name, value in dict(rows=rows, cols=cols, max_width=max_width,
                                 lane_width=lane_width, max_k=max_k, max_dim=max_dim,
                                 min_shift=min_shift, max_shift=max_shift,
                                 tunable=tunable, subword=subword, mult_tree=mult_tree,
-                                valid_gating=valid_gating).items():
+                                valid_gating=valid_gating, zero_gating=zero_gating,
+                                clock_gates=clock_gates).items():
             object.__setattr__(self, name, value)
 
     # --- derived sizes -----------------------------------------------------------------------

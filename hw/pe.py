@@ -11,7 +11,8 @@ says so ``lead`` enabled cycles earlier.
 
 Operands are MSB-aligned (in their field when the beat is packed: ``AccelConfig.pack``), so at
 widths Wa, Wb the product's and accumulator's low ``AccelConfig.pad`` bits are zero: their
-lanes are gated by ``acc_on``. ``pack`` selects the multiplier's packed mode. The PE keeps its
+lanes are gated by ``acc_on``. With ``AccelConfig.zero_gating`` a zero product is skipped
+(``_product_takes``). ``pack`` selects the multiplier's packed mode. The PE keeps its
 own copy of these settings, taken on the job's ``start`` pulse, and kept apart in synthesis.
 """
 
@@ -84,7 +85,8 @@ class ProcessingElement(wiring.Component):
         self.p = LaneRegister(signed(2 * c.max_width), name="p", group="acc", lane_width=lw)
         self.acc = LaneRegister(signed(c.acc_width), name="acc", group="acc", lane_width=lw)
         # (path below this component, register) of every lane-gated register
-        self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)]
+        self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)
+                      if c.clock_gates == "lane"]
 
     def _settings(self, m):
         """The PE's own copies of the job's lane enables and packing mode, loaded on ``start``
@@ -101,6 +103,20 @@ class ProcessingElement(wiring.Component):
                     m.d.sync += local[name].eq(getattr(self, name))
         return local
 
+    def _product_takes(self, m, mul, flags, p_flags):
+        """The enables of p and acc. With ``zero_gating`` a beat whose product is zero (an
+        operand reads as zero) loads neither, unless it is a tile's first: p then holds a stale
+        product, but the registered ``p_zero`` keeps acc from reading it (adding 0 is holding)."""
+        p_take = self.en & flags.valid
+        acc_take = self.en & p_flags.valid
+        if not self.config.zero_gating:
+            return p_take, acc_take
+        zero = (mul.a == 0) | (mul.b == 0)
+        p_zero = Signal()
+        with m.If(self.en):
+            m.d.sync += p_zero.eq(zero)
+        return p_take & (flags.first | ~zero), acc_take & (p_flags.first | ~p_zero)
+
     def elaborate(self, platform):
         m = Module()
         c = self.config
@@ -113,9 +129,12 @@ class ProcessingElement(wiring.Component):
         p_flags = Signal(Flags)
         done = Signal()
 
+        # With ``clock_gates="register"`` (and on FPGA, ``DSP_PLATFORM.lane_loads``, for p and
+        # acc) registers load whole: their readers mask.
+        by_lane = c.clock_gates == "lane"
         take = self.en & self.flags_in.valid
-        self.a.load(m, self.a_in, en=take, lane_on=a_on)
-        self.b.load(m, self.b_in, en=take, lane_on=b_on)
+        self.a.load(m, self.a_in, en=take, lane_on=a_on if by_lane else None)
+        self.b.load(m, self.b_in, en=take, lane_on=b_on if by_lane else None)
 
         if c.fused:
             mul = FusedMultiplier(width=c.max_width, lane_width=c.lane_width,
@@ -128,13 +147,13 @@ class ProcessingElement(wiring.Component):
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
         if c.pack_groups:
             m.d.comb += mul.pack.eq(local["pack"])
-        # On FPGA (``DSP_PLATFORM.lane_loads``) p and acc load whole: their readers mask.
-        lane_loads = getattr(platform, "lane_loads", True)
-        self.p.load(m, mul.p, en=self.en & flags.valid, lane_on=p_on if lane_loads else None)
+        p_take, acc_take = self._product_takes(m, mul, flags, p_flags)
+        lane_loads = by_lane and getattr(platform, "lane_loads", True)
+        self.p.load(m, mul.p, en=p_take, lane_on=p_on if lane_loads else None)
 
         p = self.p.masked(p_on)
         acc = self.acc.masked(acc_on)
-        self.acc.load(m, Mux(p_flags.first, p, acc + p), en=self.en & p_flags.valid,
+        self.acc.load(m, Mux(p_flags.first, p, acc + p), en=acc_take,
                       lane_on=acc_on if lane_loads else None)
 
         with m.If(self.en):

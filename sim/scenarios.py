@@ -163,3 +163,23 @@ def gating_jobs(config, *, seed=8):
     return [random_job(c, rng, a_width=wa, b_width=wb, out_width=wo, rounding=i % 2,
                        m=2 * c.rows + 1, n=2 * c.cols, k=c.rows + 3, spread=1.0, jitter=0)
             for i, (wa, wb, wo) in enumerate(combos)]
+
+
+def sparse_jobs(config, *, seed=9):
+    """Jobs with many zero operands, as after a ReLU (``AccelConfig.zero_gating`` skips their
+    products): ``width_jobs`` with about half of a and a third of b zeroed, whole rows and
+    columns among them, and the first and last k of a zero at some outputs, so that a tile's
+    first beat, its last beat and a whole tile can be zero."""
+    rng = np.random.default_rng(seed)
+    jobs = []
+    for job in width_jobs(config, seed=seed):
+        a = np.where(rng.random(job.a.shape) < 0.5, 0, job.a)
+        b = np.where(rng.random(job.b.shape) < 0.3, 0, job.b)
+        a[::3, 0] = 0
+        a[1::3, -1] = 0
+        a[2::4, :] = 0
+        b[:, 1::3] = 0
+        jobs.append(GemmJob(a=a, b=b, a_width=job.a_width, a_frac=job.a_frac,
+                            b_width=job.b_width, b_frac=job.b_frac, out_width=job.out_width,
+                            out_frac=job.out_frac, rounding=job.rounding, seed=job.seed))
+    return jobs

@@ -52,7 +52,9 @@ def config_flags(config):
     return flags + ("" if p["tunable"] else " --fixed-width") \
         + (" --no-subword" if p["tunable"] and not p["subword"] else "") \
         + (f" --mult-tree {p['mult_tree']}" if "mult_tree" in p else "") \
-        + (" --valid-gating" if p.get("valid_gating") else "")
+        + (" --valid-gating" if p.get("valid_gating") else "") \
+        + (" --zero-gating" if p.get("zero_gating") else "") \
+        + (f" --clock-gates {p['clock_gates']}" if "clock_gates" in p else "")
 
 
 def run_random(config, out_dir, *, count, seed=0, sim="verilator", jobs_per_shard=250,

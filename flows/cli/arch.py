@@ -24,6 +24,12 @@ def add_arguments(parser):
     parser.add_argument("--widths", default=",".join(map(str, DEFAULT_WIDTHS)),
                         metavar="W[,W]", help="operand widths replayed (default: "
                         f"{','.join(map(str, DEFAULT_WIDTHS))}; the fixed array: its one)")
+    parser.add_argument("--jobs", default=None, metavar="DIR",
+                        help="training traces (varimac train --trace; make traces) replayed "
+                             "beside the random jobs")
+    parser.add_argument("--jobs-per-width", type=int, default=3, metavar="N",
+                        help="trace jobs replayed per width, spread over the files "
+                             "(default: 3)")
     parser.add_argument("--period", type=float, default=10.0, metavar="NS",
                         help="clock period OpenSTA reports slack against (default: 10)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -49,7 +55,20 @@ def _parse(args, config):
                          f"not {args.widths!r}")
     if not 0.05 <= args.period <= 1000:
         raise UsageError(f"--period must be between 0.05 and 1000, not {args.period}")
+    if args.jobs_per_width < 1:
+        raise UsageError(f"--jobs-per-width must be at least 1, not {args.jobs_per_width}")
     return names, widths
+
+
+def _traces(args, config):
+    """``{width: jobs}`` of ``--jobs`` (``flows.eda.power_plan.trace_jobs``), or None."""
+    if args.jobs is None:
+        return None
+    from flows.eda.power_plan import trace_jobs
+    try:
+        return trace_jobs(args.jobs, config, per_width=args.jobs_per_width)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def run(args):
@@ -60,13 +79,14 @@ def run(args):
     from flows.eda.archvariants import markdown, ratios, run_variant
     config = config_from_args(args)
     names, widths = _parse(args, config)
+    traces = _traces(args, config)
     try:
-        check_output_dir(args.out, inputs=[], writes=("variants.json", "variants.md"))
+        check_output_dir(args.out, inputs=[args.jobs] if args.jobs else [], writes=("variants.json", "variants.md"))
     except ValueError as exc:
         raise UsageError(f"--out {exc}") from None
     os.makedirs(args.out, exist_ok=True)
     start = time.monotonic()
-    steps = len(names) * (1 + len(widths))
+    steps = len(names) * (1 + len(widths) * (2 if traces else 1))
     bar = tqdm(total=steps, desc="arch", unit="step", disable=args.no_progress,
                dynamic_ncols=True)
     started = []
@@ -78,11 +98,14 @@ def run(args):
         bar.set_postfix_str(what)
     entries = [run_variant(config=config, name=n, widths=widths, library_name=args.liberty,
                            out_dir=args.out, build_dir=REPO / "build", target_ns=args.period,
-                           tick=tick) for n in names]
+                           tick=tick, traces=traces) for n in names]
     bar.close()
     report = {"config": config.params(), "library": args.liberty,
               "command": shlex.join(["varimac"] + sys.argv[1:]),
               "variants": entries, "ratios": ratios(entries)}
+    if traces:
+        report["trace_note"] = (f"{args.jobs_per_width} per width from {args.jobs}, cut to "
+                                f"at most 2x2 tiles, K as in training up to {config.max_k}")
     save_json(Path(args.out) / "variants.json", report, indent=2)
     write_atomic(Path(args.out) / "variants.md", lambda f: f.write(markdown(report)))
     print(markdown(report))

@@ -41,6 +41,13 @@ def add_config_arguments(parser, *, default_preset="default"):
     group.add_argument("--valid-gating", dest="cfg_valid_gating", action="store_true",
                        help="clock enables on valid for the control's counters and the "
                             "quantizers' and drain's valid bits")
+    group.add_argument("--zero-gating", dest="cfg_zero_gating", action="store_true",
+                       help="the PEs' product register and accumulator hold on a beat whose "
+                            "product is zero")
+    group.add_argument("--clock-gates", dest="cfg_clock_gates", default=None,
+                       choices=("lane", "register"),
+                       help="the PEs' clock-gate granularity: one per lane of each register, "
+                            "or one per register (default: lane)")
     return group
 
 
@@ -57,6 +64,10 @@ def config_from_args(args):
         overrides["mult_tree"] = args.cfg_mult_tree
     if getattr(args, "cfg_valid_gating", False):
         overrides["valid_gating"] = True
+    if getattr(args, "cfg_zero_gating", False):
+        overrides["zero_gating"] = True
+    if getattr(args, "cfg_clock_gates", None) is not None:
+        overrides["clock_gates"] = args.cfg_clock_gates
     try:
         return AccelConfig.preset(args.preset, **overrides)
     except (TypeError, ValueError) as exc:

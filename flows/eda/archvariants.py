@@ -6,7 +6,8 @@ Per variant: the power flow's synthesis (area mapping, ``flows.eda.synth``), whi
 ``varimac timing --no-delay-target`` times: OpenSTA's period met and the area per block
 (``flows.eda.timing.run_one``); then the power flow's random jobs at each width replayed on that
 same netlist, checked bit for bit against golden, and its zero-delay energy per MAC
-(``flows.eda.activity``, ``flows.eda.energy``).
+(``flows.eda.activity``, ``flows.eda.energy``); with training traces
+(``flows.eda.power_plan.trace_jobs``) their jobs too, in rows whose ``source`` is "trace".
 """
 
 from pathlib import Path
@@ -20,6 +21,8 @@ VARIANTS = {
     "valid_gating": {"valid_gating": True},
     "folded+valid_gating": {"mult_tree": "folded", "valid_gating": True},
     "fused2d": {"mult_tree": "fused2d"},
+    "zero_gating": {"zero_gating": True},
+    "register_gates": {"clock_gates": "register"},
     "fixed": {"tunable": False},
 }
 DEFAULT_WIDTHS = (16, 8, 4)
@@ -30,8 +33,21 @@ def variant_config(config, name):
     return AccelConfig(**{**config.params(), **VARIANTS[name]})
 
 
-def run_variant(*, config, name, widths, library_name, out_dir, build_dir, target_ns, tick):
-    """One variant's entry: synthesis area, timing and energy per MAC per width."""
+def replays(cfg, widths, traces):
+    """``[(source, width, jobs), ...]`` for one variant: random jobs at each of ``widths`` it
+    supports, and the trace jobs of ``traces`` (``{width: jobs}``, or None) at those widths."""
+    out = []
+    for width in [w for w in widths if w in cfg.widths]:
+        out.append(("random", width, None))
+        if traces and width in traces:
+            out.append(("trace", width, traces[width]))
+    return out
+
+
+def run_variant(*, config, name, widths, library_name, out_dir, build_dir, target_ns, tick,
+                traces=None):
+    """One variant's entry: synthesis area, timing and energy per MAC per width (and per
+    source, random or trace)."""
     from .activity import replay
     from .energy import compute_energy
     from .liberty import prepare_liberty
@@ -51,16 +67,16 @@ def run_variant(*, config, name, widths, library_name, out_dir, build_dir, targe
     import json
     synth = json.loads((work / "synth" / "synth.json").read_text())
     runs = []
-    for width in [w for w in widths if w in cfg.widths]:
-        tick(f"replay {name} width {width}")
-        jobs = random_jobs(cfg, width, seed=width)
+    for source, width, jobs in replays(cfg, widths, traces):
+        tick(f"replay {name} {source} width {width}")
+        jobs = jobs or random_jobs(cfg, width, seed=width)
         rep = replay(config=cfg, jobs=jobs, netlist=netlist, library=library,
-                     work_dir=work / f"random_w{width}")
+                     work_dir=work / f"{source}_w{width}")
         e = compute_energy(netlist=netlist, library=library, toggles=rep.toggles,
                            slew=DEFAULT_SLEW_S[library_name], wire="library")
         pj = 1e12 / rep.macs
         runs.append({
-            "width": width, "jobs": len(jobs), "macs": rep.macs, "cycles": rep.cycles,
+            "source": source, "width": width, "jobs": len(jobs), "macs": rep.macs, "cycles": rep.cycles,
             "pj_per_mac": round(e.total_dynamic * pj, 4),
             "by_category_pj_per_mac": {c: round(e.dynamic[c] * pj, 4) for c in CATEGORIES},
             "clock_by_owner_pj_per_mac": {k: round(v * pj, 4)
@@ -79,52 +95,73 @@ def run_variant(*, config, name, widths, library_name, out_dir, build_dir, targe
     }
 
 
+def _pj(entry, source):
+    return {r["width"]: r["pj_per_mac"] for r in entry["runs"]
+            if r.get("source", "random") == source}
+
+
 def ratios(entries):
     """Each variant's energy per MAC over the current design's at the same width, over the
-    fixed array's 16-bit figure, and its area and period over the current design's."""
+    fixed array's 16-bit figure (trace rows: "trace_" ratios, over the fixed array's trace
+    figure), and its area and period over the current design's."""
     by = {e["variant"]: e for e in entries}
     base, fixed = by.get("current"), by.get("fixed")
     out = {}
     for e in entries:
         r = {}
-        pj = {run["width"]: run["pj_per_mac"] for run in e["runs"]}
-        if fixed:
-            f = {run["width"]: run["pj_per_mac"] for run in fixed["runs"]}
-            top = max(f)
-            r.update({f"w{w}_over_fixed_w{top}": round(v / f[top], 3) for w, v in pj.items()})
-        if base and e is not base:
-            b = {run["width"]: run["pj_per_mac"] for run in base["runs"]}
-            r.update({f"w{w}_over_current": round(v / b[w], 3) for w, v in pj.items() if w in b})
-            r["area_over_current"] = round(e["area_um2"] / base["area_um2"], 3)
-            r["period_over_current"] = round(e["period_ns"] / base["period_ns"], 3)
-        if 4 in pj and 8 in pj:
-            r["w4_over_w8"] = round(pj[4] / pj[8], 3)
+        for source, tag in (("random", ""), ("trace", "trace_")):
+            pj = _pj(e, source)
+            f = _pj(fixed, source) if fixed else {}
+            if f:
+                top = max(f)
+                r.update({f"{tag}w{w}_over_fixed_w{top}": round(v / f[top], 3)
+                          for w, v in pj.items()})
+            if base and e is not base:
+                b = _pj(base, source)
+                r.update({f"{tag}w{w}_over_current": round(v / b[w], 3)
+                          for w, v in pj.items() if w in b})
+                if source == "random":
+                    r["area_over_current"] = round(e["area_um2"] / base["area_um2"], 3)
+                    r["period_over_current"] = round(e["period_ns"] / base["period_ns"], 3)
+            if 4 in pj and 8 in pj:
+                r[f"{tag}w4_over_w8"] = round(pj[4] / pj[8], 3)
         out[e["variant"]] = r
     return out
 
 
 def markdown(report):
-    """The tables of ``variants.md``."""
-    widths = sorted({r["width"] for e in report["variants"] for r in e["runs"]}, reverse=True)
+    """The tables of ``variants.md`` (trace columns and rows only where there are traces)."""
+    runs = [r for e in report["variants"] for r in e["runs"]]
+    widths = sorted({r["width"] for r in runs}, reverse=True)
+    cols = [("random", w) for w in widths]
+    traced = any(r.get("source") == "trace" for r in runs)
+    if traced:
+        cols += [("trace", w) for w in widths]
     cats = ("multipliers", "accumulators", "lane_registers", "clock", "quantizer", "control")
     lines = ["| variant | area µm² | flops | clock gates | period ns | "
-             + " | ".join(f"pJ/MAC w{w}" for w in widths) + " |",
-             "|---|---|---|---|---|" + "---|" * len(widths)]
+             + " | ".join(f"pJ/MAC {'trace ' if s == 'trace' else ''}w{w}" for s, w in cols)
+             + " |", "|---|---|---|---|---|" + "---|" * len(cols)]
     for e in report["variants"]:
-        pj = {r["width"]: r["pj_per_mac"] for r in e["runs"]}
+        pj = {(r.get("source", "random"), r["width"]): r["pj_per_mac"] for r in e["runs"]}
         lines.append(f"| {e['variant']} | {e['area_um2']:,.0f} | {e['flops']} | "
                      f"{e['clock_gates']} | {e['period_ns']:.2f} | "
-                     + " | ".join(f"{pj[w]:.3f}" if w in pj else "" for w in widths) + " |")
-    lines += ["", "| variant | W | pJ/MAC | " + " | ".join(c.replace("_", " ") for c in cats)
-              + " |", "|---|---|---|" + "---|" * len(cats)]
+                     + " | ".join(f"{pj[c]:.3f}" if c in pj else "" for c in cols) + " |")
+    src_head, src_rule = ("source | ", "---|") if traced else ("", "")
+    lines += ["", f"| variant | {src_head}W | pJ/MAC | "
+              + " | ".join(c.replace("_", " ") for c in cats) + " |",
+              f"|---|{src_rule}---|---|" + "---|" * len(cats)]
     for e in report["variants"]:
         for r in e["runs"]:
             c = r["by_category_pj_per_mac"]
-            lines.append(f"| {e['variant']} | {r['width']} | **{r['pj_per_mac']:.3f}** | "
+            src = f"{r.get('source', 'random')} | " if traced else ""
+            lines.append(f"| {e['variant']} | {src}{r['width']} | **{r['pj_per_mac']:.3f}** | "
                          + " | ".join(f"{c[k]:.3f}" for k in cats) + " |")
     lines += ["", "| variant | ratio | value |", "|---|---|---|"]
     for name, r in report["ratios"].items():
         lines += [f"| {name} | {k} | {v} |" for k, v in r.items()]
+    trace_note = (f"; trace jobs: {report['trace_note']}" if traced and "trace_note" in report
+                  else "")
     lines += ["", f"{report['library']}, zero-delay activity, random jobs (2 per width, "
-              f"K = 64), area-mapped netlists; period: OpenSTA's worst path on those netlists."]
+              f"K = 64){trace_note}, area-mapped netlists; period: OpenSTA's worst path on "
+              "those netlists."]
     return "\n".join(lines) + "\n"

@@ -39,6 +39,9 @@ def test_acc_width_is_exact_and_tight(max_width, max_k):
      "mult_tree must be one of split, folded, fused2d, not 'wallace'"),
     (dict(rows=1, cols=1, valid_gating="yes"), TypeError,
      "valid_gating must be a bool, not 'yes'"),
+    (dict(rows=1, cols=1, zero_gating=1), TypeError, "zero_gating must be a bool, not 1"),
+    (dict(rows=1, cols=1, clock_gates="pe"), ValueError,
+     "clock_gates must be one of lane, register, not 'pe'"),
 ])
 def test_validation_messages(kwargs, exc, message):
     with pytest.raises(exc) as info:
@@ -79,6 +82,9 @@ def test_variant_fields_only_when_set(tmp_path):
     default, so that results written before them still match the same hardware."""
     plain = AccelConfig(rows=2, cols=2)
     assert "mult_tree" not in plain.params() and "valid_gating" not in plain.params()
+    assert "zero_gating" not in plain.params() and "clock_gates" not in plain.params()
+    zero = AccelConfig(rows=2, cols=2, zero_gating=True)
+    assert AccelConfig.from_json(zero.to_json()) == zero != plain
     both = AccelConfig(rows=2, cols=2, mult_tree="folded", valid_gating=True)
     assert both.params() == dict(plain.params(), mult_tree="folded", valid_gating=True)
     both.save(tmp_path / "params.json")
@@ -107,6 +113,19 @@ def test_config_flags(flags, tunable, subword):
     add_config_arguments(parser, default_preset="small")
     c = config_from_args(parser.parse_args(flags + ["--rows", "2"]))
     assert (c.rows, c.cols, c.tunable, c.subword) == (2, 4, tunable, subword)
+
+
+def test_variant_flags_round_trip():
+    import argparse
+    import shlex
+
+    from flows.cli.config_args import add_config_arguments, config_from_args
+    from sim.verify import config_flags
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, default_preset="small")
+    for c in (AccelConfig.preset("tiny", zero_gating=True, clock_gates="register"),
+              AccelConfig.preset("small", mult_tree="folded", valid_gating=True)):
+        assert config_from_args(parser.parse_args(shlex.split(config_flags(c)))) == c
 
 
 @pytest.mark.parametrize("kwargs, packs", [

@@ -123,3 +123,94 @@ def test_fixed_width_baseline():
 
     clocked(dut, bench)
     assert results == [sum(a * b for a, b in tiles[0][2])]
+
+
+ZERO_GATED = AccelConfig.preset("tiny", zero_gating=True)
+
+
+def test_zero_gating_sums_exactly():
+    # Zero first beats, zero last beats and all-zero tiles, after tiles that leave a non-zero
+    # product and sum behind; zero_gating only skips work, the sums stay exact.
+    c = ZERO_GATED
+    rng = random.Random(5)
+    w = c.max_width
+    tiles = [(w, w, [(0, 5), (0, 0), (7, 0)]), (w, w, [(3, 0), (2, 2), (0, 4)])]
+    for a_width in c.widths:
+        for b_width in c.widths:
+            tiles.append((w, w, random_pairs(rng, w, w, 3)))
+            pairs = random_pairs(rng, a_width, b_width, rng.randint(1, 6))
+            tiles.append((a_width, b_width, [(a * (rng.random() < 0.5), b * (rng.random() < 0.7))
+                                             for a, b in pairs]))
+    expected = [sum(a * b for a, b in pairs) << (2 * w - aw - bw) for aw, bw, pairs in tiles]
+    assert run_tiles(c, tiles, seed=6) == expected
+
+
+def product_register_trace(config, beats, *, firsts=(0,)):
+    """p's distinct successive values while full-width ``beats`` pass (a tile starting at
+    each index in ``firsts``)."""
+    dut = ProcessingElement(config=config)
+    seen = []
+
+    async def bench(ctx):
+        ctx.set(dut.a_on, (1 << config.lanes) - 1)
+        ctx.set(dut.b_on, (1 << config.lanes) - 1)
+        ctx.set(dut.acc_on, (1 << lane_count(config.acc_width, config.lane_width)) - 1)
+        ctx.set(dut.start, 1)
+        await ctx.tick()
+        ctx.set(dut.start, 0)
+        ctx.set(dut.en, 1)
+        for k, (a, b) in enumerate(beats + [(0, 0)] * 3):
+            ctx.set(dut.flags_in.valid, k < len(beats))
+            ctx.set(dut.flags_in.first, k in firsts)
+            ctx.set(dut.flags_in.last, k + 1 in firsts or k == len(beats) - 1)
+            ctx.set(dut.a_in, a)
+            ctx.set(dut.b_in, b)
+            await ctx.tick()
+            value = ctx.get(dut.p.value)
+            if not seen or seen[-1] != value:
+                seen.append(value)
+
+    clocked(dut, bench)
+    return seen
+
+
+def test_zero_gating_holds_the_product_register():
+    # A zero product after the first beat leaves p holding the last non-zero one.
+    beats = [(3, 5), (0, 7), (4, -1), (2, 0), (0, 0), (6, 1)]
+    assert product_register_trace(CONFIG, beats) == [0, 15, 0, -4, 0, 6]
+    assert product_register_trace(ZERO_GATED, beats) == [0, 15, -4, 6]
+    # A tile's zero first beat still loads its zero (the tile's sum restarts from it).
+    assert product_register_trace(ZERO_GATED, [(3, 5), (0, 3), (2, 2)],
+                                  firsts=(0, 1)) == [0, 15, 0, 4]
+
+
+REGISTER_GATED = AccelConfig.preset("tiny", clock_gates="register")
+
+
+def test_register_clock_gates_load_whole_and_mask():
+    # Registers load every lane (one clock gate each) yet sums stay exact at every width pair.
+    c = REGISTER_GATED
+    rng = random.Random(7)
+    tiles = [(aw, bw, random_pairs(rng, aw, bw, rng.randint(1, 5)))
+             for aw in c.widths for bw in c.widths]
+    w = c.max_width
+    expected = [sum(a * b for a, b in pairs) << (2 * w - aw - bw) for aw, bw, pairs in tiles]
+    assert run_tiles(c, tiles, seed=8) == expected
+    # The lowest lane of a is off at width 8 and holds under lane gates, loads under one gate.
+    for config, low in ((CONFIG, 0), (c, 0x7)):
+        dut = ProcessingElement(config=config)
+        seen = []
+
+        async def bench(ctx):
+            ctx.set(dut.a_on, 0b110)
+            ctx.set(dut.start, 1)
+            await ctx.tick()
+            ctx.set(dut.start, 0)
+            ctx.set(dut.en, 1)
+            ctx.set(dut.flags_in.valid, 1)
+            ctx.set(dut.a_in, 0x5A7)
+            await ctx.tick()
+            seen.append(ctx.get(dut.a.lanes[0]))
+
+        clocked(dut, bench)
+        assert seen == [low]

@@ -133,3 +133,17 @@ def test_components_take_one_keyword_config(component):
         component(config="tiny")
     with pytest.raises(TypeError):
         component(CONFIG)
+
+
+# AccelConfig.zero_gating: zero products skipped, on jobs with many zeros (packed ones too).
+ZERO_GATED = AccelConfig.preset("tiny", zero_gating=True)
+
+
+@pytest.mark.parametrize("config, platform", [
+    (ZERO_GATED, None), (ZERO_GATED, DSP_PLATFORM),
+    (AccelConfig.preset("tiny", zero_gating=True, clock_gates="register"), None)],
+    ids=["asic", "fpga", "register-clock-gates"])
+def test_zero_gating_on_sparse_jobs(config, platform):
+    jobs = scenarios.sparse_jobs(config)
+    assert_exact(jobs, simulate_jobs(config, jobs, seed=9, gap=0.2, stall=0.2,
+                                     platform=platform))

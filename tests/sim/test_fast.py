@@ -14,6 +14,7 @@ from golden import GemmJob, GemmResult, gemm
 from hw.config import AccelConfig
 from hw.control import JobError
 from sim import fast, random_jobs, sweep, verify
+from sim.scenarios import sparse_jobs
 from sim.verify import compare
 
 TINY = AccelConfig.preset("tiny")
@@ -41,6 +42,16 @@ def test_smoke_with_gaps_stalls_and_refusals(build_root):
     assert {o.error for o in outcomes[:len(edges)]} >= {int(e) for e in JobError}
     assert [compare(j, o) for j, o in zip(jobs, outcomes[len(edges):])] == [None] * len(jobs)
     assert stats.cycles > sum(o.cycles for o in outcomes)
+
+
+def test_zero_gating_and_register_clock_gates_on_sparse_jobs(build_root):
+    # AccelConfig.zero_gating and clock_gates="register" in generated Verilog: jobs with many
+    # zero operands (zero first and last beats, whole zero tiles), every bit compared.
+    config = AccelConfig.preset("tiny", zero_gating=True, clock_gates="register")
+    jobs = sparse_jobs(config)
+    outcomes, _ = fast.run_items(config, jobs, sim=SIM, jobs_per_shard=60,
+                                 traffic=((0.2, 0.2),), build_root=build_root / "zero")
+    assert [compare(j, o) for j, o in zip(jobs, outcomes)] == [None] * len(jobs)
 
 
 @has_verilator
