@@ -19,7 +19,7 @@ from .breakdown import CATEGORIES
 from .power_jobs import cached, job_figures, job_key
 from .power_plan import POWER_RANDOM_JOBS, clocks_for, plan
 from .power_spread import row_summary
-from .power_report import ratios
+from .power_report import ratio_errors, ratios
 from .variants import VARIANT_ORDER, variant_configs
 
 DEFAULT_SLEW_S = {"nangate45": 0.0171859e-9, "sky130": 0.0531329e-9}   # a table index point
@@ -62,6 +62,8 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
         "delays": "glitch" if glitches else "zero_delay",
         "ratios": ratios(results), "targets": TARGETS,
         "ratios_zero_delay": ratios(results, mode="zero_delay"), "opensta": opensta,
+        "ratio_errors": ratio_errors(results),
+        "ratio_errors_zero_delay": ratio_errors(results, mode="zero_delay"),
         "horowitz_45nm_pj": INTEGER_PJ,
     }
 

@@ -45,10 +45,18 @@ def row_summary(parts, *, clock_ns):
     }
 
 
-def ratio_error(num, den):
+def ratio_error(num, den, *, paired=False):
     """The standard error of ``num["pj_per_mac"] / den["pj_per_mac"]`` from the two rows'
-    per-job spreads: each mean's standard error std / sqrt(n), relative errors added in
-    quadrature (first order, the rows' jobs independent); ``None`` without a spread."""
+    per-job figures. ``paired`` (both rows replayed the same jobs, e.g. two arrays): the
+    sd / sqrt(n) of the per-job ratios. Else each mean's relative standard error
+    (sd / sqrt(n) / mean), the two added in quadrature (first order, the rows' jobs
+    independent). ``None`` when a row has no per-job figures."""
+    if paired:
+        a, b = num.get("per_job_pj_per_mac"), den.get("per_job_pj_per_mac")
+        if not a or not b or len(a) != len(b):
+            return None
+        s = spread([x / y for x, y in zip(a, b)])
+        return round(s["std"] / math.sqrt(s["n"]), 3)
     rel = 0.0
     for row in (num, den):
         s = row.get("spread")
