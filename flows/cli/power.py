@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flows.cli import UsageError
 from flows.eda.power_plan import POWER_RANDOM_JOBS, POWER_TRACE_JOBS
+
 from .config_args import add_config_arguments, config_from_args
 
 HELP = "gate-level energy per MAC at each width (and the fixed-width baseline): DIR/power.json"

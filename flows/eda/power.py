@@ -18,8 +18,8 @@ from flows.targets import POWER as TARGETS
 from .breakdown import CATEGORIES
 from .power_jobs import cached, job_figures, job_key
 from .power_plan import POWER_RANDOM_JOBS, clocks_for, plan
-from .power_spread import row_summary
 from .power_report import ratio_errors, ratios
+from .power_spread import row_summary
 from .variants import VARIANT_ORDER, variant_configs
 
 DEFAULT_SLEW_S = {"nangate45": 0.0171859e-9, "sky130": 0.0531329e-9}   # a table index point
@@ -33,8 +33,8 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     Intermediate files go to ``out_dir``/work; ``progress`` shows a bar on stderr; ``variants``
     limits the variants measured (the demo measures only ``tunable``); ``timing`` and
     ``clock_ns`` set each variant's clock (``clocks_for``); ``random_count`` random jobs per
-    width. Each job's figures are kept in ``out_dir``/work/cache (``flows.eda.power_jobs``):
-    a rerun replays only the jobs missing there.
+    width. Each job's figures are kept in the cache folder under ``out_dir``
+    (``flows.eda.power_jobs``): a rerun replays only the jobs missing there.
     """
     from .liberty import prepare_liberty
 

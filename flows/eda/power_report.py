@@ -15,8 +15,8 @@ from .variants import VARIANT_ORDER
 def _pairs(results, mode):
     """``{source: [(key, numerator row, denominator row, same jobs), ...]}`` of ``ratios``
     (rows of ``mode``'s simulation, else the headline's)."""
-    by = {(r["variant"], r["source"], r["width"]): r[mode or r.get("delays")]
-          if (mode or r.get("delays")) in r else r for r in results}
+    by = {(r["variant"], r["source"], r["width"]): r.get(mode or r.get("delays"), r)
+          for r in results}
     out = {}
     for source in sorted({r["source"] for r in results}):
         pairs = out.setdefault(source, [])
@@ -146,10 +146,10 @@ def _ratio_lines(report):
             verdict = f"(≤ {target} for the tunable array)"
         lines.append(f"| {key} | {' | '.join(values)} | {verdict} |")
     if any(errors["ratios"].values()):
-        lines += ["", "± is the ratio's standard error from the rows' per-job figures: for two "
-                  "arrays on the same jobs (tunable ÷ fixed) the sd / √n of the per-job "
-                  "ratios; else each row's sd / √n relative to its mean, the two added in "
-                  "quadrature (first order, the rows' jobs independent)."]
+        lines += ["", ("± is the ratio's standard error from the rows' per-job figures: for two "
+                       "arrays on the same jobs (tunable ÷ fixed) the sd / √n of the per-job "
+                       "ratios; else each row's sd / √n relative to its mean, the two added in "
+                       "quadrature (first order, the rows' jobs independent).")]
     return lines
 
 def write_outputs(report, out_dir):

@@ -148,12 +148,12 @@ def test_an_interrupted_run_resumes_from_the_cache(tmp_path, monkeypatch):
 def test_the_cache_key_names_what_the_figure_depends_on():
     job = random_jobs(SMALL, 8, seed=8, count=1)[0]
     other = random_jobs(SMALL, 8, seed=9, count=1)[0]
-    base = dict(config=SMALL, job=job, netlist_key="n", mode="glitch", clock_ns=2.0,
-                slew=1e-11, wire="library")
+    base = {"config": SMALL, "job": job, "netlist_key": "n", "mode": "glitch", "clock_ns": 2.0,
+            "slew": 1e-11, "wire": "library"}
     key = power_jobs.job_key(**base)
     assert key == power_jobs.job_key(**base)
-    for change in (dict(job=other), dict(netlist_key="m"), dict(mode="zero_delay"),
-                   dict(clock_ns=2.5), dict(slew=2e-11), dict(wire="none")):
+    for change in ({"job": other}, {"netlist_key": "m"}, {"mode": "zero_delay"},
+                   {"clock_ns": 2.5}, {"slew": 2e-11}, {"wire": "none"}):
         assert power_jobs.job_key(**{**base, **change}) != key, change
 
 
