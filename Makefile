@@ -60,10 +60,12 @@ traces: setup
 	  --test-subset 128 --data demo --trace --no-progress --out build/traces/fixed-$$w || exit 1; done
 
 # Zero-delay and glitch-aware energy of the tunable and the fixed array, both clocked at the
-# period the slower one meets (results/timing); about 40 min on 2 shared cores. With traces:
-# make traces, then add --jobs build/traces (each trace row about 4x a random row's time).
-power: setup
-	$(VARIMAC) power --timing results/timing/timing.json --variants tunable,fixed --out build/power
+# period the slower one meets (results/timing), on random jobs and on the network's training
+# GEMMs (make traces): 3 jobs of each per width, each job priced alone and kept under
+# build/power/work/cache, so that an interrupted run resumes where it stopped.
+power: traces
+	$(VARIMAC) power --timing results/timing/timing.json --variants tunable,fixed \
+	  --jobs build/traces --out build/power
 
 arch: setup
 	$(VARIMAC) arch --out build/arch

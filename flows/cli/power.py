@@ -5,6 +5,8 @@ import time
 from pathlib import Path
 
 from flows.cli import UsageError
+from flows.eda.power_plan import POWER_RANDOM_JOBS, POWER_TRACE_JOBS
+
 from .config_args import add_config_arguments, config_from_args
 
 HELP = "gate-level energy per MAC at each width (and the fixed-width baseline): DIR/power.json"
@@ -19,9 +21,12 @@ def add_arguments(parser):
     parser.add_argument("--jobs", default=None, metavar="DIR",
                         help="training traces (DIR/w<W>/*.npz or DIR/traces/w<W>/) replayed "
                              "beside the random jobs")
-    parser.add_argument("--jobs-per-width", type=int, default=3, metavar="N",
-                        help="trace jobs replayed per width, spread over the files "
-                             "(default: 3)")
+    parser.add_argument("--jobs-per-width", type=int, default=POWER_TRACE_JOBS, metavar="N",
+                        help="trace jobs replayed per width, spread over the files, each "
+                             f"one output tile, K <= max_k (default: {POWER_TRACE_JOBS})")
+    parser.add_argument("--random-jobs", type=int, default=POWER_RANDOM_JOBS, metavar="N",
+                        help="random jobs replayed per width (2x2 tiles, K = 64; default: "
+                             f"{POWER_RANDOM_JOBS})")
     parser.add_argument("--wire", default="library", choices=("library", "none"),
                         help="wire capacitance: the library's wire-load model or none")
     clock = parser.add_mutually_exclusive_group()
@@ -79,8 +84,9 @@ def run(args):
                          writes=("power.json", "power.md", "power.png"))
     except ValueError as exc:
         raise UsageError(f"--out {exc}") from None
-    if args.jobs_per_width < 1:
-        raise UsageError(f"--jobs-per-width must be at least 1, not {args.jobs_per_width}")
+    for flag, n in (("--jobs-per-width", args.jobs_per_width), ("--random-jobs", args.random_jobs)):
+        if n < 1:
+            raise UsageError(f"{flag} must be at least 1, not {n}")
     try:
         liberty_source(args.liberty)
     except ValueError as exc:
@@ -117,11 +123,14 @@ def run(args):
     report = run_power(config=config, library_name=args.liberty, out_dir=args.out,
                        build_dir=REPO / "build", traces=traces, wire=args.wire,
                        progress=not args.no_progress, timing=timing, clock_ns=args.clock_ns,
-                       glitches=not args.no_glitches, variants=variants)
+                       glitches=not args.no_glitches, variants=variants,
+                       random_count=args.random_jobs)
     write_outputs(report, args.out)
     for r in report["runs"]:
+        s = r["spread"]
         print(f"  {r['variant']:8} {r['source']:6} w{r['width']:<3} {r['pj_per_mac']:8.3f} pJ/MAC"
-              f"  ({r['macs']} MACs, {r['cycles']} cycles)")
+              f" (per job {s['mean']:.3f} ± {s['std']:.3f}, n = {s['n']}; {r['macs']} MACs, "
+              f"{r['cycles']} cycles)")
     for source, ratio in report["ratios"].items():
         text = ", ".join(f"{k} {v}" for k, v in ratio.items() if k != "met")
         print(f"  {source}: {text}")

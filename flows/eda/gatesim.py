@@ -17,7 +17,8 @@ calls ``$dumpoff`` (at a clock edge, which the VCD always records).
 A Verilator executable is kept under ``build/gatesim/`` by a hash of its sources (netlist,
 cell models, testbench) and of the Verilator kit, and reused by every run of the same
 sources: a testbench that takes its stimulus at run time (plusargs, files) is compiled once
-per netlist (``flows.eda.activity``). Icarus compiles each time (it takes seconds).
+per netlist (``flows.eda.activity``). Icarus compiles once per work folder and set of sources
+(``compile_icarus``): the power flow replays job after job in one folder.
 """
 
 import hashlib
@@ -100,14 +101,29 @@ def run_verilog(sources, *, top, work, plusargs=(), sim=None):
     sim = sim or gate_simulator()
     work = Path(work)
     if sim == "icarus":
-        run_tool([require_tool("iverilog"), "-g2012", "-o", str(work / "sim.vvp"), "-s", top,
-                  *sources], log_path=work / "iverilog.log")
+        compile_icarus(sources, top=top, work=work)
         run_tool([require_tool("vvp"), "-n", str(work / "sim.vvp"), *plusargs],
                  log_path=work / "sim.log")
     else:
         exe = _verilate(sources, top=top, work=work)
         run_tool([str(exe), *plusargs], log_path=work / "sim.log")
     return (work / "sim.log").read_text()
+
+
+def compile_icarus(sources, *, top, work):
+    """``work``/sim.vvp of ``sources``, compiled unless the one there came from the same
+    sources (their hash is kept beside it in ``sim.key``)."""
+    key = hashlib.sha256(top.encode())
+    for source in sources:
+        key.update(b"\0" + Path(source).read_bytes())
+    stamp, vvp = Path(work) / "sim.key", Path(work) / "sim.vvp"
+    if vvp.is_file() and stamp.is_file() and stamp.read_text() == key.hexdigest():
+        return vvp
+    stamp.unlink(missing_ok=True)
+    run_tool([require_tool("iverilog"), "-g2012", "-o", str(vvp), "-s", top, *sources],
+             log_path=Path(work) / "iverilog.log")
+    stamp.write_text(key.hexdigest())
+    return vvp
 
 
 def _verilate(sources, *, top, work):

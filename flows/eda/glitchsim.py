@@ -29,6 +29,7 @@ import re
 from pathlib import Path
 
 from .cellmodels import models_verilog
+from .gatesim import compile_icarus
 from .sta import STA, wire_load_name
 from .tools import ToolError, find_tool, require_tool, run_tool
 from .vcd import ToggleCounts
@@ -182,8 +183,7 @@ def simulate(*, netlist, library, testbench, tb_top, work_dir, arcs, plusargs=()
     (work / "tb.v").write_text(testbench)
     vcd = work / "activity.vcd"
     sources = [str(work / n) for n in ("cells.v", "gates.v", "tb.v")]
-    run_tool([require_tool("iverilog"), "-g2012", "-o", str(work / "sim.vvp"), "-s", tb_top,
-              *sources], log_path=work / "iverilog.log")
+    compile_icarus(sources, top=tb_top, work=work)
     run_tool([require_tool("vvp"), "-n", str(work / "sim.vvp"), f"+vcd={vcd}", *plusargs],
              log_path=work / "sim.log")
     log = (work / "sim.log").read_text()

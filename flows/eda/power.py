@@ -5,20 +5,21 @@ For each variant of the same size (``flows.eda.variants``): generate
 the Verilog, synthesize it (``flows.eda.synth``), then per width replay jobs on the gate-level
 netlist (``flows.eda.activity``) and turn the toggles into energy (``flows.eda.energy``). Jobs are
 random (uniform over each width's range) and, when a trace directory is given, real training
-jobs (``traces/w<W>/*.npz`` from ``varimac train --trace``), cut down to at most two tiles in
-each dimension by keeping evenly spaced rows and columns (real operand values from the whole
-matrix, not one corner of it), K as in training up to the array's ``max_k``.
+jobs (``flows.eda.power_plan``); each job is replayed and priced alone and kept on disk
+(``flows.eda.power_jobs``), so that every row has a spread over its jobs and a rerun resumes.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.horowitz import INTEGER_PJ, integer_mac_pj
 from flows.targets import POWER as TARGETS
 
 from .breakdown import CATEGORIES
-from .power_plan import clocks_for, plan
-from .power_report import ratios
+from .power_jobs import cached, job_figures, job_key
+from .power_plan import POWER_RANDOM_JOBS, clocks_for, plan
+from .power_report import ratio_errors, ratios
+from .power_spread import row_summary
 from .variants import VARIANT_ORDER, variant_configs
 
 DEFAULT_SLEW_S = {"nangate45": 0.0171859e-9, "sky130": 0.0531329e-9}   # a table index point
@@ -26,12 +27,14 @@ DEFAULT_SLEW_S = {"nangate45": 0.0171859e-9, "sky130": 0.0531329e-9}   # a table
 
 def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=None,
               wire="library", progress=True, variants=VARIANT_ORDER, timing=None,
-              clock_ns=None, glitches=True):
+              clock_ns=None, glitches=True, random_count=POWER_RANDOM_JOBS):
     """Run the whole flow; returns the ``power.json`` dict (the caller writes it).
 
     Intermediate files go to ``out_dir``/work; ``progress`` shows a bar on stderr; ``variants``
     limits the variants measured (the demo measures only ``tunable``); ``timing`` and
-    ``clock_ns`` set each variant's clock (``clocks_for``).
+    ``clock_ns`` set each variant's clock (``clocks_for``); ``random_count`` random jobs per
+    width. Each job's figures are kept in the cache folder under ``out_dir``
+    (``flows.eda.power_jobs``): a rerun replays only the jobs missing there.
     """
     from .liberty import prepare_liberty
 
@@ -40,11 +43,12 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
     lib_path, library = prepare_liberty(library_name, build_dir=build_dir)
     variants = {name: cfg for name, cfg in variant_configs(config).items() if name in variants}
     clocks = clocks_for(variants, library_name=library_name, timing=timing, clock_ns=clock_ns)
-    runs = plan(variants, traces=traces)
+    runs = plan(variants, traces=traces, random_count=random_count)
     modes = ("zero_delay", "glitch") if glitches else ("zero_delay",)
     flow = _Flow(work=work, library_name=library_name, build_dir=build_dir, lib_path=lib_path,
                  library=library, slew=slew, wire=wire, clocks=clocks,
-                 steps=_Steps(2 * len(variants) + len(runs) * len(modes), enabled=progress))
+                 steps=_Steps(2 * len(variants) + sum(len(r[3]) for r in runs) * len(modes),
+                                enabled=progress))
     netlists, synth_stats, arcs = flow.synthesize(variants, glitches=glitches)
     results, activity = flow.replay(runs, variants, netlists, arcs, modes=modes)
     opensta = flow.opensta(activity, netlists)
@@ -58,6 +62,8 @@ def run_power(*, config, library_name, out_dir, build_dir, traces=None, slew=Non
         "delays": "glitch" if glitches else "zero_delay",
         "ratios": ratios(results), "targets": TARGETS,
         "ratios_zero_delay": ratios(results, mode="zero_delay"), "opensta": opensta,
+        "ratio_errors": ratio_errors(results),
+        "ratio_errors_zero_delay": ratio_errors(results, mode="zero_delay"),
         "horowitz_45nm_pj": INTEGER_PJ,
     }
 
@@ -94,6 +100,7 @@ class _Flow:
     wire: str
     clocks: dict
     steps: _Steps
+    driven: dict = field(default_factory=dict)
 
     def synthesize(self, variants, *, glitches):
         """``(netlists, synthesis stats, cell delays or {})`` per variant."""
@@ -118,42 +125,70 @@ class _Flow:
         return netlists, stats, arcs
 
     def replay(self, runs, variants, netlists, arcs, *, modes):
-        """``(rows of power.json's runs, {variant: mean activity of its full-width random run})``."""
+        """``(rows of power.json's runs, {variant: mean activity of its full-width random run})``.
+        Job by job, the first job of every row before any row's second, so that an interrupted
+        run leaves every row with as many jobs done (``flows.eda.power_jobs`` keeps each)."""
+        parts = {}
+        for j in range(max(len(jobs) for *_, jobs in runs)):
+            for i, (variant, source, width, jobs) in enumerate(runs):
+                for mode in modes if j < len(jobs) else ():
+                    self.steps(f"replay {variant} width {width} ({source} job {j + 1} of "
+                               f"{len(jobs)}, {mode.replace('_', ' ')})")
+                    parts.setdefault((i, mode), []).append(self._job(
+                        variant, variants[variant], jobs[j], netlists[variant], mode=mode,
+                        arcs=arcs.get(variant) if mode == "glitch" else None))
         results, activity = [], {}
-        for variant, source, width, jobs in runs:
+        for i, (variant, source, width, jobs) in enumerate(runs):
             cfg = variants[variant]
             clock = self.clocks[variant]["period_ns"]
             row = {"variant": variant, "source": source, "width": width, "jobs": len(jobs),
                    "clock_ns": clock,
                    "horowitz_scaled_pj_per_mac": round(integer_mac_pj(width, cfg.acc_width), 3)}
             for mode in modes:
-                self.steps(f"replay {variant} width {width} ({source} jobs, "
-                           f"{mode.replace('_', ' ')})")
-                rep = self._simulate(variant, cfg, jobs, netlists[variant], clock=clock,
-                                     arcs=arcs[variant] if mode == "glitch" else None,
-                                     work_dir=self.work / variant / f"{source}_w{width}_{mode}")
-                row.update(macs=rep.macs, cycles=rep.cycles,
-                           macs_per_cycle=round(rep.macs / rep.cycles, 3))
-                row[mode] = self._energy(netlists[variant], rep, clock=clock)
+                done = parts[(i, mode)]
+                macs, cycles = sum(p["macs"] for p in done), sum(p["cycles"] for p in done)
+                row.update(macs=macs, cycles=cycles, macs_per_cycle=round(macs / cycles, 3))
+                row[mode] = row_summary(done, clock_ns=clock)
                 if source == "random" and width == cfg.max_width and mode == "glitch":
-                    activity[variant] = mean_activity(netlists[variant], self.library, rep)
+                    nets = len(self._driven(variant, netlists[variant]))
+                    activity[variant] = round(
+                        sum(p["driven_toggles"] for p in done) / (nets * cycles), 5)
             headline = row[modes[-1]]
             row.update(delays=modes[-1], pj_per_mac=headline["pj_per_mac"],
-                       by_category_pj_per_mac=headline["by_category_pj_per_mac"])
+                       by_category_pj_per_mac=headline["by_category_pj_per_mac"],
+                       spread=headline["spread"])
             results.append(row)
         return results, activity
 
-    def _simulate(self, variant, cfg, jobs, netlist, *, clock, arcs, work_dir):
+    def _job(self, variant, cfg, job, netlist, *, mode, arcs):
+        """One job's ``job_figures``, from the cache or replayed (and then cached)."""
         from .activity import replay
-        return replay(config=cfg, jobs=jobs, netlist=netlist, library=self.library,
-                      work_dir=work_dir, clock_ns=clock, arcs=arcs)
-
-    def _energy(self, netlist, rep, *, clock):
         from .energy import compute_energy
-        e = compute_energy(netlist=netlist, library=self.library, toggles=rep.toggles,
-                           slew=self.slew, wire=self.wire)
-        return energy_summary(e, macs=rep.macs, seconds=rep.cycles * 1e-9 * clock,
-                              toggles=sum(rep.toggles.values()))
+        clock = self.clocks[variant]["period_ns"]
+        key = job_key(config=cfg, job=job, mode=mode, clock_ns=clock, slew=self.slew,
+                      wire=self.wire,
+                      netlist_key=(self.work / variant / "synth" / "key.txt").read_text())
+
+        def compute():
+            rep = replay(config=cfg, jobs=[job], netlist=netlist, library=self.library,
+                         work_dir=self.work / variant / f"replay_{mode}", clock_ns=clock,
+                         arcs=arcs)
+            e = compute_energy(netlist=netlist, library=self.library, toggles=rep.toggles,
+                               slew=self.slew, wire=self.wire)
+            nets = self._driven(variant, netlist)
+            return job_figures(e, macs=rep.macs, cycles=rep.cycles,
+                               toggles=sum(rep.toggles.values()),
+                               driven_toggles=sum(rep.toggles.get(n, 0) for n in nets))
+        return cached(self.work / "cache" / variant, key, compute)
+
+    def _driven(self, variant, netlist):
+        """The nets a cell drives and no clock pin loads: those the OpenSTA check gives its
+        one activity (``flows.eda.opensta_power``)."""
+        if variant not in self.driven:
+            from .opensta_power import uniform_toggles
+            self.driven[variant] = [n for n, a in uniform_toggles(netlist, self.library,
+                                                                  1.0).items() if a == 1.0]
+        return self.driven[variant]
 
     def opensta(self, activity, netlists):
         """OpenSTA's ``report_power`` against the flow's prices, per variant with an activity."""
@@ -190,24 +225,3 @@ def _synthesized(vdir, *, library_name, build_dir, lib_path, delay_target_ps):
                         out_dir=out, build_dir=build_dir, delay_target_ps=delay_target_ps)
     stamp.write_text(key)
     return result
-
-def mean_activity(netlist, library, rep):
-    """Mean toggles per clock cycle of the nets a cell drives and no clock pin loads: the
-    activity the OpenSTA check gives every such pin (``flows.eda.opensta_power``)."""
-    from .opensta_power import uniform_toggles
-    nets = [n for n, a in uniform_toggles(netlist, library, 1.0).items() if a == 1.0]
-    return round(sum(rep.toggles.get(n, 0) for n in nets) / (len(nets) * rep.cycles), 5)
-
-def energy_summary(e, *, macs, seconds, toggles):
-    """One simulation's ``Energy`` per MAC: total, by category, by term, leakage."""
-    pj = 1e12 / macs
-    return {
-        "pj_per_mac": round(e.total_dynamic * pj, 4),
-        "by_category_pj_per_mac": {c: round(e.dynamic[c] * pj, 4) for c in CATEGORIES},
-        "clock_by_owner_pj_per_mac": {k: round(v * pj, 4) for k, v in e.clock_by_owner.items()},
-        "switching_pj_per_mac": round(sum(e.switching.values()) * pj, 4),
-        "internal_pj_per_mac": round(sum(e.internal.values()) * pj, 4),
-        "leakage_uw": round(e.total_leakage * 1e6, 3),
-        "leakage_pj_per_mac": round(e.total_leakage * seconds * pj, 4),
-        "toggles": int(toggles),
-    }

@@ -1,10 +1,13 @@
 """What the power flow replays: the jobs per width (random, and cut-down training traces), the
 plan of replays per variant, and the clock each variant runs at.
 
-Random jobs are uniform over each width's range; trace jobs (``traces/w<W>/*.npz`` from
-``varimac train --trace``) are cut down to at most two tiles in each dimension by keeping evenly
-spaced rows and columns (real operand values from the whole matrix, not one corner of it), K as
-in training up to the array's ``max_k``.
+Random jobs are uniform over each width's range (2x2 tiles, K = 64). Trace jobs
+(``traces/w<W>/*.npz`` from ``varimac train --trace``: the network's GEMMs, forward and both
+backward ones, of every layer) are chosen spread over the files (``spread_order``: the first and
+last file, then midpoints, so that fewer jobs are a prefix of more) and cut down to one output
+tile (the array's rows x cols) by keeping evenly spaced rows and columns (real operand values
+from the whole matrix, not one corner of it), K as in training up to the array's ``max_k``
+(256 in the ``small`` preset; evenly spaced along K when the layer's K is longer).
 """
 
 import glob
@@ -12,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-RANDOM_JOBS_PER_WIDTH = 2
+RANDOM_JOBS_PER_WIDTH = 2      # archvariants' and the system model's samples
+POWER_RANDOM_JOBS = 3          # varimac power's, so that each row has a spread
+POWER_TRACE_JOBS = 3
 
 
 def random_jobs(config, width, *, seed, count=RANDOM_JOBS_PER_WIDTH):
@@ -43,8 +48,7 @@ def trace_jobs(directory, config, *, per_width):
     for width in config.widths:
         files = sorted(glob.glob(str(root / f"w{width}" / "*.npz"))) or \
             sorted(glob.glob(str(root / "*" / "traces" / f"w{width}" / "*.npz")))
-        if len(files) > per_width:          # spread over layers and GEMM kinds
-            files = [files[i] for i in np.linspace(0, len(files) - 1, per_width).astype(int)]
+        files = [files[i] for i in spread_order(len(files))[:per_width]]
         jobs = []
         for path in files:
             try:   # InputError names the file
@@ -62,10 +66,23 @@ def trace_jobs(directory, config, *, per_width):
                          f"{', '.join(map(str, config.widths))}")
     return out
 
+def spread_order(n):
+    """``range(n)`` in an order whose every prefix is spread over it: both ends, then the
+    midpoints of the gaps left, widest first (17 files: 0, 16, 8, 4, 12, 2, ...)."""
+    order, gaps = list(dict.fromkeys([0, n - 1]))[:n], [(0, n - 1)]
+    while gaps:
+        gaps = sorted(gaps, key=lambda g: g[0] - g[1])
+        lo, hi = gaps.pop(0)
+        if hi - lo > 1:
+            mid = (lo + hi) // 2
+            order.append(mid)
+            gaps += [(lo, mid), (mid, hi)]
+    return order
+
 def _crop(job, config):
     from golden import GemmJob
     m, k, n = job.shape
-    m2, n2, k2 = min(m, 2 * config.rows), min(n, 2 * config.cols), min(k, config.max_k)
+    m2, n2, k2 = min(m, config.rows), min(n, config.cols), min(k, config.max_k)
     shift = min(max(job.shift, config.min_shift), config.max_shift)
     out_frac = job.a_frac + job.b_frac - shift
     rows, cols, ks = (np.linspace(0, size - 1, keep).round().astype(int)
@@ -75,12 +92,14 @@ def _crop(job, config):
                    out_width=job.out_width, out_frac=out_frac, rounding=job.rounding,
                    seed=job.seed)
 
-def plan(variants, *, traces):
-    """The replays to run for ``{variant: config}``: ``[(variant, source, width, jobs), ...]``."""
+def plan(variants, *, traces, random_count=POWER_RANDOM_JOBS):
+    """The replays to run for ``{variant: config}``: ``[(variant, source, width, jobs), ...]``,
+    ``random_count`` random jobs per width."""
     runs = []
     for variant, cfg in variants.items():
         for width in cfg.widths:
-            runs.append((variant, "random", width, random_jobs(cfg, width, seed=width)))
+            runs.append((variant, "random", width,
+                         random_jobs(cfg, width, seed=width, count=random_count)))
             if traces and width in traces:
                 runs.append((variant, "trace", width, traces[width]))
     return runs

@@ -36,7 +36,7 @@ def samples(bench, power):
         cfg = AccelConfig(**power["config"])
         for r in power["runs"]:
             if r["variant"] == "tunable" and r["source"] == "random":
-                jobs = random_jobs(cfg, r["width"], seed=r["width"])
+                jobs = random_jobs(cfg, r["width"], seed=r["width"], count=r["jobs"])
                 if sum(j.shape[0] * j.shape[1] * j.shape[2] for j in jobs) != r["macs"]:
                     continue   # the power file came from other jobs than these
                 shapes = [(*j.shape, r["width"]) for j in jobs]

@@ -34,15 +34,15 @@ def test_trace_jobs_are_read_per_width_and_cropped(tmp_path):
     got = trace_jobs(tmp_path, SMALL, per_width=5)
     assert list(got) == [8]
     cropped, small = got[8]
-    assert cropped.shape == (8, 256, 8)                  # two tiles each way, K <= max_k
-    rows = [0, 7, 14, 21, 28, 35, 42, 49]                 # evenly spaced over M = 50
+    assert cropped.shape == (4, 256, 4)                  # one output tile, K <= max_k
+    rows = [0, 16, 33, 49]                                # evenly spaced over M = 50
     ks = np.linspace(0, 299, 256).round().astype(int)
     np.testing.assert_array_equal(cropped.a, big.a[np.ix_(rows, ks)])
     np.testing.assert_array_equal(cropped.b[:, 0], big.b[ks, 0])
     np.testing.assert_array_equal(cropped.b[0, -1], big.b[0, 19])
     assert cropped.shift == big.shift and small.shape == (3, 5, 2)
     (one,) = trace_jobs(tmp_path / "traces", SMALL, per_width=1)[8]
-    assert one.shape == (8, 256, 8)                      # the first file of the spread
+    assert one.shape == (4, 256, 4)                      # the first file of the spread
 
 
 def test_trace_jobs_gather_training_runs(tmp_path):
@@ -68,6 +68,7 @@ def test_trace_jobs_refusals(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--jobs", "{tmp}/missing"], "--jobs: {tmp}/missing is not a directory"),
     (["--jobs-per-width", "0"], "--jobs-per-width must be at least 1, not 0"),
+    (["--random-jobs", "-1"], "--random-jobs must be at least 1, not -1"),
     (["--variants", "tunable,wide"], "--variants must be a comma-separated list of tunable, "
                                      "gated, fixed, not 'tunable,wide'"),
     (["--rows", "0"], "bad accelerator configuration: rows must be in [1, 64], not 0"),
