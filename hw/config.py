@@ -7,7 +7,8 @@ PARAMS_VERSION = 2
 # The contract allows shifts in [-768, 768]; a generated shifter covers a sub-range of it.
 SHIFT_LIMIT = 512
 MULT_TREES = ("split", "folded")      # hw.multiplier.TREES
-VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False}
+VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False, "mult_stages": 0}
+MAX_MULT_STAGES = 1
 
 
 def _check_int(value, *, name, lo, hi=None):
@@ -38,6 +39,11 @@ class AccelConfig:
     beat counters, the quantizers' and the drain's valid bits and the saturation counters an
     enable that is set only while a beat or result passes, which synthesis turns into clock
     gates.
+
+    ``mult_stages`` (0 or 1) puts a pipeline register inside the PE's multiplier, for FPGAs:
+    at the DSP blocks' outputs in the FPGA build (``hw.multiplier.DSP_PLATFORM``), else at the
+    multiplier's output. A PE's result then comes that many cycles later (``pe_lead``); the
+    array, drain and ``Accelerator.latency`` follow it, and the bits stay the same.
     """
     rows: int
     cols: int
@@ -51,10 +57,11 @@ class AccelConfig:
     subword: bool = True
     mult_tree: str = "split"
     valid_gating: bool = False
+    mult_stages: int = 0
 
     def __init__(self, *, rows, cols, max_width=16, lane_width=4, max_k=4096, max_dim=65535,
                  min_shift=None, max_shift=None, tunable=True, subword=True,
-                 mult_tree="split", valid_gating=False):
+                 mult_tree="split", valid_gating=False, mult_stages=0):
         _check_int(rows, name="rows", lo=1, hi=64)
         _check_int(cols, name="cols", lo=1, hi=64)
         _check_int(lane_width, name="lane_width", lo=2, hi=32)
@@ -62,6 +69,7 @@ class AccelConfig:
         if max_width % lane_width:
             raise ValueError(f"max_width ({max_width}) must be a multiple of "
                              f"lane_width ({lane_width})")
+        _check_int(mult_stages, name="mult_stages", lo=0, hi=MAX_MULT_STAGES)
         _check_int(max_k, name="max_k", lo=1, hi=1 << 24)
         _check_int(max_dim, name="max_dim", lo=1, hi=(1 << 32) - 1)
         min_shift = -max_width if min_shift is None else min_shift
@@ -82,7 +90,7 @@ class AccelConfig:
                                 lane_width=lane_width, max_k=max_k, max_dim=max_dim,
                                 min_shift=min_shift, max_shift=max_shift,
                                 tunable=tunable, subword=subword, mult_tree=mult_tree,
-                                valid_gating=valid_gating).items():
+                                valid_gating=valid_gating, mult_stages=mult_stages).items():
             object.__setattr__(self, name, value)
 
     # --- derived sizes -----------------------------------------------------------------------

@@ -52,7 +52,8 @@ def config_flags(config):
     return flags + ("" if p["tunable"] else " --fixed-width") \
         + (" --no-subword" if p["tunable"] and not p["subword"] else "") \
         + (f" --mult-tree {p['mult_tree']}" if "mult_tree" in p else "") \
-        + (" --valid-gating" if p.get("valid_gating") else "")
+        + (" --valid-gating" if p.get("valid_gating") else "") \
+        + (f" --mult-stages {p['mult_stages']}" if "mult_stages" in p else "")
 
 
 def run_random(config, out_dir, *, count, seed=0, sim="verilator", jobs_per_shard=250,

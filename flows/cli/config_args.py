@@ -40,6 +40,9 @@ def add_config_arguments(parser, *, default_preset="default"):
     group.add_argument("--valid-gating", dest="cfg_valid_gating", action="store_true",
                        help="clock enables on valid for the control's counters and the "
                             "quantizers' and drain's valid bits")
+    group.add_argument("--mult-stages", dest="cfg_mult_stages", type=int, default=None,
+                       metavar="N", help="pipeline registers inside the PE's multiplier, 0 "
+                       "or 1 (default: 0; `varimac fpga`: the family's, docs/fpga.md)")
     return group
 
 
@@ -56,6 +59,8 @@ def config_from_args(args):
         overrides["mult_tree"] = args.cfg_mult_tree
     if getattr(args, "cfg_valid_gating", False):
         overrides["valid_gating"] = True
+    if getattr(args, "cfg_mult_stages", None) is not None:
+        overrides["mult_stages"] = args.cfg_mult_stages
     try:
         return AccelConfig.preset(args.preset, **overrides)
     except (TypeError, ValueError) as exc:

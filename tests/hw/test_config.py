@@ -39,6 +39,7 @@ def test_acc_width_is_exact_and_tight(max_width, max_k):
      "mult_tree must be one of split, folded, not 'wallace'"),
     (dict(rows=1, cols=1, valid_gating="yes"), TypeError,
      "valid_gating must be a bool, not 'yes'"),
+    (dict(rows=1, cols=1, mult_stages=2), ValueError, "mult_stages must be in [0, 1], not 2"),
 ])
 def test_validation_messages(kwargs, exc, message):
     with pytest.raises(exc) as info:
@@ -83,6 +84,8 @@ def test_variant_fields_only_when_set(tmp_path):
     assert both.params() == dict(plain.params(), mult_tree="folded", valid_gating=True)
     both.save(tmp_path / "params.json")
     assert AccelConfig.load(tmp_path / "params.json") == both != plain
+    staged = AccelConfig(rows=2, cols=2, mult_stages=1)
+    assert staged.params() == dict(plain.params(), mult_stages=1)
 
 
 @pytest.mark.parametrize("text, message", [
