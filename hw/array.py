@@ -18,7 +18,7 @@ from amaranth.lib.wiring import In, Out
 from .lanes import LaneRegister
 from .layouts import Flags, a_layout, b_layout
 from .config import require_config
-from .pe import ProcessingElement, gate_inputs
+from .pe import ProcessingElement, gate_inputs, pe_lead
 
 
 class SystolicArray(wiring.Component):
@@ -46,7 +46,6 @@ class SystolicArray(wiring.Component):
     a_on, b_on, acc_on, pack, start : In
         As ``ProcessingElement``'s (``gate_inputs``).
     """
-    lead = ProcessingElement.lead
 
     def __new__(cls, *, config):
         require_config(config)
@@ -72,6 +71,11 @@ class SystolicArray(wiring.Component):
         self.gated = [((), r) for line in self.a_skew + self.b_skew for r in line]
         self.gated += [((f"pe_{i}_{j}",) + path, r) for i, row in enumerate(self.pes)
                        for j, pe in enumerate(row) for path, r in pe.gated]
+
+    @property
+    def lead(self):
+        """Enabled cycles from ``result_ahead`` to column 0's result (``pe_lead``)."""
+        return pe_lead(self.config)
 
     def elaborate(self, platform):
         m = Module()

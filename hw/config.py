@@ -11,7 +11,8 @@ SHIFT_LIMIT = 512
 MULT_TREES = ("split", "folded", "fused2d")   # hw.multiplier.TREES, and hw.fused
 CLOCK_GATES = ("lane", "register")    # a PE register's clock-gate granularity
 VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False, "zero_gating": False,
-                    "clock_gates": "lane"}
+                    "clock_gates": "lane", "mult_stages": 0}
+MAX_MULT_STAGES = 1
 
 
 def _check_int(value, *, name, lo, hi=None):
@@ -46,6 +47,12 @@ class AccelConfig:
     ``clock_gates`` is the granularity of the PEs' register enables, hence of their clock gates:
     "lane" (each lane of a, b, p and acc loads only while its lane is on) or "register" (each
     register loads whole; its readers mask the lanes that are off).
+
+    ``mult_stages`` (0 or 1) puts a pipeline register inside the PE's multiplier, for FPGAs:
+    at the DSP blocks' outputs in the FPGA build (``hw.multiplier.DSP_PLATFORM``), else at the
+    multiplier's output. A PE's result then comes that many cycles later (``pe_lead``); the
+    array, drain and ``Accelerator.latency`` follow it, and the bits stay the same. It is
+    built for the lane multiplier without ``zero_gating`` only.
     """
     rows: int
     cols: int
@@ -61,11 +68,12 @@ class AccelConfig:
     valid_gating: bool = False
     zero_gating: bool = False
     clock_gates: str = "lane"
+    mult_stages: int = 0
 
     def __init__(self, *, rows, cols, max_width=16, lane_width=4, max_k=4096, max_dim=65535,
                  min_shift=None, max_shift=None, tunable=True, subword=True,
                  mult_tree="split", valid_gating=False, zero_gating=False,
-                 clock_gates="lane"):
+                 clock_gates="lane", mult_stages=0):
         _check_int(rows, name="rows", lo=1, hi=64)
         _check_int(cols, name="cols", lo=1, hi=64)
         _check_int(lane_width, name="lane_width", lo=2, hi=32)
@@ -73,6 +81,7 @@ class AccelConfig:
         if max_width % lane_width:
             raise ValueError(f"max_width ({max_width}) must be a multiple of "
                              f"lane_width ({lane_width})")
+        _check_int(mult_stages, name="mult_stages", lo=0, hi=MAX_MULT_STAGES)
         _check_int(max_k, name="max_k", lo=1, hi=1 << 24)
         _check_int(max_dim, name="max_dim", lo=1, hi=(1 << 32) - 1)
         min_shift = -max_width if min_shift is None else min_shift
@@ -91,13 +100,15 @@ class AccelConfig:
         if clock_gates not in CLOCK_GATES:
             raise ValueError(f"clock_gates must be one of {', '.join(CLOCK_GATES)}, "
                              f"not {clock_gates!r}")
+        if mult_stages and (zero_gating or mult_tree == "fused2d"):
+            raise ValueError("mult_stages must be 0 with zero_gating or mult_tree fused2d")
         subword = subword and tunable   # a fixed-width array has one width: nothing to pack
         for name, value in dict(rows=rows, cols=cols, max_width=max_width,
                                 lane_width=lane_width, max_k=max_k, max_dim=max_dim,
                                 min_shift=min_shift, max_shift=max_shift,
                                 tunable=tunable, subword=subword, mult_tree=mult_tree,
                                 valid_gating=valid_gating, zero_gating=zero_gating,
-                                clock_gates=clock_gates).items():
+                                clock_gates=clock_gates, mult_stages=mult_stages).items():
             object.__setattr__(self, name, value)
 
     # --- derived sizes -----------------------------------------------------------------------

@@ -19,12 +19,12 @@ from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .array import SystolicArray
 from .config import require_config
 from .control import job_ports
 from .lanes import FlagGroup, LaneRegister
 from .layouts import result_layout
 from .multiplier import balanced_sum
+from .pe import pe_lead
 from .quantizer import OutputQuantizer
 
 JOB_SETTINGS = ("shift", "stochastic", "seed", "out_width", "m_limit", "n_limit")
@@ -136,7 +136,7 @@ class ResultDrain(wiring.Component):
 
         # Name column 0's rows as the array announces them, q0.lead cycles before the result.
         _, ahead = self._delayed(m, Const(0, 1), self.result_ahead,
-                                 SystolicArray.lead - q0.lead, name="ahead")
+                                 pe_lead(c) - q0.lead, name="ahead")
         name = self._row_names(m, en & ahead)
 
         # Quantize; a row's name reaches column j one cycle after column j - 1.

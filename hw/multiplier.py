@@ -21,6 +21,11 @@ pairs with, ``sum_i a_i B_i 2^(L i)`` (``B_i`` = sum of the b lanes j paired wit
 2^(L j): the signed field at its place). Where no field splits a pair of lanes (or every lane
 is a field), one product per pair of a's lanes does it, half the DSP blocks (``_pairs``). Lane
 gating then saves no DSP energy, so the ASIC structure is kept for every other platform.
+
+With ``stages=1`` a register (loading on ``en``) splits the multiplier: in the FPGA build right
+after the DSP-sized products (the DSP blocks' outputs; what needs only a and b beside them is
+registered with them), so that operand selection → DSP and DSP → sum are separate cycles;
+elsewhere at the output. ``p`` then follows ``a`` and ``b`` by one enabled cycle.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
@@ -50,10 +55,12 @@ class DSPPlatform:
 DSP_PLATFORM = DSPPlatform()
 
 
-def _check(*, width, lane_width, groups, tree):
+def _check(*, width, lane_width, groups, tree, stages):
     """Raise ``ValueError`` naming the first parameter ``LaneMultiplier`` cannot take."""
     error = None
-    if tree not in TREES:
+    if stages not in (0, 1):
+        error = f"stages must be 0 or 1, not {stages!r}"
+    elif tree not in TREES:
         error = f"tree must be one of {', '.join(TREES)}, not {tree!r}"
     elif not isinstance(width, int) or width < 2:
         error = f"width must be an integer >= 2, not {width!r}"
@@ -88,6 +95,8 @@ class LaneMultiplier(wiring.Component):
         "folded" sums every partial-product bit, the sign terms folded in Baugh-Wooley style,
         in one tree (``hw.folded``). Both give the same bits (the packed modes for a one-hot
         ``pack``).
+    stages : 0 or 1
+        Pipeline registers inside the multiplier (see the module's description).
 
     Members
     -------
@@ -97,21 +106,34 @@ class LaneMultiplier(wiring.Component):
         The product, or the packed sum of products.
     pack : In(len(groups))
         One-hot: the packed mode of each group width (only when ``groups``).
+    en : In(1)
+        The pipeline register loads (only when ``stages``).
     """
 
-    def __new__(cls, *, width, lane_width, groups=(), tree="split"):
+    def __new__(cls, *, width, lane_width, groups=(), tree="split", stages=0):
         # Checked before the object exists: a refused component is no unused elaboratable.
-        _check(width=width, lane_width=lane_width, groups=groups, tree=tree)
+        _check(width=width, lane_width=lane_width, groups=groups, tree=tree, stages=stages)
         return super().__new__(cls, src_loc_at=1)
 
-    def __init__(self, *, width, lane_width, groups=(), tree="split"):
+    def __init__(self, *, width, lane_width, groups=(), tree="split", stages=0):
         self.width, self.lane_width, self.groups = width, lane_width, tuple(groups)
-        self.tree = tree
+        self.tree, self.stages = tree, stages
         ports = {"a": In(signed(width)), "b": In(signed(width)),
                  "p": Out(signed(2 * width))}
         if self.groups:
             ports["pack"] = In(len(self.groups))
+        if stages:
+            ports["en"] = In(1)
         super().__init__(ports)
+
+    def _staged(self, m, value, name):
+        """``value`` through the pipeline register (as is without ``stages``)."""
+        if not self.stages:
+            return value
+        reg = Signal(value.shape(), name=name)
+        with m.If(self.en):
+            m.d.sync += reg.eq(value)
+        return reg
 
     def _lanes(self, value):
         bounds = lane_bounds(self.width, self.lane_width)
@@ -123,10 +145,19 @@ class LaneMultiplier(wiring.Component):
         m = Module()
         rows = getattr(platform, "lane_products", None) == "rows"
         if self.lane_width is None or self.lane_width == self.width or (rows and not self.groups):
-            m.d.comb += self.p.eq(self.a * self.b)
+            m.d.comb += self.p.eq(self._staged(m, self.a * self.b, "product"))
             return m
         if rows:
             m.d.comb += self.p.eq(self._pairs(m) if self._pairable() else self._rows(m))
+            return m
+        if self.stages:     # the ASIC structures: the register at the output
+            inner = LaneMultiplier(width=self.width, lane_width=self.lane_width,
+                                   groups=self.groups, tree=self.tree)
+            m.submodules.inner = inner
+            m.d.comb += [inner.a.eq(self.a), inner.b.eq(self.b)]
+            if self.groups:
+                m.d.comb += inner.pack.eq(self.pack)
+            m.d.comb += self.p.eq(self._staged(m, inner.p, "product"))
             return m
         if self.tree == "folded":
             m.d.comb += self.p.eq(self._folded(m))
@@ -168,7 +199,9 @@ class LaneMultiplier(wiring.Component):
         for i in range(count):
             sign = self.a[(i + 1) * L - 1] & signed_lane[i]
             lane_a = Cat(self.a[i * L:(i + 1) * L], sign).as_signed()
-            terms.append((lane_a * self._b_word(i, signed_lane, pair_on)) << L * i)
+            product = self._staged(m, lane_a * self._b_word(i, signed_lane, pair_on),
+                                   f"row{i}")
+            terms.append(product << L * i)
         return balanced_sum(terms)
 
     def _pairable(self):
@@ -211,11 +244,14 @@ class LaneMultiplier(wiring.Component):
                 y.eq(Mux(narrow, y_narrow, self._b_word(2 * k + 1, signed_lane, pair_on)))]
             product = Signal(signed(wx + wy), name=f"pair{k}")
             m.d.comb += product.eq(x * y)
+            product = self._staged(m, product, f"pair{k}_q")
             wide.append(product << 2 * L * k)
             mids.append(product[S:2 * S].as_signed())
             fixes += [Mux(self.b[(j1 + 1) * L - 1], lane(self.a, 2 * k + 1).as_signed(), 0),
                       Mux(self.a[(2 * k + 1) * L - 1], lane(self.b, j0).as_signed(), 0)]
-        narrow_sum = balanced_sum(mids) - (balanced_sum(fixes) << L)
+        fix = self._staged(m, balanced_sum(fixes), "fix")
+        narrow = self._staged(m, narrow, "narrow_q")
+        narrow_sum = balanced_sum(mids) - (fix << L)
         return Mux(narrow, narrow_sum << L * (count - 1), balanced_sum(wide))
 
     def decode(self, pack):

@@ -14,6 +14,9 @@ widths Wa, Wb the product's and accumulator's low ``AccelConfig.pad`` bits are z
 lanes are gated by ``acc_on``. With ``AccelConfig.zero_gating`` a zero product is skipped
 (``_product_takes``). ``pack`` selects the multiplier's packed mode. The PE keeps its
 own copy of these settings, taken on the job's ``start`` pulse, and kept apart in synthesis.
+
+With ``AccelConfig.mult_stages`` the multiplier holds a pipeline register of its own (for the
+FPGA's DSP blocks): the flags follow it through one more register, and ``lead`` grows by one.
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed
@@ -25,6 +28,12 @@ from .lanes import LaneRegister, lane_count
 from .layouts import Flags
 from .fused import FusedMultiplier
 from .multiplier import LaneMultiplier
+
+
+def pe_lead(config):
+    """Enabled cycles from the PE's flags register holding a last beat to ``result_valid``:
+    the product register, the accumulator, and the multiplier's own stages."""
+    return 2 + config.mult_stages
 
 
 def gate_inputs(config):
@@ -59,13 +68,11 @@ class ProcessingElement(wiring.Component):
     result : Out(signed(config.acc_width))
         The finished sum, with ``result_valid`` (Out(1)) for one enabled cycle.
     result_ahead : Out(1)
-        ``result_valid`` follows ``lead`` enabled cycles later.
+        ``result_valid`` follows ``lead`` (``pe_lead``) enabled cycles later.
     a_on, b_on, acc_on, pack, start : In
         The job's lane enables and packing mode, taken on ``start`` (``gate_inputs``: only
         where the configuration is tunable).
     """
-    lead = 2        # from the flags register holding a last beat to ``result_valid``
-
     def __new__(cls, *, config):
         require_config(config)
         return super().__new__(cls, src_loc_at=1)
@@ -87,6 +94,10 @@ class ProcessingElement(wiring.Component):
         # (path below this component, register) of every lane-gated register
         self.gated = [((), r) for r in (self.a, self.b, self.p, self.acc)
                       if c.clock_gates == "lane"]
+
+    @property
+    def lead(self):
+        return pe_lead(self.config)
 
     def _settings(self, m):
         """The PE's own copies of the job's lane enables and packing mode, loaded on ``start``
@@ -126,6 +137,7 @@ class ProcessingElement(wiring.Component):
         p_on = None if acc_on is None else acc_on[:len(self.p.lanes)]
 
         flags = Signal(Flags)
+        mul_flags = [Signal(Flags, name=f"mul_flags{s}") for s in range(c.mult_stages)]
         p_flags = Signal(Flags)
         done = Signal()
 
@@ -142,12 +154,16 @@ class ProcessingElement(wiring.Component):
         else:
             mul = LaneMultiplier(width=c.max_width, lane_width=c.lane_width if c.tunable else None,
                                  groups=c.pack_groups,
-                                 tree="split" if c.mult_tree == "fused2d" else c.mult_tree)
+                                 tree="split" if c.mult_tree == "fused2d" else c.mult_tree,
+                                 stages=c.mult_stages)
         m.submodules.mul = mul
         m.d.comb += [mul.a.eq(self.a.masked(a_on)), mul.b.eq(self.b.masked(b_on))]
         if c.pack_groups:
             m.d.comb += mul.pack.eq(local["pack"])
-        p_take, acc_take = self._product_takes(m, mul, flags, p_flags)
+        if c.mult_stages:
+            m.d.comb += mul.en.eq(self.en & flags.valid)
+        at_p = (mul_flags or [flags])[-1]       # the flags of the beat mul.p holds
+        p_take, acc_take = self._product_takes(m, mul, at_p, p_flags)
         lane_loads = by_lane and getattr(platform, "lane_loads", True)
         self.p.load(m, mul.p, en=p_take, lane_on=p_on if lane_loads else None)
 
@@ -157,8 +173,10 @@ class ProcessingElement(wiring.Component):
                       lane_on=acc_on if lane_loads else None)
 
         with m.If(self.en):
-            m.d.sync += [flags.eq(self.flags_in), p_flags.eq(flags),
+            m.d.sync += [flags.eq(self.flags_in), p_flags.eq(at_p),
                          done.eq(p_flags.valid & p_flags.last)]
+            for prev, nxt in zip([flags] + mul_flags, mul_flags):
+                m.d.sync += nxt.eq(prev)
 
         m.d.comb += [
             self.a_out.eq(self.a.value), self.b_out.eq(self.b.value),

@@ -22,7 +22,7 @@ from .control import ERROR_BITS, Control
 from .drain import JOB_SETTINGS, ResultDrain
 from .layouts import a_layout, b_layout, job_layout, result_layout
 from .config import require_config
-from .pe import ProcessingElement, gate_inputs
+from .pe import gate_inputs
 
 TOP_NAME = "varimac"
 
@@ -84,7 +84,7 @@ class Accelerator(wiring.Component):
         edge that hands over the last row. A job of T tiles of B beats (K ≥ rows) takes
         T·B + ``latency`` (docs/hardware.md)."""
         c = self.config
-        return (Control.latency + ProcessingElement.lead + self.drain.latency
+        return (Control.latency + self.array.lead + self.drain.latency
                 + (c.rows - 1) + 1)
 
     def elaborate(self, platform):

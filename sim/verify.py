@@ -54,7 +54,8 @@ def config_flags(config):
         + (f" --mult-tree {p['mult_tree']}" if "mult_tree" in p else "") \
         + (" --valid-gating" if p.get("valid_gating") else "") \
         + (" --zero-gating" if p.get("zero_gating") else "") \
-        + (f" --clock-gates {p['clock_gates']}" if "clock_gates" in p else "")
+        + (f" --clock-gates {p['clock_gates']}" if "clock_gates" in p else "") \
+        + (f" --mult-stages {p['mult_stages']}" if "mult_stages" in p else "")
 
 
 def run_random(config, out_dir, *, count, seed=0, sim="verilator", jobs_per_shard=250,

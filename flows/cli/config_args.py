@@ -48,6 +48,9 @@ def add_config_arguments(parser, *, default_preset="default"):
                        choices=("lane", "register"),
                        help="the PEs' clock-gate granularity: one per lane of each register, "
                             "or one per register (default: lane)")
+    group.add_argument("--mult-stages", dest="cfg_mult_stages", type=int, default=None,
+                       metavar="N", help="pipeline registers inside the PE's multiplier, 0 "
+                       "or 1 (default: 0; `varimac fpga`: the family's, docs/fpga.md)")
     return group
 
 
@@ -68,6 +71,8 @@ def config_from_args(args):
         overrides["zero_gating"] = True
     if getattr(args, "cfg_clock_gates", None) is not None:
         overrides["clock_gates"] = args.cfg_clock_gates
+    if getattr(args, "cfg_mult_stages", None) is not None:
+        overrides["mult_stages"] = args.cfg_mult_stages
     try:
         return AccelConfig.preset(args.preset, **overrides)
     except (TypeError, ValueError) as exc:

@@ -1,5 +1,6 @@
 """``varimac fpga``: place-and-route arrays of growing size on an iCE40 or ECP5 device."""
 
+import dataclasses
 import os
 import re
 import time
@@ -46,13 +47,15 @@ def parse_sizes(text):
 def run(args):
     from hw.config import AccelConfig
 
-    from flows.eda.fpga import device, markdown, plot, run_sweep
+    from flows.eda.fpga import MULT_STAGES, device, markdown, plot, run_sweep
     from flows.reports.results import write_json, write_text
     from flows.eda.tools import find_tool
 
     base = config_from_args(args)
     try:
         dev = device(args.family, args.device)
+        if args.cfg_mult_stages is None:    # the family's pipeline unless the flag says
+            base = dataclasses.replace(base, mult_stages=MULT_STAGES[args.family])
         sizes = parse_sizes(args.sizes)
         configs = [AccelConfig(**dict(base.params(), rows=r, cols=c)) for r, c in sizes]
     except (TypeError, ValueError) as exc:

@@ -50,7 +50,11 @@ DEVICES = {
     },
 }
 DEFAULT_DEVICE = {"ice40": "up5k", "ecp5": "25k"}
+# AccelConfig.mult_stages per family unless given: ECP5 registers its DSP blocks' outputs
+# (docs/fpga.md); the UP5K has no flip-flops to spare.
+MULT_STAGES = {"ice40": 0, "ecp5": 1}
 SHELL_TOP = "varimac_fpga"
+
 
 def device(family, name=None):
     """The ``Device`` ``name`` of ``family`` (its default when ``None``); ``ValueError`` if
@@ -239,6 +243,8 @@ def markdown(report):
     """The sweep as Markdown tables (``fpga.md``; docs/fpga.md quotes it)."""
     c, t = report["config"], report["target"]
     packing = ", subword packing" if c.get("subword") else ""
+    if c.get("mult_stages"):
+        packing += f", {c['mult_stages']} register stage in the multiplier (`mult_stages`)"
     seeds = report["seeds"]
     verdict = "met" if t["met"] else "not met"
     lines = [f"{report['family']} {report['device']}, {c['max_width']}-bit operands in "

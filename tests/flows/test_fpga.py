@@ -27,6 +27,8 @@ def test_tiny_configuration_places_and_routes(family, tmp_path):
                  str(out), "--no-progress", *MICRO]) == 0
     report = json.loads((out / "fpga.json").read_text())
     assert report["family"] == family and report["largest_fitting"] == "1x1"
+    # ECP5 builds register the DSP products (AccelConfig.mult_stages), iCE40 ones do not
+    assert report["config"].get("mult_stages", 0) == {"ice40": 0, "ecp5": 1}[family]
     (array,) = report["arrays"]
     assert array["fits"] and array["fmax_mhz"] > 1
     # the FPGA multiplier: one DSP per pair of a's lanes (8-bit operands in 4-bit lanes)

@@ -42,6 +42,11 @@ def test_acc_width_is_exact_and_tight(max_width, max_k):
     (dict(rows=1, cols=1, zero_gating=1), TypeError, "zero_gating must be a bool, not 1"),
     (dict(rows=1, cols=1, clock_gates="pe"), ValueError,
      "clock_gates must be one of lane, register, not 'pe'"),
+    (dict(rows=1, cols=1, mult_stages=2), ValueError, "mult_stages must be in [0, 1], not 2"),
+    (dict(rows=1, cols=1, mult_stages=1, zero_gating=True), ValueError,
+     "mult_stages must be 0 with zero_gating or mult_tree fused2d"),
+    (dict(rows=1, cols=1, mult_stages=1, mult_tree="fused2d"), ValueError,
+     "mult_stages must be 0 with zero_gating or mult_tree fused2d"),
 ])
 def test_validation_messages(kwargs, exc, message):
     with pytest.raises(exc) as info:
@@ -89,6 +94,8 @@ def test_variant_fields_only_when_set(tmp_path):
     assert both.params() == dict(plain.params(), mult_tree="folded", valid_gating=True)
     both.save(tmp_path / "params.json")
     assert AccelConfig.load(tmp_path / "params.json") == both != plain
+    staged = AccelConfig(rows=2, cols=2, mult_stages=1)
+    assert staged.params() == dict(plain.params(), mult_stages=1)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -124,7 +131,8 @@ def test_variant_flags_round_trip():
     parser = argparse.ArgumentParser()
     add_config_arguments(parser, default_preset="small")
     for c in (AccelConfig.preset("tiny", zero_gating=True, clock_gates="register"),
-              AccelConfig.preset("small", mult_tree="folded", valid_gating=True)):
+              AccelConfig.preset("small", mult_tree="folded", valid_gating=True),
+              AccelConfig.preset("tiny", mult_stages=1)):
         assert config_from_args(parser.parse_args(shlex.split(config_flags(c)))) == c
 
 

@@ -87,7 +87,55 @@ def test_packed_extremes(platform, tree):
                     platform=platform) == [2 * (1 << 14) << 8]
 
 
+def staged_products(dut, pairs, *, pack=0, platform=None):
+    """``dut`` (``stages=1``) loading one pair per enabled cycle, then holding for a cycle
+    while its operands change: what p shows during the hold, per pair."""
+    out = []
+
+    async def bench(ctx):
+        if pack:
+            ctx.set(dut.pack, pack)
+        for a, b in pairs:
+            ctx.set(dut.a, a)
+            ctx.set(dut.b, b)
+            ctx.set(dut.en, 1)
+            await ctx.tick()
+            ctx.set(dut.a, ~a)          # what the register holds must not follow these
+            ctx.set(dut.b, b ^ 0x5)
+            ctx.set(dut.en, 0)
+            await ctx.tick()
+            out.append(ctx.get(dut.p))
+
+    sim = Simulator(Fragment.get(dut, platform))
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return out
+
+
+@PLATFORMS
+@pytest.mark.parametrize("width, lane_width, groups", [
+    (16, 4, (4, 8)),        # FPGA: one product per lane pair
+    (12, 4, (4,)),          # FPGA: one product per lane (three lanes)
+    (8, None, ()),          # one a * b
+])
+def test_staged_products(width, lane_width, groups, platform, tree):
+    """``stages=1`` (the ECP5 build's register after the DSP products): the same bits one
+    enabled cycle later, held while ``en`` is low, in every mode."""
+    rng = random.Random(width + 1)
+    dut = LaneMultiplier(width=width, lane_width=lane_width, groups=groups, tree=tree,
+                         stages=1)
+    pairs = list(itertools.product(operand_set(width, rng, 8), repeat=2))
+    rng.shuffle(pairs)
+    pairs = pairs[:120]
+    assert staged_products(dut, pairs, platform=platform) == [a * b for a, b in pairs]
+    for i, group in enumerate(groups):
+        assert staged_products(dut, pairs, pack=1 << i, platform=platform) == \
+            [packed_reference(width, group, a, b) for a, b in pairs], f"group {group}"
+
+
 @pytest.mark.parametrize("kwargs, message", [
+    (dict(width=8, lane_width=2, stages=2), "stages must be 0 or 1, not 2"),
     (dict(width=1, lane_width=None), "width must be an integer >= 2, not 1"),
     (dict(width=8, lane_width=3), "lane_width must divide width (8), not 3"),
     (dict(width=8, lane_width=2, groups=(3,)), "groups must be multiples of lane_width (2) "

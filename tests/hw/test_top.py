@@ -2,6 +2,8 @@
 RTL suite (tests/sim/test_suite.py): the architecture variants, the FPGA build, the
 fixed-width baseline and the cycle counts the documentation states."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from golden import gemm
 from hw.config import AccelConfig
 from hw.control import Control, JobError
 from hw.multiplier import DSP_PLATFORM
-from hw.pe import ProcessingElement
+from hw.pe import ProcessingElement, pe_lead
 from hw.quantizer import OutputQuantizer
 from hw.top import Accelerator
 from sim import scenarios, suite
@@ -42,10 +44,15 @@ def test_architecture_variants(variant, scenario):
 PAIRED = AccelConfig(rows=2, cols=2, max_width=8, lane_width=4, max_k=8, max_dim=15)
 
 
-@pytest.mark.parametrize("config", [CONFIG, PAIRED], ids=["lane-rows", "lane-pairs"])
+# The ECP5 build's pipeline (AccelConfig.mult_stages): a register at the DSP products.
+STAGED = [dataclasses.replace(c, mult_stages=1) for c in (CONFIG, PAIRED)]
+
+
+@pytest.mark.parametrize("config", [CONFIG, PAIRED] + STAGED,
+                         ids=["lane-rows", "lane-pairs", "lane-rows-staged", "lane-pairs-staged"])
 def test_fpga_multiplier_build(config):
     # The FPGA build (DSP-sized multiplier products, p and acc loaded whole) on every width
-    # combination, packed or not.
+    # combination, packed or not; with mult_stages, through the register after the DSPs.
     jobs = scenarios.width_jobs(config, seed=14)
     assert_exact(jobs, simulate_jobs(config, jobs, seed=6, gap=0.2, stall=0.2,
                                      platform=DSP_PLATFORM))
@@ -106,7 +113,9 @@ def test_packed_beats_take_fewer_cycles(variant, count, k):
     assert counts[3] - counts[1] == 2 * 2 * (k // count)
 
 
-def test_latency_is_the_documented_sum():
+@pytest.mark.parametrize("stages, platform", [(0, None), (1, None), (1, DSP_PLATFORM)],
+                         ids=["asic", "asic-staged", "fpga-staged"])
+def test_latency_is_the_documented_sum(stages, platform):
     """One tile without stalls. ``run_job`` counts, as the cocotb testbench does (and
     ``varimac gemm --backend rtl`` reports), the edges from the one that takes the command to
     the one that sets ``done``, both included: after the command's edge, the beats enter on
@@ -114,14 +123,15 @@ def test_latency_is_the_documented_sum():
     beat by the PE's lead (its flags register holds the beat at that edge), then the
     quantizer's latency, the rows one per cycle, the de-skew, and the edge that hands over the
     last beat and sets ``done`` (docs/hardware.md)."""
-    c = CONFIG
+    c = dataclasses.replace(CONFIG, mult_stages=stages)
     k = 5
     job = scenarios.random_job(c, np.random.default_rng(8), a_width=12, b_width=12,
                                out_width=12, rounding=1, m=c.rows, n=c.cols, k=k)
     dut = Accelerator(config=c)
-    [(result, cycles)] = simulate_jobs(c, [job], dut=dut)
+    [(result, cycles)] = simulate_jobs(c, [job], dut=dut, platform=platform)
     assert result.same_bits(gemm(job))
-    expected = 1 + (Control.latency + k + ProcessingElement.lead + OutputQuantizer.latency
+    assert pe_lead(c) == 2 + stages     # the multiplier's register adds one cycle
+    expected = 1 + (Control.latency + k + pe_lead(c) + OutputQuantizer.latency
                     + (c.rows - 1) + (c.cols - 1) + 1)
     assert cycles == expected == 1 + k + dut.latency
 
