@@ -23,6 +23,9 @@ VARIANTS = {
     "fused2d": {"mult_tree": "fused2d"},
     "zero_gating": {"zero_gating": True},
     "register_gates": {"clock_gates": "register"},
+    # every option the measurements favour, together
+    "kept": {"mult_tree": "folded", "valid_gating": True, "zero_gating": True,
+             "clock_gates": "register"},
     "fixed": {"tunable": False},
 }
 DEFAULT_WIDTHS = (16, 8, 4)

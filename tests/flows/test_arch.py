@@ -13,7 +13,7 @@ from tests.support.paths import REPO
 @pytest.mark.parametrize("argv, message", [
     (["--variants", "current,wallace"],
      "--variants: wallace not among current,folded,valid_gating,folded+valid_gating,"
-     "fused2d,zero_gating,register_gates,fixed"),
+     "fused2d,zero_gating,register_gates,kept,fixed"),
     (["--jobs-per-width", "0"], "--jobs-per-width must be at least 1, not 0"),
     (["--widths", "16,6"], "--widths must be a list of 4,8,12,16, not '16,6'"),
     (["--period", "0"], "--period must be between 0.05 and 1000, not 0.0"),

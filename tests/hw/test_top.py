@@ -151,8 +151,10 @@ ZERO_GATED = AccelConfig.preset("tiny", zero_gating=True)
 
 @pytest.mark.parametrize("config, platform", [
     (ZERO_GATED, None), (ZERO_GATED, DSP_PLATFORM),
-    (AccelConfig.preset("tiny", zero_gating=True, clock_gates="register"), None)],
-    ids=["asic", "fpga", "register-clock-gates"])
+    (AccelConfig.preset("tiny", zero_gating=True, clock_gates="register"), None),
+    (AccelConfig.preset("tiny", zero_gating=True, clock_gates="register", mult_tree="folded",
+                        valid_gating=True), None)],
+    ids=["asic", "fpga", "register-clock-gates", "all-kept-options"])
 def test_zero_gating_on_sparse_jobs(config, platform):
     jobs = scenarios.sparse_jobs(config)
     assert_exact(jobs, simulate_jobs(config, jobs, seed=9, gap=0.2, stall=0.2,
