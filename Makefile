@@ -62,7 +62,7 @@ traces: setup
 # Zero-delay and glitch-aware energy of the tunable and the fixed array, both clocked at the
 # period the slower one meets (results/timing), on random jobs and on the network's training
 # GEMMs (make traces): 3 jobs of each per width, each job priced alone and kept under
-# build/power/work/cache, so that an interrupted run resumes where it stopped.
+# the work/cache folder of build/power, so that an interrupted run resumes where it stopped.
 power: traces
 	$(VARIMAC) power --timing results/timing/timing.json --variants tunable,fixed \
 	  --jobs build/traces --out build/power

@@ -57,22 +57,16 @@ def add_config_arguments(parser, *, default_preset="default"):
 def config_from_args(args):
     """The ``AccelConfig`` the flags describe; a bad combination raises ``UsageError``."""
     from hw.config import AccelConfig
-    overrides = {field: getattr(args, f"cfg_{field}") for _, (field, _, _) in _FIELDS.items()
+    valued = [field for field, _, _ in _FIELDS.values()] + ["mult_tree", "clock_gates",
+                                                              "mult_stages"]
+    overrides = {field: getattr(args, f"cfg_{field}") for field in valued
                  if getattr(args, f"cfg_{field}", None) is not None}
-    if getattr(args, "cfg_fixed", False):
-        overrides["tunable"] = False
-    if getattr(args, "cfg_no_subword", False):
-        overrides["subword"] = False
-    if getattr(args, "cfg_mult_tree", None) is not None:
-        overrides["mult_tree"] = args.cfg_mult_tree
-    if getattr(args, "cfg_valid_gating", False):
-        overrides["valid_gating"] = True
-    if getattr(args, "cfg_zero_gating", False):
-        overrides["zero_gating"] = True
-    if getattr(args, "cfg_clock_gates", None) is not None:
-        overrides["clock_gates"] = args.cfg_clock_gates
-    if getattr(args, "cfg_mult_stages", None) is not None:
-        overrides["mult_stages"] = args.cfg_mult_stages
+    # the switches: (dest, field, value when given)
+    for dest, field, value in (("fixed", "tunable", False), ("no_subword", "subword", False),
+                               ("valid_gating", "valid_gating", True),
+                               ("zero_gating", "zero_gating", True)):
+        if getattr(args, f"cfg_{dest}", False):
+            overrides[field] = value
     try:
         return AccelConfig.preset(args.preset, **overrides)
     except (TypeError, ValueError) as exc:
