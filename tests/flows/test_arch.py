@@ -126,7 +126,7 @@ def test_the_fused2d_run_renders_its_json():
     data = json.loads((root / "variants.json").read_text())
     assert (root / "variants.md").read_text() == markdown(data)
     assert [e["variant"] for e in data["variants"]] == ["current", "folded", "fused2d", "fixed"]
-@pytest.mark.parametrize("folder", ["dgate", "dgate-gates"])
+@pytest.mark.parametrize("folder", ["dgate", "dgate-gates", "kept", "kept-current"])
 def test_committed_trace_tables_render_their_json(folder):
     import json
     root = REPO / "results" / "arch" / folder
