@@ -133,12 +133,8 @@ class Control(wiring.Component):
         builds as carry chains even against a constant (an iCE40 logic cell per bit)."""
         c = self.config
         s = job.a_frac + job.b_frac - job.out_frac
-        if gates:
-            def within(x, lo, hi):
-                return in_range(x, lo, hi)
-        else:
-            def within(x, lo, hi):
-                return (x >= lo) & (x <= hi)
+        def within(x, lo, hi):
+            return in_range(x, lo, hi) if gates else (x >= lo) & (x <= hi)
         checks = [
             (JobError.A_WIDTH, Cat(job.a_width == w for w in c.widths).any()),
             (JobError.B_WIDTH, Cat(job.b_width == w for w in c.widths).any()),
@@ -184,17 +180,16 @@ class Control(wiring.Component):
         # registers, and ``start`` (a register too: it clears the whole drain) follows. So
         # neither the checks nor the decode sit on a path from the command stream or to the
         # many registers that ``start`` and the settings reach.
-        job = Signal.like(self.cmd.payload, name="job",
-                          reset_less=getattr(platform, "settings_in_job", False))
         # On FPGA (``DSP_PLATFORM.settings_in_job``) the settings that copy a field of the
         # command are read from ``job`` itself: it holds still while a job runs, and a copy
         # (a flop fed by a flop) costs an iCE40 logic cell per bit.
         settings_in_job = getattr(platform, "settings_in_job", False)
+        job = Signal.like(self.cmd.payload, name="job", reset_less=settings_in_job)
         pending = Signal()
         accept = self.cmd.valid & self.cmd.ready
         error = Signal(ERROR_BITS)
         m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(self._check(
-            job, gates=getattr(platform, "settings_in_job", False)))]
+            job, gates=settings_in_job))]
         if c.valid_gating:          # otherwise it holds 0
             with m.If(pending | self.start):
                 m.d.sync += self.start.eq(pending & (error == 0))
@@ -218,14 +213,14 @@ class Control(wiring.Component):
                 pad = pad - Mux(bit, 2 * c.max_width - 2 * g - c.pad(g, g), 0)
             s = job.a_frac + job.b_frac - job.out_frac
             shift = self.shift.eq(s + pad + c.left_pad)
-            copies = [k_total.eq(job.k), self.stochastic.eq(job.rounding),
-                      self.seed.eq(job.seed), self.out_width.eq(job.out_width),
+            rounding = self.stochastic.eq(job.rounding)
+            width = self.out_width.eq(job.out_width)
+            copies = [k_total.eq(job.k), self.seed.eq(job.seed),
                       self.m_limit.eq(job.m), self.n_limit.eq(job.n)]
             if settings_in_job:     # the rounding and the width reach much logic: registered
-                m.d.sync += [shift, copies[1], copies[3]]
-                copies = copies[:1] + copies[2:3] + copies[4:]
+                m.d.sync += [shift, rounding, width]
             else:
-                m.d.sync += copies[:1] + [shift] + copies[1:]
+                m.d.sync += [copies[0], shift, rounding, copies[1], width, *copies[2:]]
             if c.tunable:
                 lw, top = c.lane_width, c.max_width
                 m.d.sync += [
