@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flows.cli import UsageError
 from .config_args import add_config_arguments, config_from_args
+from .trace_args import add_trace_arguments, check_trace_arguments, traces_from_args
 
 HELP = ("area, timing and energy per MAC of each architecture variant and the fixed array, "
         "from one run: DIR/variants.json")
@@ -24,12 +25,7 @@ def add_arguments(parser):
     parser.add_argument("--widths", default=",".join(map(str, DEFAULT_WIDTHS)),
                         metavar="W[,W]", help="operand widths replayed (default: "
                         f"{','.join(map(str, DEFAULT_WIDTHS))}; the fixed array: its one)")
-    parser.add_argument("--jobs", default=None, metavar="DIR",
-                        help="training traces (varimac train --trace; make traces) replayed "
-                             "beside the random jobs")
-    parser.add_argument("--jobs-per-width", type=int, default=3, metavar="N",
-                        help="trace jobs replayed per width, spread over the files "
-                             "(default: 3)")
+    add_trace_arguments(parser, per_width=3)
     parser.add_argument("--period", type=float, default=10.0, metavar="NS",
                         help="clock period OpenSTA reports slack against (default: 10)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -55,20 +51,8 @@ def _parse(args, config):
                          f"not {args.widths!r}")
     if not 0.05 <= args.period <= 1000:
         raise UsageError(f"--period must be between 0.05 and 1000, not {args.period}")
-    if args.jobs_per_width < 1:
-        raise UsageError(f"--jobs-per-width must be at least 1, not {args.jobs_per_width}")
+    check_trace_arguments(args)
     return names, widths
-
-
-def _traces(args, config):
-    """``{width: jobs}`` of ``--jobs`` (``flows.eda.power_plan.trace_jobs``), or None."""
-    if args.jobs is None:
-        return None
-    from flows.eda.power_plan import trace_jobs
-    try:
-        return trace_jobs(args.jobs, config, per_width=args.jobs_per_width)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def run(args):
@@ -79,7 +63,7 @@ def run(args):
     from flows.eda.archvariants import markdown, ratios, run_variant
     config = config_from_args(args)
     names, widths = _parse(args, config)
-    traces = _traces(args, config)
+    traces = traces_from_args(args, config)
     try:
         check_output_dir(args.out, inputs=[args.jobs] if args.jobs else [], writes=("variants.json", "variants.md"))
     except ValueError as exc:
@@ -104,8 +88,9 @@ def run(args):
               "command": shlex.join(["varimac"] + sys.argv[1:]),
               "variants": entries, "ratios": ratios(entries)}
     if traces:
-        report["trace_note"] = (f"{args.jobs_per_width} per width from {args.jobs}, cut to "
-                                f"at most 2x2 tiles, K as in training up to {config.max_k}")
+        from flows.eda.power_plan import TRACE_CROP
+        report["trace_note"] = (f"{args.jobs_per_width} per width from {args.jobs}, "
+                                + TRACE_CROP.replace("max_k", str(config.max_k)))
     save_json(Path(args.out) / "variants.json", report, indent=2)
     write_atomic(Path(args.out) / "variants.md", lambda f: f.write(markdown(report)))
     print(markdown(report))

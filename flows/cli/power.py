@@ -8,6 +8,7 @@ from flows.cli import UsageError
 from flows.eda.power_plan import POWER_RANDOM_JOBS, POWER_TRACE_JOBS
 
 from .config_args import add_config_arguments, config_from_args
+from .trace_args import add_trace_arguments, check_trace_arguments, traces_from_args
 
 HELP = "gate-level energy per MAC at each width (and the fixed-width baseline): DIR/power.json"
 LIBRARIES = ("nangate45", "sky130")
@@ -18,12 +19,7 @@ def add_arguments(parser):
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--liberty", default="nangate45", choices=LIBRARIES,
                         help="standard-cell library (default: nangate45)")
-    parser.add_argument("--jobs", default=None, metavar="DIR",
-                        help="training traces (DIR/w<W>/*.npz or DIR/traces/w<W>/) replayed "
-                             "beside the random jobs")
-    parser.add_argument("--jobs-per-width", type=int, default=POWER_TRACE_JOBS, metavar="N",
-                        help="trace jobs replayed per width, spread over the files, each "
-                             f"one output tile, K <= max_k (default: {POWER_TRACE_JOBS})")
+    add_trace_arguments(parser, per_width=POWER_TRACE_JOBS)
     parser.add_argument("--random-jobs", type=int, default=POWER_RANDOM_JOBS, metavar="N",
                         help="random jobs replayed per width (2x2 tiles, K = 64; default: "
                              f"{POWER_RANDOM_JOBS})")
@@ -73,7 +69,6 @@ def run(args):
     from flows.eda.gatesim import gate_simulator, icarus_available
     from flows.eda.liberty import liberty_source
     from flows.eda.power import run_power
-    from flows.eda.power_plan import trace_jobs
     from flows.eda.power_report import write_outputs
     from flows.eda.tools import find_tool
 
@@ -84,9 +79,9 @@ def run(args):
                          writes=("power.json", "power.md", "power.png"))
     except ValueError as exc:
         raise UsageError(f"--out {exc}") from None
-    for flag, n in (("--jobs-per-width", args.jobs_per_width), ("--random-jobs", args.random_jobs)):
-        if n < 1:
-            raise UsageError(f"{flag} must be at least 1, not {n}")
+    check_trace_arguments(args)
+    if args.random_jobs < 1:
+        raise UsageError(f"--random-jobs must be at least 1, not {args.random_jobs}")
     try:
         liberty_source(args.liberty)
     except ValueError as exc:
@@ -105,12 +100,7 @@ def run(args):
         raise UsageError(f"--variants must be a comma-separated list of "
                          f"{', '.join(VARIANT_ORDER)}, not {args.variants!r}")
     timing = _timing(args, config, variants)
-    traces = None
-    if args.jobs is not None:
-        try:
-            traces = trace_jobs(args.jobs, config, per_width=args.jobs_per_width)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    traces = traces_from_args(args, config)
     # The arguments first, then what this machine lacks for them.
     if not args.no_glitches and not icarus_available():
         raise UsageError("the glitch-aware simulation needs Icarus Verilog (iverilog); "

@@ -18,6 +18,8 @@ import numpy as np
 RANDOM_JOBS_PER_WIDTH = 2      # archvariants' and the system model's samples
 POWER_RANDOM_JOBS = 3          # varimac power's, so that each row has a spread
 POWER_TRACE_JOBS = 3
+# what ``_crop`` keeps of a training GEMM
+TRACE_CROP = "cut to one output tile, K as in training up to max_k"
 
 
 def random_jobs(config, width, *, seed, count=RANDOM_JOBS_PER_WIDTH):
