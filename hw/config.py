@@ -5,13 +5,15 @@ from dataclasses import dataclass, fields
 
 from . import bricks
 
-PARAMS_VERSION = 2
+PARAMS_VERSION = 3
 # The contract allows shifts in [-768, 768]; a generated shifter covers a sub-range of it.
 SHIFT_LIMIT = 512
 MULT_TREES = ("split", "folded", "fused2d")   # hw.multiplier.TREES, and hw.fused
 CLOCK_GATES = ("lane", "register")    # a PE register's clock-gate granularity
-VARIANT_DEFAULTS = {"mult_tree": "split", "valid_gating": False, "zero_gating": False,
-                    "clock_gates": "lane", "mult_stages": 0}
+# The architecture options' values before they had fields (params version 2 and older results):
+# a params dict without one of them describes an array built that way (``from_params``).
+PLAIN_VARIANT = {"mult_tree": "split", "valid_gating": False, "zero_gating": False,
+                 "clock_gates": "lane", "mult_stages": 0}
 MAX_MULT_STAGES = 1
 
 
@@ -52,7 +54,10 @@ class AccelConfig:
     at the DSP blocks' outputs in the FPGA build (``hw.multiplier.DSP_PLATFORM``), else at the
     multiplier's output. A PE's result then comes that many cycles later (``pe_lead``); the
     array, drain and ``Accelerator.latency`` follow it, and the bits stay the same. It is
-    built for the lane multiplier without ``zero_gating`` only.
+    built for the lane multiplier only.
+
+    The defaults are the options docs/power.md's measurements kept (folded tree, valid and zero
+    gating, one clock gate per register); ``PLAIN_VARIANT`` is the array before them.
     """
     rows: int
     cols: int
@@ -64,16 +69,16 @@ class AccelConfig:
     max_shift: int = 32
     tunable: bool = True
     subword: bool = True
-    mult_tree: str = "split"
-    valid_gating: bool = False
-    zero_gating: bool = False
-    clock_gates: str = "lane"
+    mult_tree: str = "folded"
+    valid_gating: bool = True
+    zero_gating: bool = True
+    clock_gates: str = "register"
     mult_stages: int = 0
 
     def __init__(self, *, rows, cols, max_width=16, lane_width=4, max_k=4096, max_dim=65535,
                  min_shift=None, max_shift=None, tunable=True, subword=True,
-                 mult_tree="split", valid_gating=False, zero_gating=False,
-                 clock_gates="lane", mult_stages=0):
+                 mult_tree="folded", valid_gating=True, zero_gating=True,
+                 clock_gates="register", mult_stages=0):
         _check_int(rows, name="rows", lo=1, hi=64)
         _check_int(cols, name="cols", lo=1, hi=64)
         _check_int(lane_width, name="lane_width", lo=2, hi=32)
@@ -100,8 +105,8 @@ class AccelConfig:
         if clock_gates not in CLOCK_GATES:
             raise ValueError(f"clock_gates must be one of {', '.join(CLOCK_GATES)}, "
                              f"not {clock_gates!r}")
-        if mult_stages and (zero_gating or mult_tree == "fused2d"):
-            raise ValueError("mult_stages must be 0 with zero_gating or mult_tree fused2d")
+        if mult_stages and mult_tree == "fused2d":
+            raise ValueError("mult_stages must be 0 with mult_tree fused2d")
         subword = subword and tunable   # a fixed-width array has one width: nothing to pack
         for name, value in dict(rows=rows, cols=cols, max_width=max_width,
                                 lane_width=lane_width, max_k=max_k, max_dim=max_dim,
@@ -203,12 +208,15 @@ class AccelConfig:
         return cls(**{**PRESETS[name], **overrides})
 
     def params(self):
-        """The constructor's fields as a dict (``AccelConfig(**c.params()) == c``). The
-        architecture variants appear only when not at their default, so that params files and
-        results (timing.json, power.json) written before they existed still match."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in VARIANT_DEFAULTS
-                or getattr(self, f.name) != VARIANT_DEFAULTS[f.name]}
+        """The constructor's fields as a dict (``AccelConfig(**c.params()) == c``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_params(cls, params):
+        """The config a params dict describes: one written before an architecture option had
+        its field (params version 2, older results' ``config``) lacks it and describes the
+        array built the old way (``PLAIN_VARIANT``)."""
+        return cls(**{**PLAIN_VARIANT, **params})
 
     def to_json(self):
         derived = {name: getattr(self, name) for name in
@@ -228,12 +236,12 @@ class AccelConfig:
         except (ValueError, KeyError, TypeError):
             raise ValueError("not a varimac params.json (needs 'version' and 'config')") \
                 from None
-        if version != PARAMS_VERSION:
-            raise ValueError(f"params.json version {version!r} is not {PARAMS_VERSION}")
+        if version not in (2, PARAMS_VERSION):
+            raise ValueError(f"params.json version {version!r} is not 2 or {PARAMS_VERSION}")
         unknown = sorted(set(params) - {f.name for f in fields(cls)})
         if unknown:
             raise ValueError(f"params.json: unknown field(s) {', '.join(unknown)}")
-        return cls(**params)
+        return cls.from_params(params)
 
     def save(self, path):
         with open(path, "w") as f:

@@ -123,6 +123,12 @@ class ProcessingElement(wiring.Component):
         if not self.config.zero_gating:
             return p_take, acc_take
         zero = (mul.a == 0) | (mul.b == 0)
+        # with mult_stages, the zero flag follows its beat through the multiplier's registers
+        for stage in range(self.config.mult_stages):
+            zero_next = Signal(name=f"mul_zero{stage}")
+            with m.If(self.en):
+                m.d.sync += zero_next.eq(zero)
+            zero = zero_next
         p_zero = Signal()
         with m.If(self.en):
             m.d.sync += p_zero.eq(zero)

@@ -44,6 +44,9 @@ CONFIGS = {
     "2x8-w16l8-nosubword": dict(rows=2, cols=8, max_width=16, lane_width=8, max_k=64,
                                 subword=False),
     "default": dict(rows=8, cols=8, max_width=16, lane_width=4, max_k=4096),
+    # The architecture options off: the array before docs/power.md's measurements kept them.
+    "4x4-plain": dict(rows=4, cols=4, max_width=16, lane_width=4, max_k=256, mult_tree="split",
+                      valid_gating=False, zero_gating=False, clock_gates="lane"),
     # The ends of AccelConfig's ranges, on one PE.
     "1x1-w32l4": dict(rows=1, cols=1, max_width=32, lane_width=4, max_k=64),
     "1x1-w32l32": dict(rows=1, cols=1, max_width=32, lane_width=32, max_k=64),

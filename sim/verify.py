@@ -51,11 +51,10 @@ def config_flags(config):
                       "min_shift", "max_shift"))
     return flags + ("" if p["tunable"] else " --fixed-width") \
         + (" --no-subword" if p["tunable"] and not p["subword"] else "") \
-        + (f" --mult-tree {p['mult_tree']}" if "mult_tree" in p else "") \
-        + (" --valid-gating" if p.get("valid_gating") else "") \
-        + (" --zero-gating" if p.get("zero_gating") else "") \
-        + (f" --clock-gates {p['clock_gates']}" if "clock_gates" in p else "") \
-        + (f" --mult-stages {p['mult_stages']}" if "mult_stages" in p else "")
+        + f" --mult-tree {p['mult_tree']}" \
+        + ("" if p["valid_gating"] else " --no-valid-gating") \
+        + ("" if p["zero_gating"] else " --no-zero-gating") \
+        + f" --clock-gates {p['clock_gates']} --mult-stages {p['mult_stages']}"
 
 
 def run_random(config, out_dir, *, count, seed=0, sim="verilator", jobs_per_shard=250,

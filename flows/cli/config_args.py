@@ -4,6 +4,8 @@ Shared by every command that builds or simulates the array (verilog, sim, gemm -
 power): ``--preset`` picks the starting point, the other flags override single fields.
 """
 
+import argparse
+
 from flows.cli import UsageError
 
 # flag -> (AccelConfig field, type, help)
@@ -37,17 +39,19 @@ def add_config_arguments(parser, *, default_preset="default"):
                        help="lane multiplier: lane products and a subtracted sum of sign terms "
                             "(split), every partial-product bit in one tree (folded), or the "
                             "2-D decomposed one: (max_width/G)^2 k per beat in a wider "
-                            "operand word (fused2d) (default: split)")
-    group.add_argument("--valid-gating", dest="cfg_valid_gating", action="store_true",
+                            "operand word (fused2d) (default: folded)")
+    group.add_argument("--valid-gating", dest="cfg_valid_gating", default=None,
+                       action=argparse.BooleanOptionalAction,
                        help="clock enables on valid for the control's counters and the "
-                            "quantizers' and drain's valid bits")
-    group.add_argument("--zero-gating", dest="cfg_zero_gating", action="store_true",
+                            "quantizers' and drain's valid bits (default: on)")
+    group.add_argument("--zero-gating", dest="cfg_zero_gating", default=None,
+                       action=argparse.BooleanOptionalAction,
                        help="the PEs' product register and accumulator hold on a beat whose "
-                            "product is zero")
+                            "product is zero (default: on)")
     group.add_argument("--clock-gates", dest="cfg_clock_gates", default=None,
                        choices=("lane", "register"),
                        help="the PEs' clock-gate granularity: one per lane of each register, "
-                            "or one per register (default: lane)")
+                            "or one per register (default: register)")
     group.add_argument("--mult-stages", dest="cfg_mult_stages", type=int, default=None,
                        metavar="N", help="pipeline registers inside the PE's multiplier, 0 "
                        "or 1 (default: 0; `varimac fpga`: the family's, docs/fpga.md)")
@@ -57,14 +61,12 @@ def add_config_arguments(parser, *, default_preset="default"):
 def config_from_args(args):
     """The ``AccelConfig`` the flags describe; a bad combination raises ``UsageError``."""
     from hw.config import AccelConfig
-    valued = [field for field, _, _ in _FIELDS.values()] + ["mult_tree", "clock_gates",
-                                                              "mult_stages"]
+    valued = [field for field, _, _ in _FIELDS.values()] + [
+        "mult_tree", "valid_gating", "zero_gating", "clock_gates", "mult_stages"]
     overrides = {field: getattr(args, f"cfg_{field}") for field in valued
                  if getattr(args, f"cfg_{field}", None) is not None}
     # the switches: (dest, field, value when given)
-    for dest, field, value in (("fixed", "tunable", False), ("no_subword", "subword", False),
-                               ("valid_gating", "valid_gating", True),
-                               ("zero_gating", "zero_gating", True)):
+    for dest, field, value in (("fixed", "tunable", False), ("no_subword", "subword", False)):
         if getattr(args, f"cfg_{dest}", False):
             overrides[field] = value
     try:

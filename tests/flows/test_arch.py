@@ -12,8 +12,8 @@ from tests.support.paths import REPO
 
 @pytest.mark.parametrize("argv, message", [
     (["--variants", "current,wallace"],
-     "--variants: wallace not among current,folded,valid_gating,folded+valid_gating,"
-     "fused2d,zero_gating,register_gates,kept,fixed"),
+     "--variants: wallace not among current,plain,folded,valid_gating,zero_gating,"
+     "register_gates,fused2d,fixed"),
     (["--jobs-per-width", "0"], "--jobs-per-width must be at least 1, not 0"),
     (["--widths", "16,6"], "--widths must be a list of 4,8,12,16, not '16,6'"),
     (["--period", "0"], "--period must be between 0.05 and 1000, not 0.0"),
@@ -51,16 +51,16 @@ def test_replays_add_traces_at_the_variants_widths():
 
 def test_variants_change_only_their_fields():
     base = AccelConfig.preset("small")
-    assert variant_config(base, "zero_gating").params() == dict(base.params(),
-                                                                zero_gating=True)
-    both = variant_config(base, "folded+valid_gating")
-    assert (both.mult_tree, both.valid_gating) == ("folded", True)
-    assert both.params() == dict(base.params(), mult_tree="folded", valid_gating=True)
+    plain = dict(base.params(), mult_tree="split", valid_gating=False, zero_gating=False,
+                 clock_gates="lane")
+    assert variant_config(base, "current") == base
+    assert variant_config(base, "plain").params() == plain
+    assert variant_config(base, "zero_gating").params() == dict(plain, zero_gating=True)
+    assert variant_config(base, "folded").params() == dict(plain, mult_tree="folded")
+    assert variant_config(base, "register_gates").params() == dict(plain,
+                                                                   clock_gates="register")
     assert variant_config(base, "fixed").widths == (16,)
     assert variant_config(base, "fused2d").params() == dict(base.params(), mult_tree="fused2d")
-    assert variant_config(base, "current") == base
-
-
 def _entry(name, area, period, pj):
     return {"variant": name, "area_um2": area, "flops": 10, "clock_gates": 2,
             "period_ns": period,

@@ -43,10 +43,8 @@ def test_acc_width_is_exact_and_tight(max_width, max_k):
     (dict(rows=1, cols=1, clock_gates="pe"), ValueError,
      "clock_gates must be one of lane, register, not 'pe'"),
     (dict(rows=1, cols=1, mult_stages=2), ValueError, "mult_stages must be in [0, 1], not 2"),
-    (dict(rows=1, cols=1, mult_stages=1, zero_gating=True), ValueError,
-     "mult_stages must be 0 with zero_gating or mult_tree fused2d"),
     (dict(rows=1, cols=1, mult_stages=1, mult_tree="fused2d"), ValueError,
-     "mult_stages must be 0 with zero_gating or mult_tree fused2d"),
+     "mult_stages must be 0 with mult_tree fused2d"),
 ])
 def test_validation_messages(kwargs, exc, message):
     with pytest.raises(exc) as info:
@@ -82,44 +80,23 @@ def test_params_json_round_trip(tmp_path):
     assert data["derived"]["widths"] == [8]
 
 
-def test_variant_fields_only_when_set(tmp_path):
-    """The architecture variants appear in params() (and params.json) only when not at their
-    default, so that results written before them still match the same hardware."""
-    plain = AccelConfig(rows=2, cols=2)
-    assert "mult_tree" not in plain.params() and "valid_gating" not in plain.params()
-    assert "zero_gating" not in plain.params() and "clock_gates" not in plain.params()
-    zero = AccelConfig(rows=2, cols=2, zero_gating=True)
-    assert AccelConfig.from_json(zero.to_json()) == zero != plain
-    both = AccelConfig(rows=2, cols=2, mult_tree="folded", valid_gating=True)
-    assert both.params() == dict(plain.params(), mult_tree="folded", valid_gating=True)
-    both.save(tmp_path / "params.json")
-    assert AccelConfig.load(tmp_path / "params.json") == both != plain
-    staged = AccelConfig(rows=2, cols=2, mult_stages=1)
-    assert staged.params() == dict(plain.params(), mult_stages=1)
-
-
-@pytest.mark.parametrize("text, message", [
-    ("[]", "not a varimac params.json"),
-    ('{"version": 9, "config": {}}', "params.json version 9 is not 2"),
-    ('{"version": 2, "config": {"rows": 1, "cols": 1, "colour": 2}}',
-     "params.json: unknown field(s) colour"),
-])
-def test_bad_params_json(text, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        AccelConfig.from_json(text)
-
-
-@pytest.mark.parametrize("flags, tunable, subword", [
-    ([], True, True), (["--no-subword"], True, False), (["--fixed-width"], False, False),
-])
-def test_config_flags(flags, tunable, subword):
-    import argparse
-
-    from flows.cli.config_args import add_config_arguments, config_from_args
-    parser = argparse.ArgumentParser()
-    add_config_arguments(parser, default_preset="small")
-    c = config_from_args(parser.parse_args(flags + ["--rows", "2"]))
-    assert (c.rows, c.cols, c.tunable, c.subword) == (2, 4, tunable, subword)
+def test_variant_fields_and_older_params(tmp_path):
+    """params() lists every field; a params dict written before an option had its field (params
+    version 2) describes the array built without that option."""
+    default = AccelConfig(rows=2, cols=2)
+    assert (default.mult_tree, default.valid_gating, default.zero_gating,
+            default.clock_gates, default.mult_stages) == ("folded", True, True, "register", 0)
+    assert AccelConfig(**default.params()) == default
+    assert AccelConfig.from_json(default.to_json()) == default
+    plain = AccelConfig(rows=2, cols=2, mult_tree="split", valid_gating=False,
+                        zero_gating=False, clock_gates="lane")
+    old = {"rows": 2, "cols": 2}     # a version-2 params.json of the same array
+    (tmp_path / "params.json").write_text(json.dumps({"version": 2, "config": old}))
+    assert AccelConfig.load(tmp_path / "params.json") == plain
+    assert AccelConfig.from_params(dict(old, zero_gating=True)) == \
+        AccelConfig(**dict(plain.params(), zero_gating=True))
+    with pytest.raises(ValueError, match="version 1 is not 2 or 3"):
+        AccelConfig.from_json(json.dumps({"version": 1, "config": old}))
 
 
 def test_variant_flags_round_trip():
@@ -130,9 +107,10 @@ def test_variant_flags_round_trip():
     from sim.verify import config_flags
     parser = argparse.ArgumentParser()
     add_config_arguments(parser, default_preset="small")
-    for c in (AccelConfig.preset("tiny", zero_gating=True, clock_gates="register"),
-              AccelConfig.preset("small", mult_tree="folded", valid_gating=True),
-              AccelConfig.preset("tiny", mult_stages=1)):
+    for c in (AccelConfig.preset("tiny", zero_gating=False, clock_gates="lane"),
+              AccelConfig.preset("small", mult_tree="split", valid_gating=False),
+              AccelConfig.preset("tiny", mult_stages=1), AccelConfig.preset("tiny"),
+              AccelConfig.preset("tiny", tunable=False)):
         assert config_from_args(parser.parse_args(shlex.split(config_flags(c)))) == c
 
 

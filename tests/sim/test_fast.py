@@ -45,9 +45,9 @@ def test_smoke_with_gaps_stalls_and_refusals(build_root):
 
 
 def test_zero_gating_and_register_clock_gates_on_sparse_jobs(build_root):
-    # AccelConfig.zero_gating and clock_gates="register" in generated Verilog: jobs with many
-    # zero operands (zero first and last beats, whole zero tiles), every bit compared.
-    config = AccelConfig.preset("tiny", zero_gating=True, clock_gates="register")
+    # The default AccelConfig.zero_gating and clock_gates="register" in generated Verilog: jobs
+    # with many zero operands (zero first and last beats, whole zero tiles), every bit compared.
+    config = TINY
     jobs = sparse_jobs(config)
     outcomes, _ = fast.run_items(config, jobs, sim=SIM, jobs_per_shard=60,
                                  traffic=((0.2, 0.2),), build_root=build_root / "zero")
