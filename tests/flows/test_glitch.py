@@ -161,7 +161,7 @@ def test_negative_sdf_delays_simulate_the_cells_function(tmp_path, nangate):
     netlist = fanout(tmp_path)
     arcs = sdf_arcs(tmp_path, netlist, lib_path)
     assert "::-" in (tmp_path / "sta" / "opensta.sdf").read_text()   # the case under test
-    run = dict(netlist=netlist, library=lib, testbench=FANOUT_TB, tb_top="tb")
+    run = {"netlist": netlist, "library": lib, "testbench": FANOUT_TB, "tb_top": "tb"}
     timed, _ = glitchsim.simulate(**run, work_dir=tmp_path / "timed", arcs=arcs)
     plain, _ = gatesim.simulate(**run, work_dir=tmp_path / "plain", sim="icarus")
     outputs = range(100, 100 + FANOUT)
