@@ -9,6 +9,9 @@ can change several times in one clock cycle and every change is counted.
    pin): of OpenSTA's ``min::max`` pair the max; an arc OpenSTA splits by ``COND`` (the state
    of the other inputs, e.g. of an XOR or a full adder) gets the mean over its conditions
    (the simulation has no state-dependent delays); an empty value takes the other edge's.
+   A negative value counts as zero: the liberty tables give one where a slow input ramp (a
+   net of high fanout) crosses 50 % after the fast output it causes, but a simulated output
+   cannot change before its cause, and Icarus given a negative delay computes wrong values.
    Interconnect delays are all zero without placed wires and are dropped. Cells that drive
    clock pins (the clock gates) keep no delay (``ideal_clock``): the clock is ideal, as in
    the timing flow.
@@ -69,11 +72,12 @@ def _tree(text):
 
 
 def _value(triple):
-    """The max of an ``(a::b)`` / ``(a:b:c)`` / ``(v)`` value, or ``None`` for ``()``."""
+    """The max of an ``(a::b)`` / ``(a:b:c)`` / ``(v)`` value, at least 0 (see the module
+    docstring), or ``None`` for ``()``."""
     if not triple:
         return None
     parts = [p for p in "".join(triple).split(":") if p]
-    return max(float(p) for p in parts) if parts else None
+    return max(0.0, *(float(p) for p in parts)) if parts else None
 
 
 def _pin(spec):
@@ -163,6 +167,9 @@ def delayed_verilog(text, delays):
         d = delays.get(m.group(2))
         if not d:
             return m.group(0)
+        if min(min(rf) for rf in d.values()) < 0:
+            raise ValueError(f"instance {m.group(2)}: negative delay {d}; an output cannot "
+                             "change before its input (read_sdf counts one as zero)")
         values = ", ".join(f".R_{o}({r:.4f}), .F_{o}({f:.4f})" for o, (r, f) in sorted(d.items()))
         return f"  {m.group(1)} #({values}) {m.group(2)} ("
     return _INSTANCE_LINE.sub(params, text)

@@ -22,6 +22,9 @@ SDF = """(DELAYFILE (SDFVERSION "3.0") (DESIGN "t") (DIVIDER /) (TIMESCALE 1ns)
     (COND (B == 1'b1) (IOPATH A Z (0.0200::0.0210) (0.0090::0.0091)))
     (COND (B == 1'b0) (IOPATH A Z (0.0400::0.0410) (0.0460::0.0471)))
     (IOPATH B Z (0.0300::0.0300)))))
+ (CELL (CELLTYPE "NOR2_X1") (INSTANCE c2) (DELAY (ABSOLUTE
+    (IOPATH A1 ZN (0.0382::0.0382) (-0.0217::-0.0217))
+    (IOPATH A2 ZN (0.0155::0.0155) (0.0037::0.0037)))))
  (CELL (CELLTYPE "CLKGATE_X1") (INSTANCE c1) (DELAY (ABSOLUTE
     (COND (E == 1'b0) (IOPATH CK GCK () (0.0250::0.0250)))
     (COND (E == 1'b1) (IOPATH CK GCK (0.0210::0.0210) (0.0270::0.0270)))))))
@@ -31,7 +34,7 @@ SDF = """(DELAYFILE (SDFVERSION "3.0") (DESIGN "t") (DIVIDER /) (TIMESCALE 1ns)
 def test_sdf_is_reduced_as_documented(tmp_path):
     (tmp_path / "t.sdf").write_text(SDF)
     arcs = glitchsim.read_sdf(tmp_path / "t.sdf")
-    assert set(arcs) == {"c0", "c1"}
+    assert set(arcs) == {"c0", "c1", "c2"}
     celltype, xor = arcs["c0"]
     assert celltype == "XOR2_X1"
     # the max of each min::max pair, the mean over the COND variants; one value: both edges
@@ -46,6 +49,12 @@ def test_sdf_is_reduced_as_documented(tmp_path):
     text = glitchsim.delayed_verilog("  XOR2_X1 c0 (.A(n1), .B(n2), .Z(n3));\n"
                                      "  CLKGATE_X1 c1 (.CK(n4));\n", delays)
     assert text.startswith("  XOR2_X1 #(.R_Z(0.0305), .F_Z(0.0290)) c0 (.A(n1)")
+    # a negative delay (a slow input ramp) counts as zero, before the mean over the arcs
+    assert arcs["c2"][1][("A1", "ZN")] == pytest.approx((0.0382, 0.0))
+    assert delays["c2"]["ZN"] == pytest.approx(((0.0382 + 0.0155) / 2, 0.0037 / 2))
+    with pytest.raises(ValueError, match="c2: negative delay"):
+        glitchsim.delayed_verilog("  NOR2_X1 c2 (.A1(n1), .A2(n2), .ZN(n3));\n",
+                                  {"c2": {"ZN": (0.03, -0.009)}})
 
 
 def chain(tmp_path, n):
@@ -91,8 +100,8 @@ def nangate():
 
 def sdf_arcs(tmp_path, netlist, lib_path):
     netlist.write_verilog(tmp_path / "netlist.v")
-    sdf = glitchsim.write_sdf(liberty=lib_path, verilog=tmp_path / "netlist.v", top="chain",
-                              work_dir=tmp_path / "sta")
+    sdf = glitchsim.write_sdf(liberty=lib_path, verilog=tmp_path / "netlist.v",
+                              top=netlist.top, work_dir=tmp_path / "sta")
     return glitchsim.read_sdf(sdf)
 
 
@@ -114,3 +123,47 @@ def test_glitches_known_by_construction(tmp_path, nangate, n, pulses):
     assert plain[5] == 0
     assert timed[10] == plain[10] == 2 * RISES          # the input itself
     assert timed[10 + n] == plain[10 + n] == 2 * RISES  # the chain's end: no glitch there
+
+
+FANOUT = 40
+
+
+def fanout(tmp_path):
+    """An inverter driving FANOUT NOR2s (y_i = NOT(NOT a OR b) = a when b = 0): its slow ramp
+    gives each NOR's falling output a negative delay in OpenSTA's SDF, as the high-fanout
+    registers of the tiny preset's area-mapped quantizer did."""
+    cells = {"vmcat_control.inv": ("INV_X1", {"A": 2, "ZN": 3})}
+    cells.update({f"vmcat_control.nor{i}": ("NOR2_X1", {"A1": 3, "A2": 4, "ZN": 100 + i})
+                  for i in range(FANOUT)})
+    module = {
+        "ports": {"a": {"direction": "input", "bits": [2]},
+                  "b": {"direction": "input", "bits": [4]}},
+        "cells": {name: {"type": t, "connections": {p: [b] for p, b in pins.items()},
+                         "port_directions": {p: "output" if p == "ZN" else "input"
+                                             for p in pins}}
+                  for name, (t, pins) in cells.items()},
+        "netnames": {}}
+    path = tmp_path / "fanout.json"
+    path.write_text(json.dumps({"modules": {"fanout": module}}))
+    return Netlist(path, top="fanout", category_of=category_of)
+
+
+FANOUT_TB = TB.replace("reg a; wire y;", "reg a, b = 0;") \
+    .replace("chain dut (.a(a), .y(y));", "fanout dut (.a(a), .b(b));")
+
+
+@needs_tools
+def test_negative_sdf_delays_simulate_the_cells_function(tmp_path, nangate):
+    """The tiny preset's glitch-aware replay differed from golden: OpenSTA's negative delays
+    (NOR2_X1, AOI21_X1 behind a fanout of 151) reached Icarus, whose outputs then went wrong.
+    Here every NOR output follows a exactly as in the zero-delay simulation."""
+    lib_path, lib = nangate
+    netlist = fanout(tmp_path)
+    arcs = sdf_arcs(tmp_path, netlist, lib_path)
+    assert "::-" in (tmp_path / "sta" / "opensta.sdf").read_text()   # the case under test
+    run = {"netlist": netlist, "library": lib, "testbench": FANOUT_TB, "tb_top": "tb"}
+    timed, _ = glitchsim.simulate(**run, work_dir=tmp_path / "timed", arcs=arcs)
+    plain, _ = gatesim.simulate(**run, work_dir=tmp_path / "plain", sim="icarus")
+    outputs = range(100, 100 + FANOUT)
+    assert [plain[n] for n in outputs] == [2 * RISES] * FANOUT
+    assert [timed[n] for n in outputs] == [2 * RISES] * FANOUT
