@@ -100,23 +100,38 @@ def markdown(report):
             + (f", synthesized for {c['delay_target_ps']} ps" if c["delay_target_ps"] else "")
             + ")" for v, c in report["clock"].items()) + "."]
     if report.get("opensta"):
-        lines += ["", ("OpenSTA `report_power` against the flow's prices, one clock period at "
-                       "the full-width random run's mean activity on every non-clock pin (µW):"),
-                  "", ("| array | activity | term | flow | OpenSTA | OpenSTA / flow | flow, "
-                       "OpenSTA's group rule | OpenSTA / that |"),
-                  "|---|---|---|---|---|---|---|---|"]
-        for v, c in report["opensta"].items():
-            for t in ("internal", "switching", "leakage", "total"):
-                rule = c["flow_by_opensta_rule"].get(t)
-                lines.append(
-                    f"| {v} | {c['activity']:g} | {t} | {c['flow'][t]:,.1f} | "
-                    f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} | "
-                    + (f"{rule:,.1f} | {c['ratio_to_opensta_rule'][t]} |" if rule else " | |"))
+        lines += ["", *_opensta_lines(report["opensta"])]
     if "synthesis" in report:
         lines += ["", "Area: " + "; ".join(
             f"{v} {st['area_um2']:,.0f} µm² ({st['cells']:,} cells, {st['flops']:,} flops, "
             f"{st['clock_gates']} clock gates)" for v, st in report["synthesis"].items()) + "."]
     return "\n".join(lines) + "\n"
+
+def _opensta_lines(checked):
+    """OpenSTA's figures beside the flow's, and the factors between their internal power
+    (``flows.eda.opensta_power.decompose``); files written before the factors existed show
+    the figures alone."""
+    lines = [("OpenSTA `report_power` against the flow's prices, one clock period at the "
+              "full-width random run's mean activity on every non-clock pin (µW):"), "",
+             "| array | activity | term | flow | OpenSTA | OpenSTA / flow |",
+             "|---|---|---|---|---|---|"]
+    for v, c in checked.items():
+        lines += [f"| {v} | {c['activity']:g} | {t} | {c['flow'][t]:,.1f} | "
+                  f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} |"
+                  for t in ("internal", "switching", "leakage", "total")]
+    factored = {v: c for v, c in checked.items() if "factors" in c}
+    if factored:
+        lines += ["", ("Internal power, one change at a time from the flow's to OpenSTA's "
+                       "(µW, × the factor of that change):"), "",
+                  ("| array | flow | OpenSTA's pin activities | OpenSTA's slews | OpenSTA "
+                   "2.0.17's rule for the groups | OpenSTA |"), "|---|---|---|---|---|---|"]
+        for v, c in factored.items():
+            s, f = c["internal_steps"], c["factors"]
+            lines.append(f"| {v} | {s['flow']:,.1f} | {s['activities']:,.1f} (×{f['activities']})"
+                         f" | {s['slews']:,.1f} (×{f['slews']}) | {s['rule']:,.1f} (×{f['rule']})"
+                         f" | {s['opensta']:,.1f} (×{f['opensta']}) |")
+    return lines
+
 
 def _ratio_lines(report):
     """The ratio table: per job source (headline, then zero-delay), each ratio ± its standard
