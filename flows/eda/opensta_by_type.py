@@ -1,9 +1,11 @@
 """The OpenSTA cross-check per cell type: each step of ``flows.eda.opensta_power.decompose``
 summed over the instances of one type, beside OpenSTA's own figure (``varimac power-by-type``)."""
 
+from itertools import pairwise
 from pathlib import Path
 
-from .opensta_power import _INSTANCE, STEPS, decompose, read_slews, uniform_toggles
+from .opensta_power import (_INSTANCE, STEPS, clock_nets, decompose, read_slews,
+                            uniform_toggles)
 
 
 def by_type(*, netlist, library, sta_dir, activity, slew, wire, period_ns):
@@ -26,6 +28,19 @@ def by_type(*, netlist, library, sta_dir, activity, slew, wire, period_ns):
             sums[step] += parts[step][i] * scale
         sums["opensta"] += found[f"c{i}"] * 1e6
     return sorted(((t, n, s) for t, (n, s) in rows.items()), key=lambda r: -r[2]["opensta"])
+
+
+def slew_summary(netlist, library, slews):
+    """``{"clock"|"data": (pins, mean, max)}``: the input slews (mean of rise and fall, ps)
+    OpenSTA propagates to the pins on the clock network and to the others."""
+    clock = clock_nets(netlist, library)
+    seen = {"clock": [], "data": []}
+    for i, cell in enumerate(netlist.cells):
+        for pin, net in cell.pins.items():
+            if f"c{i}/{pin}" in slews and cell.directions[pin] == "input":
+                rise, fall = slews[f"c{i}/{pin}"]
+                seen["clock" if net in clock else "data"].append((rise + fall) / 2 * 1e12)
+    return {k: (len(v), sum(v) / len(v), max(v)) for k, v in seen.items() if v}
 
 
 def _ratio(a, b):
@@ -54,14 +69,19 @@ def by_type_markdown(root, variant, *, top=12):
               f"per cycle at {c['period_ns']:g} ns (`varimac power-by-type {root} {variant}`). "
               "Each column changes one thing from the one before (docs/power.md, OpenSTA "
               "cross-check); × is the factor of that change."), "",
-             ("| cell | count | flow | OpenSTA's activities | × | OpenSTA's slews | × | "
-              "OpenSTA's rule | × | OpenSTA | OpenSTA / rule | OpenSTA / flow |"),
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             ("| cell | count | flow | OpenSTA's activities | × | OpenSTA's slews, data pins | × "
+              "| and clock pins | × | OpenSTA's rule | × | OpenSTA | OpenSTA / rule "
+              "| OpenSTA / flow |"),
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for ctype, n, s in rows[:top] + [("all", sum(r[1] for r in rows), total)]:
-        lines.append(
-            f"| {ctype} | {n} | {s['flow']:,.1f} | {s['activities']:,.1f} | "
-            f"{_ratio(s['activities'], s['flow'])} | {s['slews']:,.1f} | "
-            f"{_ratio(s['slews'], s['activities'])} | {s['rule']:,.1f} | "
-            f"{_ratio(s['rule'], s['slews'])} | {s['opensta']:,.1f} | "
-            f"{_ratio(s['opensta'], s['rule'])} | {_ratio(s['opensta'], s['flow'])} |")
+        cells = [f"{s[STEPS[0]]:,.1f}"]
+        for before, step in pairwise(STEPS):
+            cells += [f"{s[step]:,.1f}", _ratio(s[step], s[before])]
+        lines.append(f"| {ctype} | {n} | " + " | ".join(cells) + f" | {s['opensta']:,.1f} | "
+                     f"{_ratio(s['opensta'], s['rule'])} | {_ratio(s['opensta'], s['flow'])} |")
+    summary = slew_summary(netlist, library, read_slews(work / "opensta" / "slews.txt"))
+    lines += ["", "Input slews OpenSTA propagates (mean of rise and fall): " + "; ".join(
+        f"{k} pins {n:,}, mean {mean:.1f} ps, max {top_:.1f} ps"
+        for k, (n, mean, top_) in summary.items())
+        + f"; the flow's one fixed slew {report['slew_ps']:g} ps."]
     return "\n".join(lines) + "\n"

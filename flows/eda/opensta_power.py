@@ -14,8 +14,8 @@ so ``total`` is the figure to hold against the target). What this checks is the 
 loads, wire model, units, averaging); the activities are the simulation's own either way.
 
 ``decompose`` names every factor between the flow's internal power and OpenSTA's, instance by
-instance, in this order: OpenSTA's pin activities, OpenSTA's propagated slews (the flow prices
-every pin at one fixed slew), OpenSTA 2.0.17's rule for ``internal_power`` groups
+instance, in this order: OpenSTA's pin activities, OpenSTA's propagated slews off the clock
+network and then on it (the flow prices every pin at one fixed slew), OpenSTA 2.0.17's rule for ``internal_power`` groups
 (``flows.eda.opensta_rule``), and what is left (OpenSTA over that replica).
 """
 
@@ -95,46 +95,57 @@ def read_slews(path):
     return out
 
 
+def clock_nets(netlist, library):
+    """The nets that reach a clock pin (OpenSTA's clock network, gated clocks included)."""
+    loads = netlist.loads()
+    return {n for n in netlist.nets
+            if any(library.cells[c.type].pins[p].clock for c, p in loads.get(n, []))}
+
+
 def pin_activity(netlist, library, activity):
     """Toggles per period OpenSTA gives a pin, as ``toggles_of(cell, pin, net)``: 2 on a
     net that reaches a clock pin, ``activity`` on every other pin, also those on top-level
     inputs and constants (its global activity)."""
-    loads = netlist.loads()
-    clock = {n for n in netlist.nets
-             if any(library.cells[c.type].pins[p].clock for c, p in loads.get(n, []))}
+    clock = clock_nets(netlist, library)
     return lambda cell, pin, net: 2.0 if net in clock else activity
 
 
-STEPS = ("flow", "activities", "slews", "rule")     # then OpenSTA itself
+# each step changes one thing from the one before (``decompose``); then OpenSTA itself
+STEPS = ("flow", "activities", "data_slews", "clock_slews", "rule")
 
 
 def decompose(*, netlist, library, activity, slew, cap, slews):
     """``{step: [joules per period per cell]}``: the flow's internal energy (``flow``: its
     rule, its fixed ``slew``, ``uniform_toggles``), then with OpenSTA's pin activities
-    (``activities``), then its propagated ``slews`` too (``slews``), then its rule too
-    (``rule``: the replica of OpenSTA's figure)."""
+    (``activities``), then with the slews OpenSTA propagates to the pins off the clock
+    network (``data_slews``: ``slews`` from ``read_slews``), then to the clock pins too
+    (``clock_slews``), then with OpenSTA's rule (``rule``: the replica of its figure)."""
     from .opensta_rule import internal_by_instance
     toggles = uniform_toggles(netlist, library, activity)
-    steps = (("flow", lambda c, p, n: toggles.get(n, 0) if isinstance(n, int) else 0, False),
-             ("activities", pin_activity(netlist, library, activity), False),
-             ("slews", pin_activity(netlist, library, activity), True),
-             ("rule", pin_activity(netlist, library, activity), True))
+    clock = clock_nets(netlist, library)
+    everywhere = pin_activity(netlist, library, activity)
     out = {}
-    for name, toggles_of, propagated in steps:
+    for name in STEPS:
+        propagated = {"data_slews": "data", "clock_slews": "all", "rule": "all"}.get(name)
+
         def slew_of(i, pin, edge, propagated=propagated):
-            if not propagated:
+            if propagated is None or (propagated == "data"
+                                      and netlist.cells[i].pins[pin] in clock):
                 return slew
             return slews[f"c{i}/{pin}"][edge == "fall"]
         out[name] = internal_by_instance(
             netlist, library, rule="opensta" if name == "rule" else "flow",
-            toggles_of=toggles_of, slew_of=slew_of, cap=cap)
+            toggles_of=everywhere if name != "flow" else
+            lambda c, p, n: toggles.get(n, 0) if isinstance(n, int) else 0,
+            slew_of=slew_of, cap=cap)
     return out
 
 
 def check(*, netlist, library, liberty, verilog, period_ns, activity, slew, wire, work_dir):
     """Both prices of one clock period at ``activity``: ``{"flow"|"opensta": {term: µW,
     "total": µW, "by_category": {category: µW}}, "ratio": opensta / flow per term,
-    "internal_steps": {step: µW} and "factors" between them (``decompose``)}``."""
+    "internal_steps": {step: µW} and "factors" between them (``decompose``), "total_steps":
+    each step's internal power plus the flow's switching and leakage (OpenSTA's own last)}``."""
     from .breakdown import CATEGORIES
     from .energy import compute_energy
     e = compute_energy(netlist=netlist, library=library, slew=slew, wire=wire,
@@ -169,6 +180,9 @@ def check(*, netlist, library, liberty, verilog, period_ns, activity, slew, wire
     steps = {k: sum(v) / period * 1e6 for k, v in parts.items()}
     steps["opensta"] = out["opensta"]["internal"]
     out["internal_steps"] = {k: round(v, 3) for k, v in steps.items()}
+    rest = out["flow"]["switching"] + out["flow"]["leakage"]
+    out["total_steps"] = {k: round(v + rest, 3) for k, v in steps.items()}
+    out["total_steps"]["opensta"] = out["opensta"]["total"]
     names = (*STEPS, "opensta")
     out["factors"] = {b: round(steps[b] / steps[a], 4) if steps[a] else None
                       for a, b in pairwise(names)}

@@ -1,6 +1,7 @@
 """The power flow's outputs: ratios of energy per MAC against the targets
 (``flows.targets.POWER``), and ``power.json``, ``power.md`` and ``power.png``."""
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -108,28 +109,39 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 def _opensta_lines(checked):
-    """OpenSTA's figures beside the flow's, and the factors between their internal power
-    (``flows.eda.opensta_power.decompose``); files written before the factors existed show
-    the figures alone."""
+    """OpenSTA's figures beside the flow's, and the steps between them
+    (``flows.eda.opensta_power.decompose``). Files written before the steps existed carry
+    the flow's price under OpenSTA's group rule as then understood
+    (``flow_by_opensta_rule``) and render as they did."""
+    old = any("flow_by_opensta_rule" in c for c in checked.values())
+    extra = " flow, OpenSTA's group rule | OpenSTA / that |" if old else ""
     lines = [("OpenSTA `report_power` against the flow's prices, one clock period at the "
               "full-width random run's mean activity on every non-clock pin (µW):"), "",
-             "| array | activity | term | flow | OpenSTA | OpenSTA / flow |",
-             "|---|---|---|---|---|---|"]
+             "| array | activity | term | flow | OpenSTA | OpenSTA / flow |" + extra,
+             "|---|---|---|---|---|---|" + ("---|---|" if old else "")]
     for v, c in checked.items():
-        lines += [f"| {v} | {c['activity']:g} | {t} | {c['flow'][t]:,.1f} | "
-                  f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} |"
-                  for t in ("internal", "switching", "leakage", "total")]
-    factored = {v: c for v, c in checked.items() if "factors" in c}
+        for t in ("internal", "switching", "leakage", "total"):
+            rule = c.get("flow_by_opensta_rule", {}).get(t)
+            lines.append(f"| {v} | {c['activity']:g} | {t} | {c['flow'][t]:,.1f} | "
+                         f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} |"
+                         + ((f" {rule:,.1f} | {c['ratio_to_opensta_rule'][t]} |" if rule
+                             else "  | |") if old else ""))
+    factored = {v: c for v, c in checked.items() if "total_steps" in c}
     if factored:
-        lines += ["", ("Internal power, one change at a time from the flow's to OpenSTA's "
-                       "(µW, × the factor of that change):"), "",
-                  ("| array | flow | OpenSTA's pin activities | OpenSTA's slews | OpenSTA "
-                   "2.0.17's rule for the groups | OpenSTA |"), "|---|---|---|---|---|---|"]
+        lines += ["", ("Internal power and the total, one change at a time from the flow's "
+                       "price to OpenSTA's (µW, × the factor of that change; the switching and "
+                       "leakage the flow's):"), "",
+                  ("| array | term | flow | OpenSTA's pin activities | OpenSTA's slews, data pins "
+                   "| and clock pins | OpenSTA 2.0.17's rule for the groups | OpenSTA |"),
+                  "|---|---|---|---|---|---|---|---|"]
         for v, c in factored.items():
-            s, f = c["internal_steps"], c["factors"]
-            lines.append(f"| {v} | {s['flow']:,.1f} | {s['activities']:,.1f} (×{f['activities']})"
-                         f" | {s['slews']:,.1f} (×{f['slews']}) | {s['rule']:,.1f} (×{f['rule']})"
-                         f" | {s['opensta']:,.1f} (×{f['opensta']}) |")
+            for term in ("internal", "total"):
+                s = c[f"{term}_steps"]
+                cells = [f"{s['flow']:,.1f}"] + [
+                    f"{s[k]:,.1f} (×{s[k] / s[j]:.4f})" for j, k in
+                    pairwise(("flow", "activities", "data_slews", "clock_slews", "rule",
+                              "opensta"))]
+                lines.append(f"| {v} | {term} | " + " | ".join(cells) + " |")
     return lines
 
 

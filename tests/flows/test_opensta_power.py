@@ -88,3 +88,7 @@ def test_switching_and_leakage_agree_with_opensta(tmp_path, nangate):
     assert sorted(r[0] for r in rows) == ["DFFR_X1", "INV_X1", "XNOR2_X1"]
     for step in (*STEPS, "opensta"):
         assert sum(r[2][step] for r in rows) == pytest.approx(steps[step], rel=1e-3)
+    # the clock pins' slews change only what a clock pin prices: the flop's
+    typed = {r[0]: r[2] for r in rows}
+    assert typed["INV_X1"]["clock_slews"] == typed["INV_X1"]["data_slews"]
+    assert typed["DFFR_X1"]["clock_slews"] != typed["DFFR_X1"]["data_slews"]
