@@ -92,3 +92,17 @@ def test_switching_and_leakage_agree_with_opensta(tmp_path, nangate):
     typed = {r[0]: r[2] for r in rows}
     assert typed["INV_X1"]["clock_slews"] == typed["INV_X1"]["data_slews"]
     assert typed["DFFR_X1"]["clock_slews"] != typed["DFFR_X1"]["data_slews"]
+
+
+def test_power_by_type_needs_the_slews(tmp_path, capsys):
+    from flows.cli import main
+    work = tmp_path / "work" / "tunable"
+    (work / "synth").mkdir(parents=True)
+    (work / "opensta").mkdir()
+    (work / "synth" / "netlist.json").write_text("{}")
+    (work / "opensta" / "power.log").write_text("")
+    (tmp_path / "power.json").write_text(json.dumps({"opensta": {"tunable": {}}}))
+    assert main(["power-by-type", str(tmp_path), "tunable"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"varimac power-by-type: error: {tmp_path}: no work/tunable/opensta/slews.txt; give "
+        "the folder varimac power wrote, with its work/")
