@@ -4,7 +4,8 @@ from pathlib import Path
 
 from flows.cli import UsageError
 
-HELP = "internal power per cell type of a power run's OpenSTA check, OpenSTA beside the flow"
+HELP = ("internal power per cell type of a power run's OpenSTA check: the flow's, each factor "
+        "to OpenSTA's, OpenSTA's")
 
 
 def add_arguments(parser):

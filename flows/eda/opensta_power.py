@@ -15,8 +15,9 @@ loads, wire model, units, averaging); the activities are the simulation's own ei
 
 ``decompose`` names every factor between the flow's internal power and OpenSTA's, instance by
 instance, in this order: OpenSTA's pin activities, OpenSTA's propagated slews off the clock
-network and then on it (the flow prices every pin at one fixed slew), OpenSTA 2.0.17's rule for ``internal_power`` groups
-(``flows.eda.opensta_rule``), and what is left (OpenSTA over that replica).
+network and then on it (the flow prices every pin at one fixed slew), OpenSTA 2.0.17's rule
+for ``internal_power`` groups (``flows.eda.opensta_rule``), and what is left (OpenSTA over
+that replica).
 """
 
 import re
@@ -75,14 +76,13 @@ def uniform_toggles(netlist, library, activity):
     """Toggles per clock period under OpenSTA's global activity: ``activity`` on every net,
     2 on nets that reach a clock pin, none on nets driven from outside (OpenSTA charges a
     net's switching to the cell driving it; a top-level input has none)."""
-    loads, drivers = netlist.loads(), netlist.drivers()
+    drivers, clock = netlist.drivers(), clock_nets(netlist, library)
     out = {}
     for net in netlist.nets:
         drv = drivers.get(net)
-        clock = any(library.cells[c.type].pins[p].clock for c, p in loads.get(net, []))
         if drv is None or drv[0] == "port":
             continue
-        out[net] = 2.0 if clock else activity
+        out[net] = 2.0 if net in clock else activity
     return out
 
 
