@@ -4,7 +4,8 @@ from pathlib import Path
 
 from flows.cli import UsageError
 
-HELP = "internal power per cell type of a power run's OpenSTA check, OpenSTA beside the flow"
+HELP = ("internal power per cell type of a power run's OpenSTA check: the flow's, each factor "
+        "to OpenSTA's, OpenSTA's")
 
 
 def add_arguments(parser):
@@ -15,7 +16,7 @@ def add_arguments(parser):
 def run(args):
     import json
 
-    from flows.eda.opensta_power import by_type_markdown
+    from flows.eda.opensta_by_type import by_type_markdown
     path = Path(args.dir) / "power.json"
     if not path.is_file():
         raise UsageError(f"{args.dir}: no power.json; give a varimac power --out folder")
@@ -24,7 +25,8 @@ def run(args):
         raise UsageError(f"VARIANT: {args.variant} has no OpenSTA check in {path}; "
                          f"allowed: {', '.join(checked) or '(none)'}")
     work = Path(args.dir) / "work" / args.variant
-    for need in (work / "synth" / "netlist.json", work / "opensta" / "power.log"):
+    for need in (work / "synth" / "netlist.json", work / "opensta" / "power.log",
+                 work / "opensta" / "slews.txt"):
         if not need.is_file():
             raise UsageError(f"{args.dir}: no {need.relative_to(args.dir)}; give the folder "
                              "varimac power wrote, with its work/")

@@ -12,9 +12,16 @@ category (OpenSTA's per-instance powers summed by each cell's category; a flop's
 energy, which ``flows.eda.energy`` books under ``clock``, stays with the flop in OpenSTA's figure,
 so ``total`` is the figure to hold against the target). What this checks is the pricing (tables,
 loads, wire model, units, averaging); the activities are the simulation's own either way.
+
+``decompose`` names every factor between the flow's internal power and OpenSTA's, instance by
+instance, in this order: OpenSTA's pin activities, OpenSTA's propagated slews off the clock
+network and then on it (the flow prices every pin at one fixed slew), OpenSTA 2.0.17's rule
+for ``internal_power`` groups (``flows.eda.opensta_rule``), and what is left (OpenSTA over
+that replica).
 """
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 from .sta import STA, wire_load_name
@@ -33,12 +40,22 @@ link_design {top}
 set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]
 set_power_activity -global -activity {activity} -duty 0.5
 report_power -instances [get_cells *] -digits 8
+set f [open slews.txt w]
+foreach pin [get_pins */*] {{
+  if {{[$pin is_load]}} {{
+    foreach v [$pin vertices] {{
+      puts $f "[get_full_name $pin] [$v slew rise max] [$v slew fall max]"
+    }}
+  }}
+}}
+close $f
 exit
 """
 
 
 def run_report(*, liberty, verilog, top, period_ns, activity, work_dir):
-    """``{instance: (internal, switching, leakage)}`` in watts from OpenSTA."""
+    """``{instance: (internal, switching, leakage)}`` in watts from OpenSTA; the input pins'
+    propagated slews are left in ``work_dir``/slews.txt (``read_slews``)."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     wire = wire_load_name(Path(liberty).read_text(encoding="latin-1"))
@@ -59,69 +76,76 @@ def uniform_toggles(netlist, library, activity):
     """Toggles per clock period under OpenSTA's global activity: ``activity`` on every net,
     2 on nets that reach a clock pin, none on nets driven from outside (OpenSTA charges a
     net's switching to the cell driving it; a top-level input has none)."""
-    loads, drivers = netlist.loads(), netlist.drivers()
+    drivers, clock = netlist.drivers(), clock_nets(netlist, library)
     out = {}
     for net in netlist.nets:
         drv = drivers.get(net)
-        clock = any(library.cells[c.type].pins[p].clock for c, p in loads.get(net, []))
         if drv is None or drv[0] == "port":
             continue
-        out[net] = 2.0 if clock else activity
+        out[net] = 2.0 if net in clock else activity
     return out
 
 
-def when_probability(lib_cell, when):
-    """The probability of ``when`` with every input pin and the cell's state at duty 0.5, its
-    outputs computed from them (so a flop's ``Q`` and ``QN`` are never both 1)."""
-    from itertools import product
-
-    from .cellmodels import evaluate, parse_function
-    if not when:
-        return 1.0
-    seq = lib_cell.ff or lib_cell.latch
-    state = list(seq["names"]) if seq else []
-    inputs = [p.name for p in lib_cell.pins.values() if p.direction in ("input", "internal")]
-    outputs = {p.name: parse_function(p.function) for p in lib_cell.pins.values()
-               if p.direction == "output" and p.function}
-    tree, hits, total = parse_function(when), 0, 0
-    for bits in product((0, 1), repeat=len(inputs) + bool(state)):
-        v = dict(zip(inputs, bits))
-        if state:
-            v[state[0]], v[state[1]] = bits[-1], 1 - bits[-1]
-        try:
-            v.update({name: evaluate(f, v) for name, f in outputs.items()})
-            hits += evaluate(tree, v)
-        except KeyError:
-            return 0.5 ** len(set(when.split()) & set(lib_cell.pins))
-        total += 1
-    return hits / total
+def read_slews(path):
+    """``{"c<i>/<pin>": (rise, fall)}`` in seconds, from the slews.txt of ``run_report``."""
+    out = {}
+    for line in Path(path).read_text().splitlines():
+        name, rise, fall = line.split()
+        out[name] = (float(rise), float(fall))
+    return out
 
 
-def internal_as_opensta(netlist, library, toggles, slew, cap):
-    """Joules of internal energy priced by the rule OpenSTA 2.0.17 applies (read from its
-    ``sta::set_debug power 2`` trace): an output pin's ``internal_power`` groups (every
-    related pin and ``when``) added, each at the pin's full activity; an input pin's groups
-    each weighted by the probability of its ``when`` (``when_probability``)."""
-    from .energy import input_energy, output_energy_fn
-    total = 0.0
-    for cell in netlist.cells:
-        lc = library.cells[cell.type]
-        for pin, net in cell.pins.items():
-            arcs = lc.pins[pin].power
-            t = toggles.get(net, 0) if isinstance(net, int) else 0
-            if not t or not arcs:
-                continue
-            if cell.directions[pin] == "output":
-                total += t * sum(float(output_energy_fn([a], slew)(cap[net])) for a in arcs)
-            else:
-                total += t * sum(input_energy([a], slew) * when_probability(lc, a.when)
-                                 for a in arcs)
-    return total
+def clock_nets(netlist, library):
+    """The nets that reach a clock pin (OpenSTA's clock network, gated clocks included)."""
+    loads = netlist.loads()
+    return {n for n in netlist.nets
+            if any(library.cells[c.type].pins[p].clock for c, p in loads.get(n, []))}
+
+
+def pin_activity(netlist, library, activity):
+    """Toggles per period OpenSTA gives a pin, as ``toggles_of(cell, pin, net)``: 2 on a
+    net that reaches a clock pin, ``activity`` on every other pin, also those on top-level
+    inputs and constants (its global activity)."""
+    clock = clock_nets(netlist, library)
+    return lambda cell, pin, net: 2.0 if net in clock else activity
+
+
+# each step changes one thing from the one before (``decompose``); then OpenSTA itself
+STEPS = ("flow", "activities", "data_slews", "clock_slews", "rule")
+
+
+def decompose(*, netlist, library, activity, slew, cap, slews):
+    """``{step: [joules per period per cell]}``: the flow's internal energy (``flow``: its
+    rule, its fixed ``slew``, ``uniform_toggles``), then with OpenSTA's pin activities
+    (``activities``), then with the slews OpenSTA propagates to the pins off the clock
+    network (``data_slews``: ``slews`` from ``read_slews``), then to the clock pins too
+    (``clock_slews``), then with OpenSTA's rule (``rule``: the replica of its figure)."""
+    from .opensta_rule import internal_by_instance
+    toggles = uniform_toggles(netlist, library, activity)
+    clock = clock_nets(netlist, library)
+    everywhere = pin_activity(netlist, library, activity)
+    out = {}
+    for name in STEPS:
+        propagated = {"data_slews": "data", "clock_slews": "all", "rule": "all"}.get(name)
+
+        def slew_of(i, pin, edge, propagated=propagated):
+            if propagated is None or (propagated == "data"
+                                      and netlist.cells[i].pins[pin] in clock):
+                return slew
+            return slews[f"c{i}/{pin}"][edge == "fall"]
+        out[name] = internal_by_instance(
+            netlist, library, rule="opensta" if name == "rule" else "flow",
+            toggles_of=everywhere if name != "flow" else
+            lambda c, p, n: toggles.get(n, 0) if isinstance(n, int) else 0,
+            slew_of=slew_of, cap=cap)
+    return out
 
 
 def check(*, netlist, library, liberty, verilog, period_ns, activity, slew, wire, work_dir):
     """Both prices of one clock period at ``activity``: ``{"flow"|"opensta": {term: µW,
-    "total": µW, "by_category": {category: µW}}, "ratio": opensta / flow per term}``."""
+    "total": µW, "by_category": {category: µW}}, "ratio": opensta / flow per term,
+    "internal_steps": {step: µW} and "factors" between them (``decompose``), "total_steps":
+    each step's internal power plus the flow's switching and leakage (OpenSTA's own last)}``."""
     from .breakdown import CATEGORIES
     from .energy import compute_energy
     e = compute_energy(netlist=netlist, library=library, slew=slew, wire=wire,
@@ -151,71 +175,16 @@ def check(*, netlist, library, liberty, verilog, period_ns, activity, slew, wire
         out[name]["by_category"] = {c: round(v, 3) for c, v in side["by_category"].items()}
     out["ratio"] = {t: round(out["opensta"][t] / out["flow"][t], 4) if out["flow"][t] else None
                     for t in (*TERMS, "total")}
-    rule = internal_as_opensta(netlist, library, uniform_toggles(netlist, library, activity),
-                               slew, e.net_capacitance) / period * 1e6
-    out["flow_by_opensta_rule"] = {"internal": round(rule, 3), "total": round(
-        rule + out["flow"]["switching"] + out["flow"]["leakage"], 3)}
-    out["ratio_to_opensta_rule"] = {
-        t: round(out["opensta"][t] / out["flow_by_opensta_rule"][t], 4)
-        for t in ("internal", "total")}
+    parts = decompose(netlist=netlist, library=library, activity=activity, slew=slew,
+                      cap=e.net_capacitance, slews=read_slews(Path(work_dir) / "slews.txt"))
+    steps = {k: sum(v) / period * 1e6 for k, v in parts.items()}
+    steps["opensta"] = out["opensta"]["internal"]
+    out["internal_steps"] = {k: round(v, 3) for k, v in steps.items()}
+    rest = out["flow"]["switching"] + out["flow"]["leakage"]
+    out["total_steps"] = {k: round(v + rest, 3) for k, v in steps.items()}
+    out["total_steps"]["opensta"] = out["opensta"]["total"]
+    names = (*STEPS, "opensta")
+    out["factors"] = {b: round(steps[b] / steps[a], 4) if steps[a] else None
+                      for a, b in pairwise(names)}
     out.update(activity=activity, period_ns=period_ns, duty=0.5)
     return out
-
-
-def by_type(*, netlist, library, report_log, activity, slew, wire, period_ns):
-    """``[(cell type, count, OpenSTA internal µW, flow by OpenSTA's rule µW, flow µW)]``,
-    largest OpenSTA figure first, from the ``power.log`` a ``check`` left."""
-    from types import SimpleNamespace
-
-    from .energy import compute_energy
-    toggles = uniform_toggles(netlist, library, activity)
-    cap = compute_energy(netlist=netlist, library=library, toggles=toggles, slew=slew,
-                         wire=wire).net_capacitance
-    found = {m[4]: float(m[0]) for m in _INSTANCE.findall(Path(report_log).read_text())}
-    groups = {}
-    for i, cell in enumerate(netlist.cells):
-        groups.setdefault(cell.type, []).append((i, cell))
-    rows = []
-    for ctype, cells in groups.items():
-        sub = SimpleNamespace(cells=[c for _, c in cells])
-        flow_sub = compute_energy(netlist=_subset(netlist, sub.cells), library=library,
-                                  toggles=toggles, slew=slew, wire=wire)
-        rows.append((ctype, len(cells), sum(found[f"c{i}"] for i, _ in cells) * 1e6,
-                     internal_as_opensta(sub, library, toggles, slew, cap)
-                     / (period_ns * 1e-9) * 1e6,
-                     sum(flow_sub.internal.values()) / (period_ns * 1e-9) * 1e6))
-    return sorted(rows, key=lambda r: -r[2])
-
-
-def _subset(netlist, cells):
-    """``netlist`` with only ``cells`` priced, each net's load still the whole netlist's."""
-    from types import SimpleNamespace
-    return SimpleNamespace(cells=cells, nets=netlist.nets, ports=netlist.ports,
-                           drivers=netlist.drivers, loads=netlist.loads)
-
-
-def by_type_markdown(root, variant):
-    """The per-cell-type table of a power run's OpenSTA check (``root`` holds ``power.json`` and
-    ``work/``) as Markdown: ``varimac power-by-type``."""
-    import json
-
-    from .liberty import prepare_liberty
-    from .netlist import Netlist
-    from .synth import category_of
-    report = json.loads((Path(root) / "power.json").read_text())
-    c = report["opensta"][variant]
-    work = Path(root) / "work" / variant
-    _, library = prepare_liberty(report["library"],
-                                 build_dir=Path(__file__).resolve().parents[2] / "build")
-    netlist = Netlist(work / "synth" / "netlist.json", top="varimac", category_of=category_of)
-    rows = by_type(netlist=netlist, library=library, report_log=work / "opensta" / "power.log",
-                   activity=c["activity"], slew=report["slew_ps"] * 1e-12,
-                   wire=report["wire_model"], period_ns=c["period_ns"])
-    lines = [f"Internal power (µW) by cell type, {variant} array, activity {c['activity']:g} per "
-             f"cycle at {c['period_ns']:g} ns (`varimac power-by-type {root} {variant}`)", "",
-             "| cell | count | OpenSTA | flow, OpenSTA's group rule | OpenSTA / rule | flow |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {ctype} | {n} | {sta:,.1f} | {rule:,.1f} | "
-              f"{sta / rule if rule else float('nan'):.2f} | {flow:,.1f} |"
-              for ctype, n, sta, rule, flow in rows[:12]]
-    return "\n".join(lines) + "\n"

@@ -1,6 +1,7 @@
 """The power flow's outputs: ratios of energy per MAC against the targets
 (``flows.targets.POWER``), and ``power.json``, ``power.md`` and ``power.png``."""
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -100,23 +101,49 @@ def markdown(report):
             + (f", synthesized for {c['delay_target_ps']} ps" if c["delay_target_ps"] else "")
             + ")" for v, c in report["clock"].items()) + "."]
     if report.get("opensta"):
-        lines += ["", ("OpenSTA `report_power` against the flow's prices, one clock period at "
-                       "the full-width random run's mean activity on every non-clock pin (µW):"),
-                  "", ("| array | activity | term | flow | OpenSTA | OpenSTA / flow | flow, "
-                       "OpenSTA's group rule | OpenSTA / that |"),
-                  "|---|---|---|---|---|---|---|---|"]
-        for v, c in report["opensta"].items():
-            for t in ("internal", "switching", "leakage", "total"):
-                rule = c["flow_by_opensta_rule"].get(t)
-                lines.append(
-                    f"| {v} | {c['activity']:g} | {t} | {c['flow'][t]:,.1f} | "
-                    f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} | "
-                    + (f"{rule:,.1f} | {c['ratio_to_opensta_rule'][t]} |" if rule else " | |"))
+        lines += ["", *_opensta_lines(report["opensta"])]
     if "synthesis" in report:
         lines += ["", "Area: " + "; ".join(
             f"{v} {st['area_um2']:,.0f} µm² ({st['cells']:,} cells, {st['flops']:,} flops, "
             f"{st['clock_gates']} clock gates)" for v, st in report["synthesis"].items()) + "."]
     return "\n".join(lines) + "\n"
+
+def _opensta_lines(checked):
+    """OpenSTA's figures beside the flow's, and the steps between them
+    (``flows.eda.opensta_power.decompose``). Files written before the steps existed carry
+    the flow's price under OpenSTA's group rule as then understood
+    (``flow_by_opensta_rule``) and render as they did."""
+    old = any("flow_by_opensta_rule" in c for c in checked.values())
+    extra = " flow, OpenSTA's group rule | OpenSTA / that |" if old else ""
+    lines = [("OpenSTA `report_power` against the flow's prices, one clock period at the "
+              "full-width random run's mean activity on every non-clock pin (µW):"), "",
+             "| array | activity | term | flow | OpenSTA | OpenSTA / flow |" + extra,
+             "|---|---|---|---|---|---|" + ("---|---|" if old else "")]
+    for v, c in checked.items():
+        for t in ("internal", "switching", "leakage", "total"):
+            rule = c.get("flow_by_opensta_rule", {}).get(t)
+            lines.append(f"| {v} | {c['activity']:g} | {t} | {c['flow'][t]:,.1f} | "
+                         f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} |"
+                         + ((f" {rule:,.1f} | {c['ratio_to_opensta_rule'][t]} |" if rule
+                             else "  | |") if old else ""))
+    factored = {v: c for v, c in checked.items() if "total_steps" in c}
+    if factored:
+        lines += ["", ("Internal power and the total, one change at a time from the flow's "
+                       "price to OpenSTA's (µW, × the factor of that change; the switching and "
+                       "leakage the flow's):"), "",
+                  ("| array | term | flow | OpenSTA's pin activities | OpenSTA's slews, data pins "
+                   "| and clock pins | OpenSTA 2.0.17's rule for the groups | OpenSTA |"),
+                  "|---|---|---|---|---|---|---|---|"]
+        for v, c in factored.items():
+            for term in ("internal", "total"):
+                s = c[f"{term}_steps"]
+                cells = [f"{s['flow']:,.1f}"] + [
+                    f"{s[k]:,.1f} (×{s[k] / s[j]:.4f})" for j, k in
+                    pairwise(("flow", "activities", "data_slews", "clock_slews", "rule",
+                              "opensta"))]
+                lines.append(f"| {v} | {term} | " + " | ".join(cells) + " |")
+    return lines
+
 
 def _ratio_lines(report):
     """The ratio table: per job source (headline, then zero-delay), each ratio ± its standard

@@ -1,6 +1,6 @@
 """The OpenSTA cross-check (flows/eda/opensta_power.py) on netlists small enough to reason about:
-the two prices of switching and leakage must agree, and the `when` weights OpenSTA's rule
-uses are checked by hand."""
+the two prices of switching and leakage must agree, and every factor between the two prices of
+internal power is named (the rules themselves: tests/flows/test_opensta_rule.py)."""
 
 import json
 
@@ -8,7 +8,8 @@ import pytest
 
 from flows.eda.liberty import prepare_liberty
 from flows.eda.netlist import Netlist
-from flows.eda.opensta_power import by_type, check, uniform_toggles, when_probability
+from flows.eda.opensta_by_type import by_type
+from flows.eda.opensta_power import STEPS, check, pin_activity, uniform_toggles
 from flows.eda.synth import category_of
 from flows.eda.tools import find_tool
 from tests.support.paths import BUILD
@@ -45,22 +46,22 @@ def flop_and_gates(tmp_path):
     return net
 
 
-def test_when_probabilities_by_hand(nangate):
-    _, lib = nangate
-    dffr = lib.cells["DFFR_X1"]
-    # D, RN fixed and the state 0 (Q low, QN high): 1/2 * 1/2 * 1/2, CK free
-    assert when_probability(dffr, "!D & !RN & !Q & QN") == 0.125
-    assert when_probability(dffr, "D & RN & Q & !QN") == 0.125
-    assert when_probability(dffr, "Q & QN") == 0.0           # never both
-    assert when_probability(lib.cells["XNOR2_X1"], "!B") == 0.5
-    assert when_probability(lib.cells["XNOR2_X1"], None) == 1.0
-
-
 def test_uniform_toggles(tmp_path, nangate):
     _, lib = nangate
     t = uniform_toggles(flop_and_gates(tmp_path), lib, 0.25)
     # nets driven from outside carry none; every cell output the activity
     assert t == {5: 0.25, 7: 0.25, 8: 0.25, 9: 0.25}
+
+
+def test_pin_activity_as_opensta(tmp_path, nangate):
+    _, lib = nangate
+    net = flop_and_gates(tmp_path)
+    act = pin_activity(net, lib, 0.25)
+    ff = next(c for c in net.cells if c.type == "DFFR_X1")
+    # the clock pin 2 per period although a top-level input drives it; the reset pin and
+    # the XNOR's inputs, on top-level inputs too, the global activity
+    assert act(ff, "CK", 2) == 2.0
+    assert act(ff, "RN", 6) == 0.25 and act(ff, "D", 5) == 0.25
 
 
 @pytest.mark.skipif(find_tool("sta") is None, reason="OpenSTA (sta) not installed")
@@ -76,10 +77,32 @@ def test_switching_and_leakage_agree_with_opensta(tmp_path, nangate):
     cats = c["opensta"]["by_category"]
     assert cats["multipliers"] > 0 and cats["lane_registers"] > 0 and cats["control"] > 0
     assert sum(cats.values()) == pytest.approx(c["opensta"]["total"], rel=1e-3)
-    rows = by_type(netlist=net, library=lib, report_log=tmp_path / "sta" / "power.log",
-                   activity=0.3, slew=SLEW, wire="library", period_ns=2.0)
+    # every factor between the two internal powers named, the last one OpenSTA over the replica
+    steps, f = c["internal_steps"], c["factors"]
+    assert steps["flow"] == pytest.approx(c["flow"]["internal"], rel=1e-4)
+    assert steps["opensta"] == c["opensta"]["internal"]
+    assert f["opensta"] == pytest.approx(1.0, abs=1e-4)
+    assert f["activities"] > 1        # the flop's clock pin, on a top-level input, counts there
+    rows = by_type(netlist=net, library=lib, sta_dir=tmp_path / "sta", activity=0.3,
+                   slew=SLEW, wire="library", period_ns=2.0)
     assert sorted(r[0] for r in rows) == ["DFFR_X1", "INV_X1", "XNOR2_X1"]
-    assert sum(r[2] for r in rows) == pytest.approx(c["opensta"]["internal"], rel=1e-3)
-    assert sum(r[3] for r in rows) == pytest.approx(c["flow_by_opensta_rule"]["internal"],
-                                                    rel=1e-3)
-    assert sum(r[4] for r in rows) == pytest.approx(c["flow"]["internal"], rel=1e-3)
+    for step in (*STEPS, "opensta"):
+        assert sum(r[2][step] for r in rows) == pytest.approx(steps[step], rel=1e-3)
+    # the clock pins' slews change only what a clock pin prices: the flop's
+    typed = {r[0]: r[2] for r in rows}
+    assert typed["INV_X1"]["clock_slews"] == typed["INV_X1"]["data_slews"]
+    assert typed["DFFR_X1"]["clock_slews"] != typed["DFFR_X1"]["data_slews"]
+
+
+def test_power_by_type_needs_the_slews(tmp_path, capsys):
+    from flows.cli import main
+    work = tmp_path / "work" / "tunable"
+    (work / "synth").mkdir(parents=True)
+    (work / "opensta").mkdir()
+    (work / "synth" / "netlist.json").write_text("{}")
+    (work / "opensta" / "power.log").write_text("")
+    (tmp_path / "power.json").write_text(json.dumps({"opensta": {"tunable": {}}}))
+    assert main(["power-by-type", str(tmp_path), "tunable"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"varimac power-by-type: error: {tmp_path}: no work/tunable/opensta/slews.txt; give "
+        "the folder varimac power wrote, with its work/")

@@ -166,6 +166,21 @@ def test_markdown_tables():
     assert "| tunable_w16_over_fixed_w16 | 1.143 | 1.143 | ≤ 1.05: not met |" in lines
 
 
+def test_markdown_opensta_steps():
+    steps = {"flow": 100.0, "activities": 110.0, "data_slews": 110.0, "clock_slews": 220.0,
+             "rule": 440.0, "opensta": 440.0}
+    side = {"internal": 100.0, "switching": 50.0, "leakage": 10.0, "total": 160.0}
+    check = {"activity": 0.5, "flow": side, "ratio": dict.fromkeys(side, 1.0),
+             "opensta": {**side, "internal": 440.0, "total": 500.0},
+             "internal_steps": steps,
+             "total_steps": {k: v + 60.0 for k, v in steps.items()}}
+    lines = markdown({"runs": [], "ratios": {}, "opensta": {"tunable": check}}).splitlines()
+    assert ("| tunable | internal | 100.0 | 110.0 (×1.1000) | 110.0 (×1.0000) | 220.0 (×2.0000) "
+            "| 440.0 (×2.0000) | 440.0 (×1.0000) |") in lines
+    assert ("| tunable | total | 160.0 | 170.0 (×1.0625) | 170.0 (×1.0000) | 280.0 (×1.6471) "
+            "| 500.0 (×1.7857) | 500.0 (×1.0000) |") in lines
+
+
 def test_unknown_gate_simulator_is_named(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("VARIMAC_GATESIM", "modelsim")
     assert main(["power", "--out", str(tmp_path / "out")]) == 2
