@@ -3,40 +3,23 @@ sequences the operand beats into tiles.
 
 A command is accepted while no job runs (``busy`` low) and held in a register; the next cycle
 checks and decodes it into registers, and ``start`` follows (``latency``: the cycles from
-taking a command to ``start``). A command
-the array cannot run then ends with a ``JobError`` code in ``error``, ``done`` set and no
-results. Otherwise the block turns the
-job's formats into lane enables, a packing mode and one right-shift amount, and counts operand
-beats: ceil(K/P) beats per tile (P k per beat: ``AccelConfig.pack``), tiles row-major over
+taking a command to ``start``). A command the array cannot run (``hw.job_check``) then ends
+with a ``JobError`` code in ``error``, ``done`` set and no results. Otherwise the block turns
+the job's formats into lane enables, a packing mode and one right-shift amount, and counts
+operand beats: ceil(K/P) beats per tile (P k per beat: ``AccelConfig.pack``), tiles row-major over
 ceil(M/rows) × ceil(N/cols), flagging each tile's first and last beat. A tile's last beat waits
 until ``rows`` cycles after the previous tile's last beat, so that two tiles' results never
 meet in an array column (only matters when K < rows).
 """
-
-from enum import IntEnum
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .config import require_config
+from .job_check import ERROR_BITS, job_error
 from .lanes import lane_count
 from .layouts import Flags, WIDTH_BITS, job_layout
-
-
-class JobError(IntEnum):
-    """The ``error`` status after a refused command (0 after an accepted one)."""
-    NONE = 0
-    A_WIDTH = 1     # a_width is not one of config.widths
-    B_WIDTH = 2
-    OUT_WIDTH = 3
-    K = 4           # K is 0 or above max_k
-    M = 5           # M is 0 or above max_dim
-    N = 6
-    SHIFT = 7       # a_frac + b_frac - out_frac outside [min_shift, max_shift]
-
-
-ERROR_BITS = 3
 
 
 def job_ports(config):
@@ -55,28 +38,6 @@ def job_ports(config):
     return ports
 
 
-def at_most(x, bound):
-    """Unsigned ``x <= bound`` (an integer) as AND/OR logic, bit by bit from the LSB."""
-    if bound < 0:
-        return Const(0, 1)
-    if bound >> len(x):
-        return Const(1, 1)
-    le = Const(1, 1)
-    for i, bit in enumerate(x):
-        le = (~bit | le) if (bound >> i) & 1 else (~bit & le)
-    return le
-
-
-def in_range(x, lo, hi):
-    """``lo <= x <= hi`` for an unsigned or signed value ``x`` as logic (``at_most``): a
-    signed value is compared offset by 2^(width - 1), its sign bit flipped."""
-    bits, offset = x.as_unsigned(), 0
-    if x.shape().signed:
-        offset = 1 << (len(x) - 1)
-        bits = Cat(x[:-1], ~x[-1])
-    return ~at_most(bits, lo + offset - 1) & at_most(bits, hi + offset)
-
-
 class Control(wiring.Component):
     """Takes, checks and decodes a job's command, then sequences its operand beats.
 
@@ -92,7 +53,7 @@ class Control(wiring.Component):
     busy, done : Out(1)
         A job runs; it (or a refused command) has ended.
     error : Out(ERROR_BITS)
-        The ``JobError`` of the last command.
+        The ``JobError`` of the last command (``hw.job_check``).
     start : Out(1)
         One cycle, ``latency`` cycles after a command was taken, when it runs.
     job_end : In(1)
@@ -126,28 +87,6 @@ class Control(wiring.Component):
             "flags": Out(Flags),        # the beat as it enters the array
             **job_ports(c),
         })
-
-    def _check(self, job, *, gates=False):
-        """The first ``JobError`` of a command, as a value (0 when it can run). ``gates``: the
-        range checks as logic (``in_range``) instead of comparators, which FPGA synthesis
-        builds as carry chains even against a constant (an iCE40 logic cell per bit)."""
-        c = self.config
-        s = job.a_frac + job.b_frac - job.out_frac
-        def within(x, lo, hi):
-            return in_range(x, lo, hi) if gates else (x >= lo) & (x <= hi)
-        checks = [
-            (JobError.A_WIDTH, Cat(job.a_width == w for w in c.widths).any()),
-            (JobError.B_WIDTH, Cat(job.b_width == w for w in c.widths).any()),
-            (JobError.OUT_WIDTH, Cat(job.out_width == w for w in c.widths).any()),
-            (JobError.K, within(job.k, 1, c.max_k)),
-            (JobError.M, within(job.m, 1, c.max_dim)),
-            (JobError.N, within(job.n, 1, c.max_dim)),
-            (JobError.SHIFT, within(s, c.min_shift, c.max_shift)),
-        ]
-        error = 0
-        for code, ok in reversed(checks):
-            error = Mux(ok, error, int(code))
-        return error
 
     def _operand_lanes(self, width, pack):
         """Lane enables of an operand of runtime ``width``: the top ``width`` bits of the word,
@@ -188,8 +127,8 @@ class Control(wiring.Component):
         pending = Signal()
         accept = self.cmd.valid & self.cmd.ready
         error = Signal(ERROR_BITS)
-        m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(self._check(
-            job, gates=settings_in_job))]
+        m.d.comb += [self.cmd.ready.eq(~self.busy), error.eq(job_error(
+            c, job, gates=settings_in_job))]
         if c.valid_gating:          # otherwise it holds 0
             with m.If(pending | self.start):
                 m.d.sync += self.start.eq(pending & (error == 0))

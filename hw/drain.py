@@ -23,9 +23,9 @@ from .config import require_config
 from .control import job_ports
 from .lanes import FlagGroup, LaneRegister
 from .layouts import result_layout
-from .multiplier import balanced_sum
 from .pe import pe_lead
 from .quantizer import OutputQuantizer
+from .sums import balanced_sum
 
 JOB_SETTINGS = ("shift", "stochastic", "seed", "out_width", "m_limit", "n_limit")
 

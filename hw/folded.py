@@ -16,8 +16,8 @@ sum of single bits, so synthesis builds one carry-save tree and one final adder:
   modulo 2^(2·width), which keeps every bit of a value that fits (the sum always does).
 
 ``plan`` returns the rows (bits at distinct weights, so a row is a word of wires) and the
-constant; ``hw.multiplier`` wires them and ``tests/hw/test_folded.py`` evaluates the same plan
-in NumPy on every operand pair of small multipliers.
+constant; ``hw.multiplier_trees`` wires them and ``tests/hw/test_folded.py`` evaluates the
+same plan in NumPy on every operand pair of small multipliers.
 """
 
 from dataclasses import dataclass

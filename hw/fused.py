@@ -13,7 +13,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from . import bricks
-from .multiplier import balanced_sum
+from .sums import balanced_sum
 
 
 class FusedMultiplier(wiring.Component):

@@ -18,7 +18,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out, connect
 
 from .array import SystolicArray
-from .control import ERROR_BITS, Control
+from .control import Control
+from .job_check import ERROR_BITS
 from .drain import JOB_SETTINGS, ResultDrain
 from .layouts import a_layout, b_layout, job_layout, result_layout
 from .config import require_config
@@ -127,7 +128,7 @@ def ports(top):
 
 def generate_verilog(config, *, platform=None):
     """The accelerator as one Verilog source; its top module is ``varimac``. ``platform``:
-    ``hw.multiplier.DSP_PLATFORM`` for FPGAs (DSP-sized multiplier products), else ``None``."""
+    ``hw.platform.DSP_PLATFORM`` for FPGAs (DSP-sized multiplier products), else ``None``."""
     top = Accelerator(config=config)
     return verilog.convert(top, name=TOP_NAME, platform=platform, ports=ports(top),
                            emit_src=False)

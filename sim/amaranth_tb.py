@@ -159,7 +159,7 @@ class TB(host.JobDriver):
 def run(config, body, *, seed=0, gap=0.0, stall=0.0, dut=None, platform=None):
     """Simulate ``await body(tb)`` on a started ``TB`` of ``config``'s ``Accelerator``
     (``dut``, when given); returns what ``body`` returned. ``platform`` is passed to
-    elaboration (``hw.multiplier.DSP_PLATFORM``: the FPGA build)."""
+    elaboration (``hw.platform.DSP_PLATFORM``: the FPGA build)."""
     dut = dut or Accelerator(config=config)
     tb = TB(dut, config, seed=seed, gap=gap, stall=stall)
     out = []

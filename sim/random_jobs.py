@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 
 from golden import GemmJob
-from hw.control import JobError
+from hw.job_check import JobError
 from hw.layouts import DIM_FIELD_BITS
 
 from . import host, scenarios

@@ -11,7 +11,7 @@ import numpy as np
 
 from golden import GemmJob
 from golden.formats import FRAC_LIMIT
-from hw.control import JobError
+from hw.job_check import JobError
 
 
 def _operand(rng, shape, width, *, spread=1.0):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from golden.files import save_json
 from hw.config import AccelConfig
-from hw.control import JobError
+from hw.job_check import JobError
 
 from . import fast, random_jobs
 from .verify import TRAFFIC, compare, config_flags, write_text

@@ -47,7 +47,9 @@ def parse_sizes(text):
 def run(args):
     from hw.config import AccelConfig
 
-    from flows.eda.fpga import MULT_STAGES, device, markdown, plot, run_sweep
+    from flows.eda.fpga import run_sweep
+    from flows.eda.fpga_devices import MULT_STAGES, device
+    from flows.eda.fpga_report import markdown, plot
     from flows.reports.results import write_json, write_text
     from flows.eda.tools import find_tool
 

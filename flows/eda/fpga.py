@@ -1,98 +1,25 @@
 """FPGA implementation with the open YoWASP flows: Yosys ``synth_ice40``/``synth_ecp5``, then
 nextpnr place-and-route, for arrays of several sizes; utilization and Fmax from nextpnr's report.
 
-The accelerator has far more port bits than a package has pins, so it is implemented inside a
-generated I/O shell: one serial input shifts into a register that drives every input port
-(clock and reset excepted), and every output port is captured into a register that shifts out
-on one pin. The shell's flops (one per port bit) are part of the reported utilization and are
-stated separately (``shell_ffs``). On iCE40 the inputs come from block RAM instead
-(``fpga_shell``).
+Each design is implemented inside a generated I/O shell (``fpga_shell``: the accelerator has far
+more port bits than a package has pins) on a device of ``fpga_devices``; ``fpga_synth`` writes
+the Yosys scripts and plans which PEs' multipliers go to DSP blocks, ``fpga_path`` names the
+critical path's hw modules, and ``fpga_report`` renders the sweep as ``fpga.md`` and
+``fpga.png``.
 """
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from hw.export import top_ports
 
 from ..targets import FPGA_ARRAY, FPGA_MHZ
 from .fpga_path import critical_path
-from .fpga_shell import ram_shell_verilog
+from .fpga_shell import SHELL_TOP, ram_shell_verilog, shell_verilog
 from .fpga_synth import (block_areas, count_resources, dsp_plan, dsps_per_pe, module_cells,
                          pe_multipliers, synth_script)
 from .tools import ToolError, require_tool, run_tool, yosys
-
-
-@dataclass(frozen=True)
-class Device:
-    family: str
-    name: str
-    nextpnr_args: tuple
-    luts: int
-    ffs: int
-    dsps: int
-    brams: int
-
-
-DEVICES = {
-    "ice40": {
-        "up5k": Device("ice40", "up5k", ("--up5k", "--package", "sg48"), 5280, 5280, 8, 30),
-        "hx8k": Device("ice40", "hx8k", ("--hx8k", "--package", "ct256"), 7680, 7680, 0, 32),
-        "hx1k": Device("ice40", "hx1k", ("--hx1k", "--package", "tq144"), 1280, 1280, 0, 16),
-    },
-    "ecp5": {
-        "12k": Device("ecp5", "12k", ("--12k", "--package", "CABGA381"), 12288, 12288, 28, 32),
-        "25k": Device("ecp5", "25k", ("--25k", "--package", "CABGA381"), 24288, 24288, 28, 56),
-        "45k": Device("ecp5", "45k", ("--45k", "--package", "CABGA381"), 43848, 43848, 72, 108),
-        "85k": Device("ecp5", "85k", ("--85k", "--package", "CABGA381"), 83640, 83640, 156,
-                      208),
-    },
-}
-DEFAULT_DEVICE = {"ice40": "up5k", "ecp5": "25k"}
-# AccelConfig.mult_stages per family unless given: ECP5 registers its DSP blocks' outputs
-# (docs/fpga.md); the UP5K has no flip-flops to spare.
-MULT_STAGES = {"ice40": 0, "ecp5": 1}
-SHELL_TOP = "varimac_fpga"
-
-
-def device(family, name=None):
-    """The ``Device`` ``name`` of ``family`` (its default when ``None``); ``ValueError`` if
-    either is unknown."""
-    if family not in DEVICES:
-        raise ValueError(f"family must be one of {', '.join(DEVICES)}, not {family!r}")
-    name = DEFAULT_DEVICE[family] if name is None else name
-    if name not in DEVICES[family]:
-        raise ValueError(f"device {name!r} is not a known {family} device; choose from "
-                         f"{', '.join(DEVICES[family])}")
-    return DEVICES[family][name]
-
-
-def shell_verilog(ports, *, top, clock="clk", reset="rst"):
-    """The I/O shell around ``top``: pins clk, rst, sin, load, sout."""
-    ins = [(n, w) for d, n, w in ports if d == "input" and n not in (clock, reset)]
-    outs = [(n, w) for d, n, w in ports if d == "output"]
-    n_in = max(1, sum(w for _, w in ins))
-    n_out = max(1, sum(w for _, w in outs))
-    lines = [f"module {SHELL_TOP} (input clk, input rst, input sin, input load, output sout);",
-             f"  reg [{n_in - 1}:0] shift_in;",
-             f"  reg [{n_out - 1}:0] shift_out;",
-             f"  wire [{n_out - 1}:0] outs;",
-             "  always @(posedge clk) shift_in <= {shift_in, sin};"
-             if n_in > 1 else "  always @(posedge clk) shift_in <= sin;",
-             "  always @(posedge clk) shift_out <= load ? outs : (shift_out >> 1);",
-             "  assign sout = shift_out[0];"]
-    conns, pos = [f".{clock}(clk)", f".{reset}(rst)"], 0
-    for name, width in ins:
-        conns.append(f".{name}(shift_in[{pos + width - 1}:{pos}])")
-        pos += width
-    pos = 0
-    for name, width in outs:
-        conns.append(f".{name}(outs[{pos + width - 1}:{pos}])")
-        pos += width
-    lines.append(f"  {top} core ({', '.join(conns)});")
-    lines.append("endmodule")
-    return "\n".join(lines) + "\n", n_in + n_out
 
 
 def _rel(path, cwd):
@@ -198,7 +125,7 @@ def run_sweep(*, configs, dev, out_dir, seeds=(1,), progress=True):
     per block of the largest that fits; returns the ``fpga.json`` dict."""
     from tqdm import tqdm
 
-    from hw.multiplier import DSP_PLATFORM
+    from hw.platform import DSP_PLATFORM
 
     from golden.files import write_atomic
     from hw.export import write_verilog
@@ -237,81 +164,3 @@ def run_sweep(*, configs, dev, out_dir, seeds=(1,), progress=True):
         "largest_fitting": f"{largest['rows']}x{largest['cols']}" if largest else None,
         "arrays": arrays, "area_per_block": blocks,
     }
-
-
-def markdown(report):
-    """The sweep as Markdown tables (``fpga.md``; docs/fpga.md quotes it)."""
-    c, t = report["config"], report["target"]
-    packing = ", subword packing" if c.get("subword") else ""
-    if c.get("mult_stages"):
-        packing += f", {c['mult_stages']} register stage in the multiplier (`mult_stages`)"
-    seeds = report["seeds"]
-    verdict = "met" if t["met"] else "not met"
-    lines = [f"{report['family']} {report['device']}, {c['max_width']}-bit operands in "
-             f"{c['lane_width']}-bit lanes{packing}, K ≤ {c['max_k']}; largest array that fits: "
-             f"{report['largest_fitting'] or 'none'}; target {t['array'].replace('x', '×')} at "
-             f"≥ {t['mhz']:g} MHz: **{verdict}** ("
-             + (f"{t['fmax_mhz']} MHz" if t["fmax_mhz"] else
-                f"{t['array'].replace('x', '×')} not placed") + ")",
-             "", f"| array | LUTs | FFs | DSPs | PEs on DSPs | BRAMs | Fmax (MHz), best of "
-             f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} | fits |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in report["arrays"]:
-        cap = r["capacity"]
-        if "luts" in r:
-            row = (f"{r['luts']} / {cap['luts']} | {r['ffs']} | {r['dsps']} / {cap['dsps']} | "
-                   f"{r['pes_on_dsps']} of {r['pes_on_dsps'] + r['pes_in_logic']} | "
-                   f"{r['brams']} | {r['fmax_mhz'] if r['fits'] else '–'}")
-        else:
-            row = "– | – | – | – | – | –"
-        verdict = "yes" if r["fits"] else f"no: {r['reason']}".replace("|", "\\|")
-        lines.append(f"| {r['rows']}×{r['cols']} | {row} | {verdict} |")
-    lines += ["", "Critical path (nextpnr, best seed): the hw modules it runs through, from "
-              "the `src` of its cells", "",
-              "| array | delay (ns) | of it routing | logic steps | from | to | through |",
-              "|---|---|---|---|---|---|---|"]
-    for r in report["arrays"]:
-        p = r.get("critical_path")
-        if p:
-            lines.append(f"| {r['rows']}×{r['cols']} | {p['delay_ns']} | {p['routing_ns']} | "
-                         f"{p['logic_steps']} | `{p['from']}` | `{p['to']}` | "
-                         f"{' → '.join(f'`{m}`' for m in p['through'])} |")
-    blocks = report.get("area_per_block")
-    if blocks:
-        lines += ["", f"Area per block at {blocks['array'].replace('x', '×')} (Yosys per "
-                  "module, synthesized without flattening; per instance, min–max):", "",
-                  "| block | instances | LUTs | FFs | DSPs |", "|---|---|---|---|---|"]
-        for name, b in blocks["blocks"].items():
-            span = [f"{lo}" if lo == hi else f"{lo}–{hi}" for lo, hi in
-                    (b["luts"], b["ffs"], b["dsps"])]
-            lines.append(f"| {name} | {b['instances']} | {' | '.join(span)} |")
-    return "\n".join(lines) + "\n"
-
-
-def plot(report, path):
-    """``fpga.png``: LUT use (of the device's) and Fmax per array size; sizes that do not fit
-    are drawn hatched at Yosys' LUT count."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    arrays = [r for r in report["arrays"] if "luts" in r]
-    names = [f"{r['rows']}×{r['cols']}" for r in arrays]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for i, r in enumerate(arrays):
-        ax.bar(i, r["luts"], color="C0" if r["fits"] else "none", edgecolor="C0",
-               hatch=None if r["fits"] else "//")
-    ax.axhline(arrays[0]["capacity"]["luts"] if arrays else 0, color="k", ls="--", lw=0.8,
-               label="device LUTs")
-    ax.set_xticks(range(len(arrays)), names)
-    ax.set(xlabel="array (PEs)", ylabel="LUTs (hatched: does not fit)",
-           title=f"varimac on {report['family']} {report['device']}")
-    right = ax.twinx()
-    fits = [(i, r["fmax_mhz"]) for i, r in enumerate(arrays) if r["fits"]]
-    right.plot([i for i, _ in fits], [f for _, f in fits], "o-", color="C3", label="Fmax")
-    right.set_ylabel("Fmax (MHz)", color="C3")
-    right.set_ylim(0, 1.4 * max([f for _, f in fits], default=1))
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)

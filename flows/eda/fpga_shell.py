@@ -1,12 +1,19 @@
-"""The iCE40 I/O shell: the accelerator's inputs from block RAM instead of a shift register.
+"""The I/O shells the FPGA flow implements the accelerator in (module ``SHELL_TOP``).
 
-A shift register of one flop per input bit costs a UP5K logic cell per bit (a flop fed by a
-flop has no LUT to share its cell with: several hundred cells at 2×2). Here the inputs are read
-from RAMs ``WORDS`` deep (Yosys maps them onto ``SB_RAM40_4K`` blocks, 16 bits each), written
-from a 16-bit shift register of ``sin``: every input bit is still a value synthesis cannot
-know. Writes go to even words and reads to odd ones, so the block RAM's behaviour when both hit
-one word at once needs no emulating logic. The outputs are captured and shifted out as in
-``fpga.shell_verilog``.
+The accelerator has far more port bits than a package has pins, so it is implemented inside a
+generated I/O shell with pins clk, rst, sin, load and sout. ``shell_verilog``: one serial input
+shifts into a register that drives every input port (clock and reset excepted), and every
+output port is captured into a register that shifts out on one pin. The shell's flops (one per
+port bit) are part of the reported utilization and are stated separately (``shell_ffs``).
+
+``ram_shell_verilog`` (iCE40): the accelerator's inputs from block RAM instead of a shift
+register. A shift register of one flop per input bit costs a UP5K logic cell per bit (a flop
+fed by a flop has no LUT to share its cell with: several hundred cells at 2×2). Here the inputs
+are read from RAMs ``WORDS`` deep (Yosys maps them onto ``SB_RAM40_4K`` blocks, 16 bits each),
+written from a 16-bit shift register of ``sin``: every input bit is still a value synthesis
+cannot know. Writes go to even words and reads to odd ones, so the block RAM's behaviour when
+both hit one word at once needs no emulating logic. The outputs are captured and shifted out as
+in ``shell_verilog``.
 
 Most inputs are the registered read data of one RAM. The command (``ABSORBED``) has a RAM of
 its own read without a register: the accelerator's command register (``Control``'s ``job``,
@@ -14,9 +21,37 @@ reset-less on FPGA) takes the read port's place, as it would behind a command qu
 RAM, instead of one logic cell per bit.
 """
 
+SHELL_TOP = "varimac_fpga"
 WORDS = 256     # one SB_RAM40_4K in its 256 × 16 mode
 SREG = 16
 ABSORBED = ("cmd__payload",)
+
+
+def shell_verilog(ports, *, top, clock="clk", reset="rst"):
+    """The I/O shell around ``top``: pins clk, rst, sin, load, sout."""
+    ins = [(n, w) for d, n, w in ports if d == "input" and n not in (clock, reset)]
+    outs = [(n, w) for d, n, w in ports if d == "output"]
+    n_in = max(1, sum(w for _, w in ins))
+    n_out = max(1, sum(w for _, w in outs))
+    lines = [f"module {SHELL_TOP} (input clk, input rst, input sin, input load, output sout);",
+             f"  reg [{n_in - 1}:0] shift_in;",
+             f"  reg [{n_out - 1}:0] shift_out;",
+             f"  wire [{n_out - 1}:0] outs;",
+             "  always @(posedge clk) shift_in <= {shift_in, sin};"
+             if n_in > 1 else "  always @(posedge clk) shift_in <= sin;",
+             "  always @(posedge clk) shift_out <= load ? outs : (shift_out >> 1);",
+             "  assign sout = shift_out[0];"]
+    conns, pos = [f".{clock}(clk)", f".{reset}(rst)"], 0
+    for name, width in ins:
+        conns.append(f".{name}(shift_in[{pos + width - 1}:{pos}])")
+        pos += width
+    pos = 0
+    for name, width in outs:
+        conns.append(f".{name}(outs[{pos + width - 1}:{pos}])")
+        pos += width
+    lines.append(f"  {top} core ({', '.join(conns)});")
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n", n_in + n_out
 
 
 def _data(width, rotate):

@@ -1,7 +1,7 @@
 """Yosys for the FPGA flow: which PEs' multipliers go to DSP blocks, the synthesis scripts, and
 the area of each hardware block from Yosys' per-module statistics.
 
-The PE's FPGA multiplier (``hw.multiplier.DSP_PLATFORM``) is a few DSP-sized products. The PEs
+The PE's FPGA multiplier (``hw.platform.DSP_PLATFORM``) is a few DSP-sized products. The PEs
 in row-major order take DSP blocks while the device has enough for a whole PE; the products of
 the rest are retyped to Yosys' ``$__soft_mul`` before DSP mapping, so they become logic.
 """

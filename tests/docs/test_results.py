@@ -8,7 +8,7 @@ import pathlib
 import pytest
 
 from flows.reports import report
-from flows.eda.fpga import markdown as fpga_markdown
+from flows.eda.fpga_report import markdown as fpga_markdown
 from flows.eda.power_report import markdown as power_markdown
 from flows.eda.timing import markdown as timing_markdown
 from flows.reports.quote import BLOCK, quote

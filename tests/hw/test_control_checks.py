@@ -4,7 +4,7 @@ import pytest
 from amaranth.hdl import Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
 
-from hw.control import in_range
+from hw.job_check import in_range
 
 
 @pytest.mark.parametrize("shape, lo, hi", [

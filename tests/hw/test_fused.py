@@ -6,11 +6,10 @@ against the plain product and ``fused_reference`` (written from the plan's docst
 import random
 
 import pytest
-from amaranth.hdl import Fragment
-from amaranth.sim import Simulator
 
 from hw.bricks import modes, word_width
 from hw.fused import FusedMultiplier
+from tests.support.multipliers import products
 from tests.support.reference import fused_reference
 
 
@@ -87,21 +86,10 @@ def test_circuit():
     word = word_width(width, lane_width, groups)
     dut = FusedMultiplier(width=width, lane_width=lane_width, groups=groups)
     rng = random.Random(7)
-    cases = [(mode, a, b) for mode in range(3)
-             for a, b in words(word, groups[mode - 1] if mode else width, rng, 20)]
-    out = []
-
-    async def bench(ctx):
-        for mode, a, b in cases:
-            ctx.set(dut.pack, 1 << (mode - 1) if mode else 0)
-            ctx.set(dut.a, a)
-            ctx.set(dut.b, b)
-            out.append(ctx.get(dut.p))
-
-    sim = Simulator(Fragment.get(dut, None))
-    sim.add_testbench(bench)
-    sim.run()
-    assert out == [expected(width, groups, a, b, mode, word) for mode, a, b in cases]
+    for mode in range(3):
+        pairs = words(word, groups[mode - 1] if mode else width, rng, 20)
+        assert products(dut, pairs, pack=1 << (mode - 1) if mode else 0) == \
+            [expected(width, groups, a, b, mode, word) for a, b in pairs], mode
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -8,7 +8,9 @@ import pytest
 from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
-from hw.multiplier import DSP_PLATFORM, LaneMultiplier
+from hw.multiplier import LaneMultiplier
+from hw.platform import DSP_PLATFORM
+from tests.support.multipliers import products
 from tests.support.reference import packed_reference
 
 # The ASIC structures (lane products and a subtracted sum of sign terms, or one folded tree of
@@ -16,23 +18,6 @@ from tests.support.reference import packed_reference
 PLATFORMS = pytest.mark.parametrize("platform, tree", [
     (None, "split"), (None, "folded"), (DSP_PLATFORM, "split")],
     ids=["asic", "asic-folded", "fpga"])
-
-
-def products(dut, pairs, *, pack=0, platform=None):
-    out = []
-
-    async def bench(ctx):
-        if pack:
-            ctx.set(dut.pack, pack)
-        for a, b in pairs:
-            ctx.set(dut.a, a)
-            ctx.set(dut.b, b)
-            out.append(ctx.get(dut.p))
-
-    sim = Simulator(Fragment.get(dut, platform))
-    sim.add_testbench(bench)
-    sim.run()
-    return out
 
 
 def operand_set(width, rng, n):

@@ -9,9 +9,10 @@ import pytest
 
 from golden import gemm
 from hw.config import AccelConfig
-from hw.control import Control, JobError
-from hw.multiplier import DSP_PLATFORM
+from hw.control import Control
+from hw.job_check import JobError
 from hw.pe import ProcessingElement, pe_lead
+from hw.platform import DSP_PLATFORM
 from hw.quantizer import OutputQuantizer
 from hw.top import Accelerator
 from sim import scenarios, suite
@@ -60,7 +61,7 @@ def test_fpga_multiplier_build(config):
 
 
 def test_fpga_build_refuses_what_the_asic_build_refuses():
-    # Control's range checks are logic on FPGA (hw.control.in_range): each refused command,
+    # Control's range checks are logic on FPGA (hw.job_check.in_range): each refused command,
     # then a valid one, which runs exactly.
     bad = scenarios.invalid_commands(CONFIG)
     valid = scenarios.width_jobs(CONFIG, seed=3)[:1]

@@ -12,7 +12,7 @@ import pytest
 from flows.cli import main
 from golden import GemmJob, GemmResult, gemm
 from hw.config import AccelConfig
-from hw.control import JobError
+from hw.job_check import JobError
 from sim import fast, random_jobs, sweep, verify
 from sim.scenarios import sparse_jobs
 from sim.verify import compare

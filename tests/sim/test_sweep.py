@@ -11,7 +11,7 @@ import json
 import pytest
 
 from hw.config import SHIFT_LIMIT, AccelConfig
-from hw.control import JobError
+from hw.job_check import JobError
 from sim import random_jobs, sweep
 from sim.fast import Outcome
 from tests.support.paths import REPO
