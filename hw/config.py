@@ -51,7 +51,7 @@ class AccelConfig:
     register loads whole; its readers mask the lanes that are off).
 
     ``mult_stages`` (0 or 1) puts a pipeline register inside the PE's multiplier, for FPGAs:
-    at the DSP blocks' outputs in the FPGA build (``hw.multiplier.DSP_PLATFORM``), else at the
+    at the DSP blocks' outputs in the FPGA build (``hw.platform.DSP_PLATFORM``), else at the
     multiplier's output. A PE's result then comes that many cycles later (``pe_lead``); the
     array, drain and ``Accelerator.latency`` follow it, and the bits stay the same. It is
     built for the lane multiplier only.
