@@ -146,7 +146,7 @@ def markdown(summary):
     lines = ["| configuration | array | widths | max_k | kind | jobs | mismatches | range edges "
              "(wrong) | simulated cycles |", "|---|---|---|---|---|---|---|---|---|"]
     for name, e in summary["configs"].items():
-        c = AccelConfig(**e["config"])
+        c = AccelConfig.from_params(e["config"])
         kind = "fixed" if not c.tunable else ("subword" if c.subword else "gated")
         lines.append(f"| {name} | {c.rows}×{c.cols} | {'/'.join(map(str, c.widths))} | "
                      f"{c.max_k} | {kind} | {e['jobs']} | {e['mismatches']} | {e['edges']} "

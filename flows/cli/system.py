@@ -49,7 +49,7 @@ def _inputs(args):
     try:
         memories = [memconfig.load(m) for m in args.memory]
         runs = system.load_runs(paths)
-        config = AccelConfig(**power["config"])
+        config = AccelConfig.from_params(power["config"])
         system.mac_prices(power)
         period, source = clock.period_ns(power)
     except (memconfig.MemoryConfigError, workload.WorkloadError, ReportError) as exc:

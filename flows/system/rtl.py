@@ -33,7 +33,7 @@ def samples(bench, power):
             out.append(("bench", cfg, f"{layer['layer']} {key}",
                         [(layer["m"], layer["k"], layer["n"], 16)], layer["cycles"]))
     if power:
-        cfg = AccelConfig(**power["config"])
+        cfg = AccelConfig.from_params(power["config"])
         for r in power["runs"]:
             if r["variant"] == "tunable" and r["source"] == "random":
                 jobs = random_jobs(cfg, r["width"], seed=r["width"], count=r["jobs"])

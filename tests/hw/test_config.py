@@ -99,6 +99,32 @@ def test_variant_fields_and_older_params(tmp_path):
         AccelConfig.from_json(json.dumps({"version": 1, "config": old}))
 
 
+@pytest.mark.parametrize("text, message", [
+    ("[]", "not a varimac params.json"),
+    ('{"version": 9, "config": {}}', "params.json version 9 is not 2 or 3"),
+    ('{"version": 3, "config": {"rows": 1, "cols": 1, "colour": 2}}',
+     "params.json: unknown field(s) colour"),
+])
+def test_bad_params_json(text, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        AccelConfig.from_json(text)
+
+
+@pytest.mark.parametrize("flags, tunable, subword, zero_gating", [
+    ([], True, True, True), (["--no-subword"], True, False, True),
+    (["--fixed-width"], False, False, True), (["--no-zero-gating"], True, True, False),
+])
+def test_config_flags(flags, tunable, subword, zero_gating):
+    import argparse
+
+    from flows.cli.config_args import add_config_arguments, config_from_args
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, default_preset="small")
+    c = config_from_args(parser.parse_args(flags + ["--rows", "2"]))
+    assert (c.rows, c.cols, c.tunable, c.subword, c.zero_gating) == \
+        (2, 4, tunable, subword, zero_gating)
+
+
 def test_variant_flags_round_trip():
     import argparse
     import shlex
