@@ -108,24 +108,18 @@ def markdown(report):
             f"{st['clock_gates']} clock gates)" for v, st in report["synthesis"].items()) + "."]
     return "\n".join(lines) + "\n"
 
+
 def _opensta_lines(checked):
     """OpenSTA's figures beside the flow's, and the steps between them
-    (``flows.eda.opensta_power.decompose``). Files written before the steps existed carry
-    the flow's price under OpenSTA's group rule as then understood
-    (``flow_by_opensta_rule``) and render as they did."""
-    old = any("flow_by_opensta_rule" in c for c in checked.values())
-    extra = " flow, OpenSTA's group rule | OpenSTA / that |" if old else ""
+    (``flows.eda.opensta_power.decompose``)."""
     lines = [("OpenSTA `report_power` against the flow's prices, one clock period at the "
               "full-width random run's mean activity on every non-clock pin (µW):"), "",
-             "| array | activity | term | flow | OpenSTA | OpenSTA / flow |" + extra,
-             "|---|---|---|---|---|---|" + ("---|---|" if old else "")]
+             "| array | activity | term | flow | OpenSTA | OpenSTA / flow |",
+             "|---|---|---|---|---|---|"]
     for v, c in checked.items():
         for t in ("internal", "switching", "leakage", "total"):
-            rule = c.get("flow_by_opensta_rule", {}).get(t)
             lines.append(f"| {v} | {c['activity']:g} | {t} | {c['flow'][t]:,.1f} | "
-                         f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} |"
-                         + ((f" {rule:,.1f} | {c['ratio_to_opensta_rule'][t]} |" if rule
-                             else "  | |") if old else ""))
+                         f"{c['opensta'][t]:,.1f} | {c['ratio'][t]} |")
     factored = {v: c for v, c in checked.items() if "total_steps" in c}
     if factored:
         lines += ["", ("Internal power and the total, one change at a time from the flow's "
