@@ -27,10 +27,24 @@ SREG = 16
 ABSORBED = ("cmd__payload",)
 
 
+def _split(ports, clock, reset):
+    """``(inputs, outputs)`` of ``ports`` as ``(name, width)``, clock and reset left out."""
+    return ([(n, w) for d, n, w in ports if d == "input" and n not in (clock, reset)],
+            [(n, w) for d, n, w in ports if d == "output"])
+
+
+def _fields(ports, bus):
+    """``.name(bus[hi:lo])`` per port, each on the next bits of ``bus`` from bit 0."""
+    conns, pos = [], 0
+    for name, width in ports:
+        conns.append(f".{name}({bus}[{pos + width - 1}:{pos}])")
+        pos += width
+    return conns
+
+
 def shell_verilog(ports, *, top, clock="clk", reset="rst"):
     """The I/O shell around ``top``: pins clk, rst, sin, load, sout."""
-    ins = [(n, w) for d, n, w in ports if d == "input" and n not in (clock, reset)]
-    outs = [(n, w) for d, n, w in ports if d == "output"]
+    ins, outs = _split(ports, clock, reset)
     n_in = max(1, sum(w for _, w in ins))
     n_out = max(1, sum(w for _, w in outs))
     lines = [f"module {SHELL_TOP} (input clk, input rst, input sin, input load, output sout);",
@@ -41,14 +55,7 @@ def shell_verilog(ports, *, top, clock="clk", reset="rst"):
              if n_in > 1 else "  always @(posedge clk) shift_in <= sin;",
              "  always @(posedge clk) shift_out <= load ? outs : (shift_out >> 1);",
              "  assign sout = shift_out[0];"]
-    conns, pos = [f".{clock}(clk)", f".{reset}(rst)"], 0
-    for name, width in ins:
-        conns.append(f".{name}(shift_in[{pos + width - 1}:{pos}])")
-        pos += width
-    pos = 0
-    for name, width in outs:
-        conns.append(f".{name}(outs[{pos + width - 1}:{pos}])")
-        pos += width
+    conns = [f".{clock}(clk)", f".{reset}(rst)", *_fields(ins, "shift_in"), *_fields(outs, "outs")]
     lines.append(f"  {top} core ({', '.join(conns)});")
     lines.append("endmodule")
     return "\n".join(lines) + "\n", n_in + n_out
@@ -62,8 +69,7 @@ def _data(width, rotate):
 def ram_shell_verilog(ports, *, top, shell_top, clock="clk", reset="rst", absorbed=ABSORBED):
     """``(verilog, flops)``: the shell around ``top`` (pins clk, rst, sin, load, sout) and the
     number of its fabric flops."""
-    ins = [(n, w) for d, n, w in ports if d == "input" and n not in (clock, reset)]
-    outs = [(n, w) for d, n, w in ports if d == "output"]
+    ins, outs = _split(ports, clock, reset)
     n_in = max(1, sum(w for n, w in ins if n not in absorbed))
     n_out = max(1, sum(w for _, w in outs))
     lines = [f"module {shell_top} (input clk, input rst, input sin, input load, output sout);",
@@ -89,16 +95,9 @@ def ram_shell_verilog(ports, *, top, shell_top, clock="clk", reset="rst", absorb
                   f"  wire [{width - 1}:0] in_{name} = ram_{name}[{{raddr, 1'b1}}];"]
     lines += ["  always @(posedge clk) shift_out <= load ? outs : (shift_out >> 1);",
               "  assign sout = shift_out[0];"]
-    conns, pos = [f".{clock}(clk)", f".{reset}(rst)"], 0
-    for name, width in ins:
-        if name in absorbed:
-            conns.append(f".{name}(in_{name})")
-            continue
-        conns.append(f".{name}(ins[{pos + width - 1}:{pos}])")
-        pos += width
-    pos = 0
-    for name, width in outs:
-        conns.append(f".{name}(outs[{pos + width - 1}:{pos}])")
-        pos += width
+    from_ram = iter(_fields([(n, w) for n, w in ins if n not in absorbed], "ins"))
+    conns = [f".{clock}(clk)", f".{reset}(rst)",
+             *(f".{n}(in_{n})" if n in absorbed else next(from_ram) for n, _ in ins),
+             *_fields(outs, "outs")]
     lines += [f"  {top} core ({', '.join(conns)});", "endmodule"]
     return "\n".join(lines) + "\n", SREG + 16 + n_out

@@ -1,15 +1,12 @@
 """The glitch-aware simulation (flows/eda/glitchsim.py) on circuits whose glitches are known by
 construction, and the SDF reduction on a hand-written SDF."""
 
-import json
-
 import pytest
 
 from flows.eda import gatesim, glitchsim
 from flows.eda.gatesim import icarus_available
 from flows.eda.liberty import prepare_liberty
-from flows.eda.netlist import Netlist
-from flows.eda.synth import category_of
+from tests.support.netlists import make_netlist
 from tests.support.paths import BUILD
 
 needs_tools = pytest.mark.skipif(not icarus_available(), reason="optional extra: Icarus Verilog "
@@ -63,17 +60,8 @@ def chain(tmp_path, n):
     cells = {f"vmcat_control.inv{i}": ("INV_X1", {"A": 10 + i, "ZN": 11 + i})
              for i in range(n)}
     cells["vmcat_multipliers.and"] = ("AND2_X1", {"A1": 10, "A2": 10 + n, "ZN": 5})
-    module = {
-        "ports": {"a": {"direction": "input", "bits": [10]},
-                  "y": {"direction": "output", "bits": [5]}},
-        "cells": {name: {"type": t, "connections": {p: [b] for p, b in pins.items()},
-                         "port_directions": {p: "output" if p == "ZN" else "input"
-                                             for p in pins}}
-                  for name, (t, pins) in cells.items()},
-        "netnames": {}}
-    path = tmp_path / f"chain{n}.json"
-    path.write_text(json.dumps({"modules": {"chain": module}}))
-    return Netlist(path, top="chain", category_of=category_of)
+    return make_netlist(tmp_path / f"chain{n}.json", cells=cells, outputs={"ZN"}, top="chain",
+                        ports={"a": ("input", [10]), "y": ("output", [5])})
 
 
 TB = f"""`timescale 1ns/1ps
@@ -135,17 +123,8 @@ def fanout(tmp_path):
     cells = {"vmcat_control.inv": ("INV_X1", {"A": 2, "ZN": 3})}
     cells.update({f"vmcat_control.nor{i}": ("NOR2_X1", {"A1": 3, "A2": 4, "ZN": 100 + i})
                   for i in range(FANOUT)})
-    module = {
-        "ports": {"a": {"direction": "input", "bits": [2]},
-                  "b": {"direction": "input", "bits": [4]}},
-        "cells": {name: {"type": t, "connections": {p: [b] for p, b in pins.items()},
-                         "port_directions": {p: "output" if p == "ZN" else "input"
-                                             for p in pins}}
-                  for name, (t, pins) in cells.items()},
-        "netnames": {}}
-    path = tmp_path / "fanout.json"
-    path.write_text(json.dumps({"modules": {"fanout": module}}))
-    return Netlist(path, top="fanout", category_of=category_of)
+    return make_netlist(tmp_path / "fanout.json", cells=cells, outputs={"ZN"}, top="fanout",
+                        ports={"a": ("input", [2]), "b": ("input", [4])})
 
 
 FANOUT_TB = TB.replace("reg a; wire y;", "reg a, b = 0;") \

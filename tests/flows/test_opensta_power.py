@@ -7,11 +7,10 @@ import json
 import pytest
 
 from flows.eda.liberty import prepare_liberty
-from flows.eda.netlist import Netlist
 from flows.eda.opensta_by_type import by_type
 from flows.eda.opensta_power import STEPS, check, pin_activity, uniform_toggles
-from flows.eda.synth import category_of
 from flows.eda.tools import find_tool
+from tests.support.netlists import make_netlist
 from tests.support.paths import BUILD
 
 SLEW = 0.0171859e-9
@@ -30,18 +29,9 @@ def flop_and_gates(tmp_path):
         "vmcat_control.i": ("INV_X1", {"A": 7, "ZN": 9}),
     }
     outs = {"ZN", "Q", "QN"}
-    module = {
-        "ports": {"clk": {"direction": "input", "bits": [2]},
-                  "a": {"direction": "input", "bits": [3]},
-                  "b": {"direction": "input", "bits": [4]},
-                  "rn": {"direction": "input", "bits": [6]},
-                  "y": {"direction": "output", "bits": [9]}},
-        "cells": {n: {"type": t, "connections": {p: [b] for p, b in pins.items()},
-                      "port_directions": {p: "output" if p in outs else "input" for p in pins}}
-                  for n, (t, pins) in cells.items()},
-        "netnames": {}}
-    (tmp_path / "n.json").write_text(json.dumps({"modules": {"top": module}}))
-    net = Netlist(tmp_path / "n.json", top="top", category_of=category_of)
+    ports = {"clk": ("input", [2]), "a": ("input", [3]), "b": ("input", [4]),
+             "rn": ("input", [6]), "y": ("output", [9])}
+    net = make_netlist(tmp_path / "n.json", ports=ports, cells=cells, outputs=outs)
     net.write_verilog(tmp_path / "n.v")
     return net
 

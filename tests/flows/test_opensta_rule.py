@@ -2,14 +2,11 @@
 raw NanGate45 liberty tables, the duties OpenSTA 2.0.17's trace prints, the flow's rule equal to
 flows.eda.energy, and the OpenSTA rule equal to report_power instance by instance."""
 
-import json
-
 import pytest
 
 from flows.eda.cellmodels import parse_function
 from flows.eda.energy import compute_energy
 from flows.eda.liberty import prepare_liberty
-from flows.eda.netlist import Netlist
 from flows.eda.opensta_power import (
     pin_activity,
     read_slews,
@@ -23,8 +20,8 @@ from flows.eda.opensta_rule import (
     pin_energy,
     pin_terms,
 )
-from flows.eda.synth import category_of
 from flows.eda.tools import find_tool
+from tests.support.netlists import make_netlist
 from tests.support.paths import BUILD
 
 SLEW = 0.0171859e-9             # index_1's third point in these tables
@@ -113,17 +110,10 @@ def driven_netlist(tmp_path):
         "vmcat_control.cg": ("CLKGATE_X1", {"CK": 2, "E": 17, "GCK": 37}),
         "vmcat_control.f2": ("DFFR_X1", {"D": 35, "CK": 37, "RN": 9, "Q": 38, "QN": 39})})
     outs = {"Z", "ZN", "Q", "QN", "GCK"}
-    ports = {n: {"direction": "input", "bits": [b]}
-             for n, b in {"clk": 2, "a": 3, "b": 4, "s": 5, "c": 6, "e": 7,
-                                 "rn": 9}.items()}
-    ports.update({f"y{b}": {"direction": "output", "bits": [b]} for b in range(30, 40)
-                  if b != 37})
-    module = {"ports": ports, "netnames": {}, "cells": {
-        n: {"type": t, "connections": {p: [b] for p, b in pins.items()},
-            "port_directions": {p: "output" if p in outs else "input" for p in pins}}
-        for n, (t, pins) in cells.items()}}
-    (tmp_path / "n.json").write_text(json.dumps({"modules": {"top": module}}))
-    net = Netlist(tmp_path / "n.json", top="top", category_of=category_of)
+    ports = {n: ("input", [b]) for n, b in {"clk": 2, "a": 3, "b": 4, "s": 5, "c": 6, "e": 7,
+                                           "rn": 9}.items()}
+    ports.update({f"y{b}": ("output", [b]) for b in range(30, 40) if b != 37})
+    net = make_netlist(tmp_path / "n.json", ports=ports, cells=cells, outputs=outs)
     net.write_verilog(tmp_path / "n.v")
     return net
 

@@ -6,9 +6,13 @@ from flows.eda.netlist import Netlist
 from flows.eda.synth import category_of
 
 
-def make_netlist(path, *, ports, cells):
-    """A Yosys-JSON netlist: ``ports`` {name: (direction, [bits])}, ``cells``
-    {name: (type, {pin: (direction, bit)})}."""
+def make_netlist(path, *, ports, cells, outputs=None, top="top"):
+    """A Yosys-JSON netlist, module ``top``: ``ports`` {name: (direction, [bits])}, ``cells``
+    {name: (type, {pin: (direction, bit)})}, or {name: (type, {pin: bit})} with ``outputs``
+    the output pins' names."""
+    if outputs is not None:
+        cells = {n: (t, {p: ("output" if p in outputs else "input", b) for p, b in pins.items()})
+                 for n, (t, pins) in cells.items()}
     module = {
         "ports": {n: {"direction": d, "bits": b} for n, (d, b) in ports.items()},
         "cells": {n: {"type": t, "port_directions": {p: d for p, (d, _) in pins.items()},
@@ -16,8 +20,8 @@ def make_netlist(path, *, ports, cells):
                   for n, (t, pins) in cells.items()},
         "netnames": {},
     }
-    path.write_text(json.dumps({"modules": {"top": module}}))
-    return Netlist(path, top="top", category_of=category_of)
+    path.write_text(json.dumps({"modules": {top: module}}))
+    return Netlist(path, top=top, category_of=category_of)
 
 
 def flop_netlist(tmp_path):
